@@ -1,0 +1,169 @@
+//! PXE boot-file selection rules.
+//!
+//! Rules are tried in order and the first match wins. With no rules
+//! configured, [`PxeConfig::effective_rules`] gives the MAAS table (see
+//! `../shared/reference/maas-integration.md` §5 and `docs/configuration.md`).
+//! In every text field `{server}` is replaced by the subnet's next server (or the
+//! server's own address on the subnet).
+
+use serde::{Deserialize, Serialize};
+
+/// PXE settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PxeConfig {
+    /// The rules; empty means the built-in MAAS-compatible table.
+    #[serde(default)]
+    pub rules: Vec<PxeRule>,
+    /// Vendor-class prefix that marks a PXE ROM or iPXE (short lease class).
+    #[serde(default = "default_pxe_prefix")]
+    pub pxe_vendor_prefix: String,
+    /// Lease time for PXE clients (vendor class starting with `pxe_vendor_prefix`).
+    #[serde(default = "default_pxe_lease")]
+    pub pxe_lease_time: Option<u32>,
+}
+
+fn default_pxe_prefix() -> String {
+    "PXE".to_owned()
+}
+fn default_pxe_lease() -> Option<u32> {
+    Some(30)
+}
+
+impl Default for PxeConfig {
+    fn default() -> Self {
+        Self {
+            rules: Vec::new(),
+            pxe_vendor_prefix: default_pxe_prefix(),
+            pxe_lease_time: default_pxe_lease(),
+        }
+    }
+}
+
+/// What a rule matches. All given conditions must hold.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PxeMatch {
+    /// Client is iPXE (user class "iPXE" or option 175 with http plus bzimage/efi).
+    #[serde(default)]
+    pub ipxe: Option<bool>,
+    /// Option 93 architecture is one of these.
+    #[serde(default)]
+    pub arch: Option<Vec<u16>>,
+    /// User class (option 77) equals this.
+    #[serde(default)]
+    pub user_class: Option<String>,
+    /// Matches every client (the `else` row).
+    #[serde(default)]
+    pub any: bool,
+}
+
+/// One boot-file selection rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PxeRule {
+    /// Rule name (MAAS boot method), for logs.
+    pub name: String,
+    /// When it applies.
+    #[serde(rename = "match")]
+    pub matches: PxeMatch,
+    /// BOOTP `file` / option 67.
+    #[serde(default)]
+    pub filename: Option<String>,
+    /// Option 210 (path prefix).
+    #[serde(default)]
+    pub path_prefix: Option<String>,
+    /// Option 60 in the reply (`HTTPClient` for UEFI HTTP boot).
+    #[serde(default)]
+    pub vendor_class: Option<String>,
+    /// Options returned even when the client did not request them (e.g. 210).
+    #[serde(default)]
+    pub force_options: Vec<u8>,
+}
+
+impl PxeRule {
+    fn new(name: &str, matches: PxeMatch, filename: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            matches,
+            filename: Some(filename.to_owned()),
+            path_prefix: None,
+            vendor_class: None,
+            force_options: Vec::new(),
+        }
+    }
+
+    fn arch(name: &str, codes: &[u16], filename: &str) -> Self {
+        Self::new(
+            name,
+            PxeMatch {
+                arch: Some(codes.to_vec()),
+                ..PxeMatch::default()
+            },
+            filename,
+        )
+    }
+
+    fn with_prefix(mut self, prefix: &str, forced: bool) -> Self {
+        self.path_prefix = Some(prefix.to_owned());
+        if forced {
+            self.force_options = vec![210];
+        }
+        self
+    }
+
+    fn http(mut self) -> Self {
+        self.vendor_class = Some("HTTPClient".to_owned());
+        self
+    }
+}
+
+impl PxeConfig {
+    /// The configured rules, or the MAAS table when none are configured.
+    pub fn effective_rules(&self) -> Vec<PxeRule> {
+        if !self.rules.is_empty() {
+            return self.rules.clone();
+        }
+        maas_rules()
+    }
+}
+
+/// The MAAS boot-method table (first match wins).
+pub fn maas_rules() -> Vec<PxeRule> {
+    let ipxe = PxeMatch {
+        ipxe: Some(true),
+        ..PxeMatch::default()
+    };
+    vec![
+        PxeRule::new("ipxe", ipxe, "http://{server}:5248/ipxe.cfg"),
+        PxeRule::arch("pxe", &[0], "lpxelinux.0").with_prefix("http://{server}:5248/", true),
+        PxeRule::arch("uefi_amd64_tftp", &[7], "bootx64.efi"),
+        PxeRule::arch(
+            "uefi_amd64_http",
+            &[16],
+            "http://{server}:5248/images/bootx64.efi",
+        )
+        .http(),
+        PxeRule::arch("uefi_ebc_tftp", &[9], "bootx64.efi"),
+        PxeRule::arch("uefi_arm64_tftp", &[11], "bootaa64.efi"),
+        PxeRule::arch(
+            "uefi_arm64_http",
+            &[19],
+            "http://{server}:5248/images/bootaa64.efi",
+        )
+        .http(),
+        PxeRule::arch("open-firmware_ppc64el", &[12], "bootppc64.bin"),
+        PxeRule::arch("powernv", &[14], "pxelinux.0").with_prefix("ppc64el/", false),
+        PxeRule::arch("s390x", &[31], "boots390x.bin").with_prefix("s390x/", false),
+        PxeRule::arch("s390x_partition", &[32], "s390x_partition/maas"),
+        PxeRule::new(
+            "pxe",
+            PxeMatch {
+                any: true,
+                ..PxeMatch::default()
+            },
+            "lpxelinux.0",
+        )
+        .with_prefix("http://{server}:5248/", true),
+    ]
+}

@@ -1,0 +1,479 @@
+//! Semantic checks of a parsed [`Config`]. Each failure names the key path.
+
+use std::collections::{HashMap, HashSet};
+use std::net::Ipv4Addr;
+
+use super::options::RESERVED_CODES;
+use super::{Config, ConfigError, LeaseTimes, OptionSet, Role};
+
+type Result = std::result::Result<(), ConfigError>;
+
+pub(super) fn validate(cfg: &Config) -> Result {
+    lease_times(&cfg.lease_time, "lease_time")?;
+    options(&cfg.options, "options")?;
+    if cfg.server.offer_hold == 0 {
+        return Err(ConfigError::invalid(
+            "server.offer_hold",
+            "must be at least 1 second",
+        ));
+    }
+    for (i, name) in cfg.server.interfaces.iter().enumerate() {
+        if name.is_empty() || name.len() > 15 {
+            return Err(ConfigError::invalid(
+                format!("server.interfaces[{i}]"),
+                "interface names are 1 to 15 characters",
+            ));
+        }
+    }
+    classes(cfg)?;
+    networks(cfg)?;
+    hosts(cfg)?;
+    pxe(cfg)?;
+    failover(cfg)?;
+    Ok(())
+}
+
+fn lease_times(t: &LeaseTimes, path: &str) -> Result {
+    if let (Some(min), Some(max)) = (t.min, t.max) {
+        if min > max {
+            return Err(ConfigError::invalid(
+                path,
+                format!("min ({min}) exceeds max ({max})"),
+            ));
+        }
+    }
+    if let (Some(d), Some(max)) = (t.default, t.max) {
+        if d > max {
+            return Err(ConfigError::invalid(
+                path,
+                format!("default ({d}) exceeds max ({max})"),
+            ));
+        }
+    }
+    if let (Some(d), Some(min)) = (t.default, t.min) {
+        if d < min {
+            return Err(ConfigError::invalid(
+                path,
+                format!("default ({d}) is below min ({min})"),
+            ));
+        }
+    }
+    if t.default == Some(0) || t.max == Some(0) {
+        return Err(ConfigError::invalid(
+            path,
+            "lease times must be at least 1 second",
+        ));
+    }
+    Ok(())
+}
+
+fn options(o: &OptionSet, path: &str) -> Result {
+    if let Some(mtu) = o.mtu {
+        if mtu < 68 {
+            return Err(ConfigError::invalid(
+                format!("{path}.mtu"),
+                "the minimum MTU is 68",
+            ));
+        }
+    }
+    if let Some(name) = &o.domain_name {
+        if name.is_empty() || name.len() > 255 {
+            return Err(ConfigError::invalid(
+                format!("{path}.domain_name"),
+                "1 to 255 characters",
+            ));
+        }
+    }
+    for (key, list) in [
+        ("routers", &o.routers),
+        ("dns_servers", &o.dns_servers),
+        ("ntp_servers", &o.ntp_servers),
+    ] {
+        if let Some(l) = list {
+            if l.is_empty() || l.len() > 63 {
+                return Err(ConfigError::invalid(
+                    format!("{path}.{key}"),
+                    "give 1 to 63 addresses (or leave the key out)",
+                ));
+            }
+        }
+    }
+    let mut seen = HashSet::new();
+    for (i, c) in o.custom.iter().enumerate() {
+        let p = format!("{path}.custom[{i}]");
+        if RESERVED_CODES.contains(&c.code) {
+            return Err(ConfigError::invalid(
+                p,
+                format!(
+                    "option {} is set by the server itself and cannot be configured",
+                    c.code
+                ),
+            ));
+        }
+        if !seen.insert(c.code) {
+            return Err(ConfigError::invalid(
+                p,
+                format!("option {} given twice", c.code),
+            ));
+        }
+        match c.value.to_bytes() {
+            None => return Err(ConfigError::invalid(p, "value is not valid hex bytes")),
+            Some(b) if b.len() > 1020 => {
+                return Err(ConfigError::invalid(p, "value longer than 1020 bytes"));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+fn classes(cfg: &Config) -> Result {
+    let mut names = HashSet::new();
+    for (i, c) in cfg.classes.iter().enumerate() {
+        let p = format!("classes[{i}]");
+        if !names.insert(c.name.as_str()) {
+            return Err(ConfigError::invalid(
+                p,
+                format!("duplicate class name {:?}", c.name),
+            ));
+        }
+        if c.vendor_class_prefix.is_none() && c.user_class.is_none() {
+            return Err(ConfigError::invalid(
+                p,
+                "a class needs vendor_class_prefix or user_class to match on",
+            ));
+        }
+        lease_times(&c.lease_time, &format!("{p}.lease_time"))?;
+        options(&c.options, &format!("{p}.options"))?;
+    }
+    Ok(())
+}
+
+fn networks(cfg: &Config) -> Result {
+    let mut names = HashSet::new();
+    for (i, n) in cfg.shared_networks.iter().enumerate() {
+        let p = format!("shared_networks[{i}]");
+        if !names.insert(n.name.as_str()) {
+            return Err(ConfigError::invalid(
+                p,
+                format!("duplicate shared network {:?}", n.name),
+            ));
+        }
+        if n.subnets.is_empty() {
+            return Err(ConfigError::invalid(
+                p,
+                "a shared network needs at least one subnet",
+            ));
+        }
+        lease_times(&n.lease_time, &format!("{p}.lease_time"))?;
+        options(&n.options, &format!("{p}.options"))?;
+        for (si, s) in n.subnets.iter().enumerate() {
+            if s.interface.is_some() {
+                return Err(ConfigError::invalid(
+                    format!("{p}.subnets[{si}].interface"),
+                    "set the interface on the shared network, not on its subnets",
+                ));
+            }
+        }
+    }
+    let subnets = cfg.all_subnets();
+    // Subnets must not overlap one another.
+    for (a, sa) in subnets.iter().enumerate() {
+        for sb in subnets.iter().skip(a + 1) {
+            if sa.subnet.subnet.contains(&sb.subnet.subnet.network())
+                || sb.subnet.subnet.contains(&sa.subnet.subnet.network())
+            {
+                return Err(ConfigError::invalid(
+                    sb.path.clone(),
+                    format!(
+                        "subnet {} overlaps {} at {}",
+                        sb.subnet.subnet, sa.subnet.subnet, sa.path
+                    ),
+                ));
+            }
+        }
+    }
+    let mut ranges: Vec<(u32, u32, String)> = Vec::new();
+    for s in &subnets {
+        let net = s.subnet.subnet;
+        if net.prefix_len() > 30 {
+            return Err(ConfigError::invalid(
+                format!("{}.subnet", s.path),
+                "prefixes longer than /30 leave no room for clients",
+            ));
+        }
+        if net.network() != net.addr() {
+            return Err(ConfigError::invalid(
+                format!("{}.subnet", s.path),
+                format!("{} has host bits set; did you mean {}?", net, net.trunc()),
+            ));
+        }
+        lease_times(&s.subnet.lease_time, &format!("{}.lease_time", s.path))?;
+        options(&s.subnet.options, &format!("{}.options", s.path))?;
+        for (pi, pool) in s.subnet.pools.iter().enumerate() {
+            let p = format!("{}.pools[{pi}]", s.path);
+            if u32::from(pool.start) > u32::from(pool.end) {
+                return Err(ConfigError::invalid(
+                    p,
+                    format!("start {} is after end {}", pool.start, pool.end),
+                ));
+            }
+            for (key, addr) in [("start", pool.start), ("end", pool.end)] {
+                if !net.contains(&addr) {
+                    return Err(ConfigError::invalid(
+                        format!("{p}.{key}"),
+                        format!("{addr} is outside subnet {net}"),
+                    ));
+                }
+                if addr == net.network() || addr == net.broadcast() {
+                    return Err(ConfigError::invalid(
+                        format!("{p}.{key}"),
+                        format!("{addr} is the network or broadcast address of {net}"),
+                    ));
+                }
+            }
+            if let Some(peer) = &pool.failover_peer {
+                if cfg.failover_peer(peer).is_none() {
+                    return Err(ConfigError::invalid(
+                        format!("{p}.failover_peer"),
+                        format!("no failover relationship named {peer:?}"),
+                    ));
+                }
+            }
+            let (lo, hi) = (u32::from(pool.start), u32::from(pool.end));
+            if let Some((_, _, other)) = ranges.iter().find(|(a, b, _)| lo <= *b && *a <= hi) {
+                return Err(ConfigError::invalid(
+                    p,
+                    format!("range overlaps the range at {other}"),
+                ));
+            }
+            ranges.push((lo, hi, p));
+        }
+    }
+    Ok(())
+}
+
+fn hosts(cfg: &Config) -> Result {
+    let subnets = cfg.all_subnets();
+    let mut names = HashSet::new();
+    let mut macs = HashMap::new();
+    let mut ids = HashMap::new();
+    let mut addrs: HashMap<Ipv4Addr, usize> = HashMap::new();
+    for (i, h) in cfg.hosts.iter().enumerate() {
+        let p = format!("hosts[{i}]");
+        if !names.insert(h.name.as_str()) {
+            return Err(ConfigError::invalid(
+                p,
+                format!("duplicate host name {:?}", h.name),
+            ));
+        }
+        if h.mac.is_none() && h.client_id.is_none() {
+            return Err(ConfigError::invalid(p, "a host needs mac or client_id"));
+        }
+        if let Some(m) = &h.mac {
+            if let Some(j) = macs.insert(m.clone(), i) {
+                return Err(ConfigError::invalid(
+                    format!("{p}.mac"),
+                    format!("MAC {m} is already reserved by hosts[{j}]"),
+                ));
+            }
+        }
+        if let Some(id) = &h.client_id {
+            if let Some(j) = ids.insert(id.clone(), i) {
+                return Err(ConfigError::invalid(
+                    format!("{p}.client_id"),
+                    format!("client id is already reserved by hosts[{j}]"),
+                ));
+            }
+        }
+        if let Some(j) = addrs.insert(h.address, i) {
+            return Err(ConfigError::invalid(
+                format!("{p}.address"),
+                format!("{} is already reserved by hosts[{j}]", h.address),
+            ));
+        }
+        let Some(s) = subnets
+            .iter()
+            .find(|s| s.subnet.subnet.contains(&h.address))
+        else {
+            return Err(ConfigError::invalid(
+                format!("{p}.address"),
+                format!("{} is in no configured subnet", h.address),
+            ));
+        };
+        if h.address == s.subnet.subnet.network() || h.address == s.subnet.subnet.broadcast() {
+            return Err(ConfigError::invalid(
+                format!("{p}.address"),
+                "the network and broadcast addresses cannot be reserved",
+            ));
+        }
+        if let Some((pi, _)) = s
+            .subnet
+            .pools
+            .iter()
+            .enumerate()
+            .find(|(_, r)| r.contains(h.address))
+        {
+            return Err(ConfigError::invalid(
+                format!("{p}.address"),
+                format!(
+                    "{} is inside the dynamic range {}.pools[{pi}]; reserve addresses outside dynamic ranges",
+                    h.address, s.path
+                ),
+            ));
+        }
+        lease_times(&h.lease_time, &format!("{p}.lease_time"))?;
+        options(&h.options, &format!("{p}.options"))?;
+    }
+    Ok(())
+}
+
+fn pxe(cfg: &Config) -> Result {
+    for (i, r) in cfg.pxe.rules.iter().enumerate() {
+        let p = format!("pxe.rules[{i}]");
+        let m = &r.matches;
+        if m.ipxe.is_none() && m.arch.is_none() && m.user_class.is_none() && !m.any {
+            return Err(ConfigError::invalid(
+                format!("{p}.match"),
+                "give ipxe, arch, user_class or any = true",
+            ));
+        }
+        if r.filename.is_none() && r.path_prefix.is_none() && r.vendor_class.is_none() {
+            return Err(ConfigError::invalid(
+                p,
+                "a rule must set filename, path_prefix or vendor_class",
+            ));
+        }
+        if let Some(f) = &r.filename {
+            if f.len() > 255 {
+                return Err(ConfigError::invalid(
+                    format!("{p}.filename"),
+                    "longer than 255 bytes",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn failover(cfg: &Config) -> Result {
+    let mut names = HashSet::new();
+    for (i, f) in cfg.failover.iter().enumerate() {
+        let p = format!("failover[{i}]");
+        if f.name.is_empty() {
+            return Err(ConfigError::invalid(
+                format!("{p}.name"),
+                "must not be empty",
+            ));
+        }
+        if !names.insert(f.name.as_str()) {
+            return Err(ConfigError::invalid(
+                p,
+                format!("duplicate failover relationship {:?}", f.name),
+            ));
+        }
+        if f.address == f.peer_address {
+            return Err(ConfigError::invalid(
+                format!("{p}.peer_address"),
+                "the peer address must differ from our own address",
+            ));
+        }
+        if f.address.is_unspecified() || f.peer_address.is_unspecified() {
+            return Err(ConfigError::invalid(
+                p,
+                "address and peer_address must be real addresses",
+            ));
+        }
+        if f.port == 0 || f.peer_port == 0 {
+            return Err(ConfigError::invalid(p, "ports must be non-zero"));
+        }
+        if f.max_response_delay == 0 {
+            return Err(ConfigError::invalid(
+                format!("{p}.max_response_delay"),
+                "must be at least 1",
+            ));
+        }
+        if f.max_unacked_updates == 0 {
+            return Err(ConfigError::invalid(
+                format!("{p}.max_unacked_updates"),
+                "must be at least 1",
+            ));
+        }
+        if f.min_balance > f.max_balance {
+            return Err(ConfigError::invalid(
+                format!("{p}.min_balance"),
+                "exceeds max_balance",
+            ));
+        }
+        if f.max_lease_misbalance > 100 || f.max_lease_ownership > 100 {
+            return Err(ConfigError::invalid(
+                p,
+                "balance percentages must be 0 to 100",
+            ));
+        }
+        match f.role {
+            Role::Primary => {
+                match f.mclt {
+                    None => {
+                        return Err(ConfigError::invalid(
+                            format!("{p}.mclt"),
+                            "the primary must specify mclt",
+                        ));
+                    }
+                    Some(0) => {
+                        return Err(ConfigError::invalid(
+                            format!("{p}.mclt"),
+                            "must be at least 1",
+                        ));
+                    }
+                    Some(_) => {}
+                }
+                match (&f.split, &f.hba) {
+                    (None, None) => {
+                        return Err(ConfigError::invalid(
+                            p,
+                            "the primary must specify split or hba",
+                        ));
+                    }
+                    (Some(_), Some(_)) => {
+                        return Err(ConfigError::invalid(p, "give split or hba, not both"));
+                    }
+                    (Some(n), None) if *n > 256 => {
+                        return Err(ConfigError::invalid(
+                            format!("{p}.split"),
+                            "must be 0 to 256",
+                        ));
+                    }
+                    (None, Some(_)) if f.load_balance().is_none() => {
+                        return Err(ConfigError::invalid(
+                            format!("{p}.hba"),
+                            "must be exactly 32 colon-separated hex bytes",
+                        ));
+                    }
+                    _ => {}
+                }
+            }
+            Role::Secondary => {
+                if f.split.is_some() || f.hba.is_some() {
+                    return Err(ConfigError::invalid(
+                        p,
+                        "secondary may not define load balance settings (split/hba)",
+                    ));
+                }
+            }
+        }
+        let used = cfg.all_subnets().iter().any(|s| {
+            s.subnet
+                .pools
+                .iter()
+                .any(|pool| pool.failover_peer.as_deref() == Some(&f.name))
+        });
+        if !used {
+            return Err(ConfigError::invalid(
+                p,
+                format!("failover relationship {:?} is not used by any pool", f.name),
+            ));
+        }
+    }
+    Ok(())
+}

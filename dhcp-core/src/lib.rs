@@ -1,0 +1,10 @@
+//! DHCPv4 server core: configuration model, address pools and allocation, PXE
+//! boot policy, the sans-IO server engine and the durable lease store.
+//!
+//! Nothing here does network I/O or reads the clock: the engine takes a decoded
+//! request and the current time and returns replies and lease writes; the daemon
+//! (`dhcpd`) commits the writes durably and only then sends the replies.
+
+pub mod config;
+pub mod lease;
+pub mod policy;

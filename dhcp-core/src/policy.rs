@@ -1,0 +1,118 @@
+//! The seam between the DHCP engine and a failover relationship.
+//!
+//! The engine asks a [`LeasePolicy`] every question whose answer depends on the
+//! failover state: whether to answer a client at all, which free addresses it may
+//! allocate, how long a lease may run, and what state a lease moves to on expiry or
+//! release. [`Standalone`] answers as a server with no partner does. The
+//! `dhcp-failover` crate provides the implementation for a failover peer.
+
+use crate::lease::{BindingState, Lease, UnixTime};
+
+/// What kind of client message a [`ServeQuery`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryKind {
+    /// DHCPDISCOVER (load balanced in failover NORMAL).
+    Discover,
+    /// DHCPREQUEST without a server identifier (INIT-REBOOT, RENEWING, REBINDING).
+    RequestNoServerId,
+    /// DHCPREQUEST in SELECTING, naming a server identifier.
+    RequestSelecting,
+    /// DHCPRELEASE, DHCPDECLINE or DHCPINFORM.
+    Other,
+}
+
+/// The facts about an incoming message that decide whether this server answers it.
+#[derive(Debug, Clone, Copy)]
+pub struct ServeQuery<'a> {
+    /// The message kind.
+    pub kind: QueryKind,
+    /// The load-balancing hash key: option 61 data if present, else `chaddr[..hlen]`.
+    pub hash_key: &'a [u8],
+    /// The BOOTP `secs` field as received (network byte order already decoded).
+    pub secs: u16,
+    /// Current time.
+    pub now: UnixTime,
+}
+
+/// The decisions a failover relationship makes for the engine.
+///
+/// Implementations must be cheap: the engine calls them on the per-packet path.
+pub trait LeasePolicy {
+    /// Whether this server answers the message at all (service state and load
+    /// balancing).
+    fn should_serve(&self, q: &ServeQuery<'_>) -> bool;
+
+    /// Whether this server may hand `lease` (not currently bound to the asking
+    /// client) to a client at `now`.
+    fn may_allocate(&self, lease: &Lease, now: UnixTime) -> bool;
+
+    /// Whether the address is in this server's own free state (FREE for a
+    /// primary or standalone server, BACKUP for a secondary). The allocator
+    /// prefers these.
+    fn own_free_state(&self) -> BindingState;
+
+    /// The lease time to grant when `desired` seconds are wanted for `lease`
+    /// (the MCLT clamp). `lease` is the record before this transaction.
+    fn grant_time(&self, lease: &Lease, desired: u32, now: UnixTime) -> u32;
+
+    /// Fills in the failover timestamps of a lease just acknowledged to a client
+    /// for `granted` seconds out of `desired`.
+    fn on_ack(&self, lease: &mut Lease, desired: u32, granted: u32, now: UnixTime);
+
+    /// The state an ACTIVE lease moves to when it runs out, or `None` to leave it
+    /// (a failover secondary in NORMAL waits for the primary).
+    fn expiry_state(&self, lease: &Lease, now: UnixTime) -> Option<BindingState>;
+
+    /// The state a lease moves to when its client releases it.
+    fn release_state(&self, lease: &Lease) -> BindingState;
+
+    /// When an EXPIRED, RELEASED or RESET lease may become free again without
+    /// the partner's acknowledgement, or `None` if it must wait for one.
+    fn reclaim_at(&self, lease: &Lease) -> Option<UnixTime>;
+}
+
+/// The policy of a server with no failover partner: it answers everyone, owns
+/// every address, and frees leases as soon as they expire.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Standalone;
+
+impl LeasePolicy for Standalone {
+    fn should_serve(&self, _q: &ServeQuery<'_>) -> bool {
+        true
+    }
+
+    fn may_allocate(&self, lease: &Lease, now: UnixTime) -> bool {
+        match lease.state {
+            BindingState::Free | BindingState::Backup => true,
+            BindingState::Expired | BindingState::Released | BindingState::Reset => true,
+            BindingState::Active => lease.ends <= now,
+            BindingState::Abandoned => false,
+        }
+    }
+
+    fn own_free_state(&self) -> BindingState {
+        BindingState::Free
+    }
+
+    fn grant_time(&self, _lease: &Lease, desired: u32, _now: UnixTime) -> u32 {
+        desired
+    }
+
+    fn on_ack(&self, lease: &mut Lease, _desired: u32, _granted: u32, _now: UnixTime) {
+        lease.tstp = lease.ends;
+        lease.tsfp = lease.ends;
+        lease.atsfp = lease.ends;
+    }
+
+    fn expiry_state(&self, _lease: &Lease, _now: UnixTime) -> Option<BindingState> {
+        Some(BindingState::Free)
+    }
+
+    fn release_state(&self, _lease: &Lease) -> BindingState {
+        BindingState::Free
+    }
+
+    fn reclaim_at(&self, lease: &Lease) -> Option<UnixTime> {
+        Some(lease.ends)
+    }
+}

@@ -1,0 +1,1 @@
+//! ISC-compatible DHCP failover protocol, sans-IO.

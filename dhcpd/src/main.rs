@@ -1,0 +1,2 @@
+//! DHCP daemon.
+fn main() {}
