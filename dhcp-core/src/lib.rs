@@ -8,3 +8,4 @@
 pub mod config;
 pub mod lease;
 pub mod policy;
+pub mod table;

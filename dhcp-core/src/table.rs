@@ -1,0 +1,314 @@
+//! The in-memory lease table: every address of every pool, with the indexes the
+//! allocator, the expiry timer and the failover peer need.
+//!
+//! The table is the working copy; the [`crate::store`] holds the durable one. The
+//! engine (and the failover peer) change the table and hand the changed records
+//! to the store, which commits them before any reply that depends on them leaves.
+
+use std::collections::{BTreeSet, HashMap};
+use std::net::Ipv4Addr;
+
+use crate::lease::{BindingState, ClientKey, Lease, UnixTime};
+
+/// Index of a pool in the table (in configuration order).
+pub type PoolIndex = usize;
+
+/// A pool as the table knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolSpec {
+    /// First address.
+    pub start: Ipv4Addr,
+    /// Last address (inclusive).
+    pub end: Ipv4Addr,
+    /// The shared network (link) the pool is on.
+    pub network: usize,
+    /// The failover relationship sharing the pool, if any.
+    pub failover_peer: Option<String>,
+}
+
+impl PoolSpec {
+    fn contains(&self, a: Ipv4Addr) -> bool {
+        (u32::from(self.start)..=u32::from(self.end)).contains(&u32::from(a))
+    }
+}
+
+/// Counts of leases by binding state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StateCounts {
+    /// FREE.
+    pub free: u64,
+    /// ACTIVE.
+    pub active: u64,
+    /// EXPIRED.
+    pub expired: u64,
+    /// RELEASED.
+    pub released: u64,
+    /// ABANDONED.
+    pub abandoned: u64,
+    /// RESET.
+    pub reset: u64,
+    /// BACKUP.
+    pub backup: u64,
+}
+
+impl StateCounts {
+    fn slot(&mut self, s: BindingState) -> &mut u64 {
+        match s {
+            BindingState::Free => &mut self.free,
+            BindingState::Active => &mut self.active,
+            BindingState::Expired => &mut self.expired,
+            BindingState::Released => &mut self.released,
+            BindingState::Abandoned => &mut self.abandoned,
+            BindingState::Reset => &mut self.reset,
+            BindingState::Backup => &mut self.backup,
+        }
+    }
+
+    /// The count for one state.
+    pub fn get(&self, s: BindingState) -> u64 {
+        let mut c = *self;
+        *c.slot(s)
+    }
+
+    /// Total number of addresses.
+    pub fn total(&self) -> u64 {
+        self.free
+            + self.active
+            + self.expired
+            + self.released
+            + self.abandoned
+            + self.reset
+            + self.backup
+    }
+}
+
+#[derive(Debug, Default)]
+struct PoolIndexes {
+    /// Per state, `(ends, addr)` ordered: the least recently used first.
+    by_state: [BTreeSet<(UnixTime, Ipv4Addr)>; 7],
+    counts: StateCounts,
+}
+
+impl PoolIndexes {
+    fn set(s: BindingState) -> usize {
+        usize::from(s.code()) - 1
+    }
+    fn add(&mut self, l: &Lease) {
+        self.by_state[Self::set(l.state)].insert((l.ends, l.addr));
+        *self.counts.slot(l.state) += 1;
+    }
+    fn remove(&mut self, l: &Lease) {
+        self.by_state[Self::set(l.state)].remove(&(l.ends, l.addr));
+        let c = self.counts.slot(l.state);
+        *c = c.saturating_sub(1);
+    }
+}
+
+/// Error from [`LeaseTable::upsert`].
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TableError {
+    /// The address belongs to no configured pool and is not a reservation.
+    #[error("address {0} is in no configured pool")]
+    UnknownAddress(Ipv4Addr),
+}
+
+/// All lease records, indexed by address, by client, and per pool by state.
+#[derive(Debug, Default)]
+pub struct LeaseTable {
+    leases: HashMap<Ipv4Addr, Lease>,
+    by_client: HashMap<ClientKey, Ipv4Addr>,
+    pools: Vec<PoolSpec>,
+    indexes: Vec<PoolIndexes>,
+    /// Records for addresses outside every pool (host reservations).
+    outside: usize,
+}
+
+impl LeaseTable {
+    /// A table with every address of `pools` FREE and never used.
+    pub fn new(pools: Vec<PoolSpec>) -> Self {
+        let mut t = LeaseTable {
+            indexes: pools.iter().map(|_| PoolIndexes::default()).collect(),
+            pools,
+            ..LeaseTable::default()
+        };
+        for pi in 0..t.pools.len() {
+            let (start, end) = (u32::from(t.pools[pi].start), u32::from(t.pools[pi].end));
+            for a in start..=end {
+                let lease = Lease::new_free(Ipv4Addr::from(a), BindingState::Free);
+                t.indexes[pi].add(&lease);
+                t.leases.insert(lease.addr, lease);
+            }
+        }
+        t
+    }
+
+    /// The pools, in configuration order.
+    pub fn pools(&self) -> &[PoolSpec] {
+        &self.pools
+    }
+
+    /// The pool holding `addr`.
+    pub fn pool_of(&self, addr: Ipv4Addr) -> Option<PoolIndex> {
+        self.pools.iter().position(|p| p.contains(addr))
+    }
+
+    /// The record of `addr`.
+    pub fn get(&self, addr: Ipv4Addr) -> Option<&Lease> {
+        self.leases.get(&addr)
+    }
+
+    /// The address most recently associated with `key` (bound now or before).
+    pub fn by_client(&self, key: &ClientKey) -> Option<&Lease> {
+        let addr = self.by_client.get(key)?;
+        self.leases
+            .get(addr)
+            .filter(|l| l.client.as_ref() == Some(key))
+    }
+
+    /// Every record (no particular order).
+    pub fn iter(&self) -> impl Iterator<Item = &Lease> {
+        self.leases.values()
+    }
+
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.leases.len()
+    }
+
+    /// Whether the table holds no records.
+    pub fn is_empty(&self) -> bool {
+        self.leases.is_empty()
+    }
+
+    /// Counts by state for one pool.
+    pub fn counts(&self, pool: PoolIndex) -> StateCounts {
+        self.indexes.get(pool).map(|i| i.counts).unwrap_or_default()
+    }
+
+    /// The leases of `pool` in `state`, least recently used (smallest `ends`) first.
+    pub fn in_state(&self, pool: PoolIndex, state: BindingState) -> impl Iterator<Item = &Lease> {
+        self.indexes
+            .get(pool)
+            .into_iter()
+            .flat_map(move |i| i.by_state[PoolIndexes::set(state)].iter())
+            .filter_map(|(_, a)| self.leases.get(a))
+    }
+
+    /// The leases in `state` across all pools whose `ends` is at or before `t`,
+    /// soonest first. Used for expiry and reclaim timers.
+    pub fn due(&self, state: BindingState, t: UnixTime) -> Vec<Ipv4Addr> {
+        let mut out = Vec::new();
+        for idx in &self.indexes {
+            for (ends, a) in idx.by_state[PoolIndexes::set(state)].iter() {
+                if *ends > t {
+                    break;
+                }
+                out.push(*a);
+            }
+        }
+        out
+    }
+
+    /// The earliest `ends` among leases in `state` (for scheduling the next timer).
+    pub fn earliest(&self, state: BindingState) -> Option<UnixTime> {
+        self.indexes
+            .iter()
+            .filter_map(|i| i.by_state[PoolIndexes::set(state)].first().map(|(e, _)| *e))
+            .min()
+    }
+
+    /// Inserts or replaces the record for `lease.addr`, keeping every index
+    /// true. Addresses outside the pools are accepted only when `allow_outside`
+    /// (host reservations). Returns the previous record.
+    pub fn upsert_ext(
+        &mut self,
+        lease: Lease,
+        allow_outside: bool,
+    ) -> Result<Option<Lease>, TableError> {
+        let pool = self.pool_of(lease.addr);
+        if pool.is_none() && !allow_outside {
+            return Err(TableError::UnknownAddress(lease.addr));
+        }
+        let old = self.leases.remove(&lease.addr);
+        if let Some(o) = &old {
+            if let Some(p) = pool {
+                self.indexes[p].remove(o);
+            }
+            if let Some(k) = &o.client {
+                if o.client != lease.client && self.by_client.get(k) == Some(&o.addr) {
+                    self.by_client.remove(k);
+                }
+            }
+        } else if pool.is_none() {
+            self.outside += 1;
+        }
+        if let Some(p) = pool {
+            self.indexes[p].add(&lease);
+        }
+        if let Some(k) = &lease.client {
+            self.by_client.insert(k.clone(), lease.addr);
+        }
+        self.leases.insert(lease.addr, lease);
+        Ok(old)
+    }
+
+    /// [`Self::upsert_ext`] for pool addresses only.
+    pub fn upsert(&mut self, lease: Lease) -> Result<Option<Lease>, TableError> {
+        self.upsert_ext(lease, false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lease::HwAddr;
+
+    fn table() -> LeaseTable {
+        LeaseTable::new(vec![PoolSpec {
+            start: Ipv4Addr::new(10, 99, 0, 10),
+            end: Ipv4Addr::new(10, 99, 0, 19),
+            network: 0,
+            failover_peer: None,
+        }])
+    }
+
+    #[test]
+    fn new_table_has_every_address_free() {
+        let t = table();
+        assert_eq!(t.len(), 10);
+        assert_eq!(t.counts(0).free, 10);
+        assert_eq!(t.in_state(0, BindingState::Free).count(), 10);
+    }
+
+    #[test]
+    fn upsert_moves_indexes() {
+        let mut t = table();
+        let key = ClientKey::Hw(HwAddr::ethernet([1, 2, 3, 4, 5, 6]));
+        let mut l = t.get(Ipv4Addr::new(10, 99, 0, 12)).cloned().unwrap();
+        l.state = BindingState::Active;
+        l.client = Some(key.clone());
+        l.ends = 100;
+        t.upsert(l.clone()).unwrap();
+        assert_eq!(t.counts(0).free, 9);
+        assert_eq!(t.counts(0).active, 1);
+        assert_eq!(t.by_client(&key).map(|l| l.addr), Some(l.addr));
+        assert!(t.due(BindingState::Active, 99).is_empty());
+        assert_eq!(t.due(BindingState::Active, 100), vec![l.addr]);
+        // Rebinding the address to another client drops the old client index.
+        let other = ClientKey::Hw(HwAddr::ethernet([9, 9, 9, 9, 9, 9]));
+        l.client = Some(other.clone());
+        t.upsert(l.clone()).unwrap();
+        assert!(t.by_client(&key).is_none());
+        assert_eq!(t.by_client(&other).map(|l| l.addr), Some(l.addr));
+    }
+
+    #[test]
+    fn unknown_address_is_refused() {
+        let mut t = table();
+        let l = Lease::new_free(Ipv4Addr::new(10, 99, 1, 1), BindingState::Free);
+        assert_eq!(
+            t.upsert(l),
+            Err(TableError::UnknownAddress(Ipv4Addr::new(10, 99, 1, 1)))
+        );
+    }
+}
