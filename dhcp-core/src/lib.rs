@@ -7,5 +7,8 @@
 
 pub mod config;
 pub mod lease;
+pub mod network;
+pub mod packet;
 pub mod policy;
+pub mod pxe;
 pub mod table;

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 pub use failover::{FailoverConfig, LoadBalance, Role};
 pub use options::{CustomOption, OptionSet, OptionValue};
-pub use pxe::{PxeConfig, PxeMatch, PxeRule};
+pub use pxe::{PxeConfig, PxeMatch, PxeRule, maas_rules};
 
 use crate::lease::HwAddr;
 
