@@ -6,9 +6,11 @@
 //! (`dhcpd`) commits the writes durably and only then sends the replies.
 
 pub mod config;
+pub mod engine;
 pub mod lease;
 pub mod network;
 pub mod packet;
 pub mod policy;
 pub mod pxe;
+pub mod store;
 pub mod table;

@@ -67,7 +67,11 @@ impl Topology {
                     Some(n) => (n.name.clone(), n.interface.clone()),
                     None => (r.subnet.subnet.to_string(), r.subnet.interface.clone()),
                 };
-                t.networks.push(Network { name, interface, subnets: Vec::new() });
+                t.networks.push(Network {
+                    name,
+                    interface,
+                    subnets: Vec::new(),
+                });
                 t.networks.len() - 1
             });
             let s = r.subnet;
@@ -80,13 +84,17 @@ impl Topology {
             options = options.or(&cfg.options);
             lease_time = lease_time.or(cfg.lease_time);
             options.subnet_mask.get_or_insert(s.subnet.netmask());
-            options.broadcast_address.get_or_insert(s.subnet.broadcast());
+            options
+                .broadcast_address
+                .get_or_insert(s.subnet.broadcast());
             t.networks[ni].subnets.push(t.subnets.len());
             t.subnets.push(Subnet {
                 net: s.subnet,
                 network: ni,
                 next_server: s.next_server,
-                ignore_client_uids: s.ignore_client_uids.unwrap_or(cfg.server.ignore_client_uids),
+                ignore_client_uids: s
+                    .ignore_client_uids
+                    .unwrap_or(cfg.server.ignore_client_uids),
                 options,
                 lease_time,
                 pxe: s.pxe,
@@ -167,17 +175,21 @@ impl Topology {
         if !giaddr.is_unspecified() {
             return self.subnet_of(giaddr).map(|s| self.subnets[s].network);
         }
-        if let Some(name) = interface {
-            if let Some(n) = self.networks.iter().position(|n| n.interface.as_deref() == Some(name)) {
-                return Some(n);
-            }
+        if let Some(name) = interface
+            && let Some(n) = self
+                .networks
+                .iter()
+                .position(|n| n.interface.as_deref() == Some(name))
+        {
+            return Some(n);
         }
         self.subnet_of(local_addr).map(|s| self.subnets[s].network)
     }
 
     /// Whether `addr` lies in a subnet of shared network `network`.
     pub fn on_network(&self, network: usize, addr: Ipv4Addr) -> bool {
-        self.subnet_of(addr).is_some_and(|s| self.subnets[s].network == network)
+        self.subnet_of(addr)
+            .is_some_and(|s| self.subnets[s].network == network)
     }
 }
 

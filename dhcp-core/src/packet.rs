@@ -107,7 +107,9 @@ fn walk(area: &[u8], out: &mut BTreeMap<u8, Vec<u8>>) -> Result<(), PacketError>
             255 => break,
             _ => {}
         }
-        let len = *area.get(i + 1).ok_or(PacketError::OptionOverrun { code, len: 0 })? as usize;
+        let len = *area
+            .get(i + 1)
+            .ok_or(PacketError::OptionOverrun { code, len: 0 })? as usize;
         let data = area
             .get(i + 2..i + 2 + len)
             .ok_or(PacketError::OptionOverrun { code, len })?;
@@ -161,7 +163,12 @@ pub fn decode_request(buf: &[u8]) -> Result<Request, PacketError> {
         None => 0,
         Some([v @ 1..=3]) => *v,
         Some([v]) => return Err(PacketError::BadOverload(*v)),
-        Some(o) => return Err(PacketError::BadOptionLength { code: 52, len: o.len() }),
+        Some(o) => {
+            return Err(PacketError::BadOptionLength {
+                code: 52,
+                len: o.len(),
+            });
+        }
     };
     let mut extra = BTreeMap::new();
     if overload & 1 != 0 {
@@ -176,7 +183,8 @@ pub fn decode_request(buf: &[u8]) -> Result<Request, PacketError> {
     for (code, data) in &extra {
         check_len(*code, data.len())?;
     }
-    let mut msg = Message::decode(&mut Decoder::new(buf)).map_err(|e| PacketError::Decode(e.to_string()))?;
+    let mut msg =
+        Message::decode(&mut Decoder::new(buf)).map_err(|e| PacketError::Decode(e.to_string()))?;
     // Every option we walked must have come through dhcproto: it silently stops
     // at the first option it cannot parse.
     for code in raw.keys() {
@@ -229,13 +237,15 @@ pub fn decode_request(buf: &[u8]) -> Result<Request, PacketError> {
 }
 
 fn check_len(code: u8, len: usize) -> Result<(), PacketError> {
-    if let Some((min, max)) = length_rule(code) {
-        if len < min || len > max {
-            return Err(PacketError::BadOptionLength { code, len });
-        }
+    if let Some((min, max)) = length_rule(code)
+        && (len < min || len > max)
+    {
+        return Err(PacketError::BadOptionLength { code, len });
     }
     // Lists of addresses must be whole addresses.
-    if matches!(code, 3..=11 | 41..=45 | 48 | 49 | 65 | 68..=76 | 89 | 92 | 150) && len % 4 != 0 {
+    if matches!(code, 3..=11 | 41..=45 | 48 | 49 | 65 | 68..=76 | 89 | 92 | 150)
+        && !len.is_multiple_of(4)
+    {
         return Err(PacketError::BadOptionLength { code, len });
     }
     Ok(())
@@ -259,7 +269,8 @@ pub fn encode_reply(
     let mut drop = droppable.iter().rev();
     loop {
         out.clear();
-        msg.encode(&mut Encoder::new(out)).map_err(|e| EncodeError(e.to_string()))?;
+        msg.encode(&mut Encoder::new(out))
+            .map_err(|e| EncodeError(e.to_string()))?;
         if out.len() <= max_len {
             break;
         }
@@ -267,7 +278,12 @@ pub fn encode_reply(
             Some(code) => {
                 msg.opts_mut().remove(*code);
             }
-            None => return Err(EncodeError(format!("{} bytes exceed the limit {max_len}", out.len()))),
+            None => {
+                return Err(EncodeError(format!(
+                    "{} bytes exceed the limit {max_len}",
+                    out.len()
+                )));
+            }
         }
     }
     if out.len() < MIN_REPLY_LEN {
@@ -290,7 +306,8 @@ mod tests {
             Ipv4Addr::UNSPECIFIED,
             &[1, 2, 3, 4, 5, 6],
         );
-        m.opts_mut().insert(DhcpOption::MessageType(MessageType::Discover));
+        m.opts_mut()
+            .insert(DhcpOption::MessageType(MessageType::Discover));
         m.to_vec().unwrap()
     }
 
@@ -303,7 +320,10 @@ mod tests {
     #[test]
     fn rejects_each_malformation() {
         let good = discover_bytes();
-        assert_eq!(decode_request(&good[..100]).unwrap_err(), PacketError::Truncated(100));
+        assert_eq!(
+            decode_request(&good[..100]).unwrap_err(),
+            PacketError::Truncated(100)
+        );
         let mut b = good.clone();
         b[236] = 0;
         assert_eq!(decode_request(&b).unwrap_err(), PacketError::BadMagic);
@@ -316,11 +336,17 @@ mod tests {
         // Option 53 with a length running off the end.
         let mut b = good[..240].to_vec();
         b.extend_from_slice(&[53, 9, 1]);
-        assert!(matches!(decode_request(&b), Err(PacketError::OptionOverrun { code: 53, .. })));
+        assert!(matches!(
+            decode_request(&b),
+            Err(PacketError::OptionOverrun { code: 53, .. })
+        ));
         // Option 53 with a wrong length.
         let mut b = good[..240].to_vec();
         b.extend_from_slice(&[53, 2, 1, 1, 255]);
-        assert_eq!(decode_request(&b).unwrap_err(), PacketError::BadOptionLength { code: 53, len: 2 });
+        assert_eq!(
+            decode_request(&b).unwrap_err(),
+            PacketError::BadOptionLength { code: 53, len: 2 }
+        );
         // No message type at all: BOOTP.
         let mut b = good[..240].to_vec();
         b.push(255);
@@ -328,11 +354,17 @@ mod tests {
         // Rapid commit with a payload (a dhcproto debug assertion).
         let mut b = good[..240].to_vec();
         b.extend_from_slice(&[53, 1, 1, 80, 1, 0, 255]);
-        assert_eq!(decode_request(&b).unwrap_err(), PacketError::BadOptionLength { code: 80, len: 1 });
+        assert_eq!(
+            decode_request(&b).unwrap_err(),
+            PacketError::BadOptionLength { code: 80, len: 1 }
+        );
         // A server message type from a client.
         let mut b = good[..240].to_vec();
         b.extend_from_slice(&[53, 1, 2, 255]);
-        assert!(matches!(decode_request(&b), Err(PacketError::UnexpectedType(_))));
+        assert!(matches!(
+            decode_request(&b),
+            Err(PacketError::UnexpectedType(_))
+        ));
     }
 
     #[test]
@@ -351,13 +383,20 @@ mod tests {
     fn reply_padded_and_trimmed() {
         let mut m = Message::default();
         m.set_opcode(Opcode::BootReply);
-        m.opts_mut().insert(DhcpOption::MessageType(MessageType::Offer));
+        m.opts_mut()
+            .insert(DhcpOption::MessageType(MessageType::Offer));
         let mut out = Vec::new();
         encode_reply(&mut m, 1500, &[], &mut out).unwrap();
         assert_eq!(out.len(), MIN_REPLY_LEN);
         m.opts_mut().insert(DhcpOption::DomainName("x".repeat(250)));
         m.opts_mut().insert(DhcpOption::Hostname("y".repeat(250)));
-        encode_reply(&mut m, 576 - 28, &[OptionCode::DomainName, OptionCode::Hostname], &mut out).unwrap();
+        encode_reply(
+            &mut m,
+            576 - 28,
+            &[OptionCode::DomainName, OptionCode::Hostname],
+            &mut out,
+        )
+        .unwrap();
         assert!(out.len() <= 548);
         assert!(m.opts().get(OptionCode::DomainName).is_some());
         assert!(m.opts().get(OptionCode::Hostname).is_none());

@@ -30,7 +30,9 @@ impl BootClient {
         opt175: Option<&[u8]>,
     ) -> Self {
         Self {
-            arch: opt93.and_then(|b| b.get(..2)).map(|b| u16::from_be_bytes([b[0], b[1]])),
+            arch: opt93
+                .and_then(|b| b.get(..2))
+                .map(|b| u16::from_be_bytes([b[0], b[1]])),
             vendor_class: opt60.map(<[u8]>::to_vec),
             user_classes: opt77.map(parse_user_classes).unwrap_or_default(),
             ipxe_features: opt175.is_some_and(ipxe_has_boot_features),
@@ -44,7 +46,9 @@ impl BootClient {
 
     /// Whether option 60 starts with `prefix` (the short-lease PXE class).
     pub fn vendor_class_starts_with(&self, prefix: &str) -> bool {
-        self.vendor_class.as_deref().is_some_and(|v| v.starts_with(prefix.as_bytes()))
+        self.vendor_class
+            .as_deref()
+            .is_some_and(|v| v.starts_with(prefix.as_bytes()))
     }
 }
 
@@ -117,27 +121,31 @@ fn matches(rule: &PxeRule, c: &BootClient) -> bool {
     if m.any {
         return true;
     }
-    if let Some(want) = m.ipxe {
-        if c.is_ipxe() != want {
-            return false;
-        }
+    if let Some(want) = m.ipxe
+        && c.is_ipxe() != want
+    {
+        return false;
     }
-    if let Some(archs) = &m.arch {
-        if !c.arch.is_some_and(|a| archs.contains(&a)) {
-            return false;
-        }
+    if let Some(archs) = &m.arch
+        && !c.arch.is_some_and(|a| archs.contains(&a))
+    {
+        return false;
     }
-    if let Some(uc) = &m.user_class {
-        if !c.user_classes.iter().any(|x| x == uc.as_bytes()) {
-            return false;
-        }
+    if let Some(uc) = &m.user_class
+        && !c.user_classes.iter().any(|x| x == uc.as_bytes())
+    {
+        return false;
     }
     true
 }
 
 /// The PXE lease time for a client, if it is in the PXE class.
 pub fn pxe_lease_time(cfg: &PxeConfig, c: &BootClient) -> Option<u32> {
-    if c.vendor_class_starts_with(&cfg.pxe_vendor_prefix) { cfg.pxe_lease_time } else { None }
+    if c.vendor_class_starts_with(&cfg.pxe_vendor_prefix) {
+        cfg.pxe_lease_time
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -146,7 +154,10 @@ mod tests {
     use crate::config::maas_rules as maas;
 
     fn arch(a: u16) -> BootClient {
-        BootClient { arch: Some(a), ..BootClient::default() }
+        BootClient {
+            arch: Some(a),
+            ..BootClient::default()
+        }
     }
 
     #[test]
@@ -157,8 +168,14 @@ mod tests {
         assert_eq!(file(&arch(7)).as_deref(), Some("bootx64.efi"));
         assert_eq!(file(&arch(9)).as_deref(), Some("bootx64.efi"));
         assert_eq!(file(&arch(11)).as_deref(), Some("bootaa64.efi"));
-        assert_eq!(file(&arch(16)).as_deref(), Some("http://10.99.0.1:5248/images/bootx64.efi"));
-        assert_eq!(file(&arch(19)).as_deref(), Some("http://10.99.0.1:5248/images/bootaa64.efi"));
+        assert_eq!(
+            file(&arch(16)).as_deref(),
+            Some("http://10.99.0.1:5248/images/bootx64.efi")
+        );
+        assert_eq!(
+            file(&arch(19)).as_deref(),
+            Some("http://10.99.0.1:5248/images/bootaa64.efi")
+        );
         assert_eq!(file(&BootClient::default()).as_deref(), Some("lpxelinux.0"));
         let http = select(&rules, &arch(16), "10.99.0.1").unwrap();
         assert_eq!(http.vendor_class.as_deref(), Some("HTTPClient"));
@@ -179,7 +196,10 @@ mod tests {
         assert!(!http_only.is_ipxe());
         let rules = maas();
         assert_eq!(
-            select(&rules, &raw, "10.99.0.1").unwrap().filename.as_deref(),
+            select(&rules, &raw, "10.99.0.1")
+                .unwrap()
+                .filename
+                .as_deref(),
             Some("http://10.99.0.1:5248/ipxe.cfg")
         );
     }
@@ -187,7 +207,8 @@ mod tests {
     #[test]
     fn pxe_class_gets_short_lease() {
         let cfg = PxeConfig::default();
-        let c = BootClient::from_options(None, Some(b"PXEClient:Arch:00000:UNDI:002001"), None, None);
+        let c =
+            BootClient::from_options(None, Some(b"PXEClient:Arch:00000:UNDI:002001"), None, None);
         assert_eq!(pxe_lease_time(&cfg, &c), Some(30));
         let h = BootClient::from_options(None, Some(b"HTTPClient:Arch:00016"), None, None);
         assert_eq!(pxe_lease_time(&cfg, &h), None);

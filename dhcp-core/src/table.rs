@@ -234,10 +234,11 @@ impl LeaseTable {
             if let Some(p) = pool {
                 self.indexes[p].remove(o);
             }
-            if let Some(k) = &o.client {
-                if o.client != lease.client && self.by_client.get(k) == Some(&o.addr) {
-                    self.by_client.remove(k);
-                }
+            if let Some(k) = &o.client
+                && o.client != lease.client
+                && self.by_client.get(k) == Some(&o.addr)
+            {
+                self.by_client.remove(k);
             }
         } else if pool.is_none() {
             self.outside += 1;

@@ -397,7 +397,7 @@ pub fn parse_hex_bytes(s: &str) -> Option<Vec<u8>> {
             })
             .collect()
     } else {
-        if s.len() % 2 != 0 {
+        if !s.len().is_multiple_of(2) {
             return None;
         }
         (0..s.len())
