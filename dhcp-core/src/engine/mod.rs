@@ -497,6 +497,7 @@ impl Engine {
             return;
         };
         let mine = lease.client.as_ref() == Some(&c.key);
+        let offered_to_client = self.offers.get(&addr).is_some_and(|o| o.key == c.key);
         let held_by_other = self
             .offers
             .get(&addr)
@@ -507,31 +508,32 @@ impl Engine {
             self.nak(msg, "address in use by another client", info, out);
             return;
         }
-        let usable = (mine && matches!(lease.state, BindingState::Active))
+        let usable = (mine && lease.state == BindingState::Active && lease.ends > now)
             || policy.may_allocate(&lease, now);
-        if !usable {
-            if mine && !selecting {
-                // Our client's old lease that we may not reuse now (e.g. it is
-                // waiting for the partner): let the client fall back to DISCOVER.
-                self.nak(msg, "lease no longer available", info, out);
-            } else if selecting {
+        if selecting {
+            // The client takes up an offer: it must be one we may still honour.
+            if !(usable && (offered_to_client || mine || lease.state.is_free())) {
                 self.nak(msg, "address not available", info, out);
-            } else {
-                out.verdict = Verdict::Ignored(IgnoreReason::NoRecord);
+                return;
             }
-            return;
-        }
-        // A client asking for a different address than the one it holds here,
-        // in INIT-REBOOT, is told no: it must rediscover (RFC 2131 §4.3.2).
-        if !selecting
-            && !mine
-            && let Some(held) = self.table.by_client(&c.key)
-            && held.addr != addr
-            && held.state == BindingState::Active
-            && held.ends > now
-        {
-            self.nak(msg, "client holds a different address", info, out);
-            return;
+        } else {
+            // INIT-REBOOT, RENEWING, REBINDING: we answer only for a binding we
+            // have a record of (RFC 2131 §4.3.2); otherwise we stay silent.
+            if !mine {
+                let holds_other = self.table.by_client(&c.key).is_some_and(|h| {
+                    h.addr != addr && h.state == BindingState::Active && h.ends > now
+                });
+                if holds_other {
+                    self.nak(msg, "client holds a different address", info, out);
+                } else {
+                    out.verdict = Verdict::Ignored(IgnoreReason::NoRecord);
+                }
+                return;
+            }
+            if !usable {
+                out.verdict = Verdict::Ignored(IgnoreReason::NoRecord);
+                return;
+            }
         }
         let scope = self.scope(c, addr, None, info.local_addr);
         let granted = policy.grant_time(&lease, scope.lease_time, now).max(1);
