@@ -78,16 +78,14 @@ fn connect_from_config_matches_isc() {
     let ours = Message::new(
         m.time,
         0,
-        Body::Connect(Connect {
-            relationship_name: Some(b"fo".to_vec()),
-            max_unacked: Some(10),
-            receive_timer: Some(30),
-            vendor_class: Some(b"isc-4.4.3-P1".to_vec()),
-            protocol_version: Some(1),
-            tls_request: Some(0),
-            mclt: Some(60),
-            hba: Some(LoadBalance::Split(128).hba()),
-        }),
+        Body::Connect(Connect::new(
+            "fo",
+            10,
+            30,
+            "isc-4.4.3-P1",
+            60,
+            LoadBalance::Split(128).hba(),
+        )),
     );
     assert_eq!(encode(&ours).unwrap(), f.bytes);
     // Every CONNECT in the capture is that one (bar time).
@@ -114,16 +112,7 @@ fn connectack_matches_isc() {
         let ours = Message::new(
             m.time,
             m.xid,
-            Body::ConnectAck(ConnectAck {
-                relationship_name: Some(b"fo".to_vec()),
-                max_unacked: Some(10),
-                receive_timer: Some(30),
-                vendor_class: Some(b"isc-4.4.3-P1".to_vec()),
-                protocol_version: Some(1),
-                tls_reply: Some(0),
-                reject_reason: None,
-                message: None,
-            }),
+            Body::ConnectAck(ConnectAck::accept("fo", 10, 30, "isc-4.4.3-P1", true)),
         );
         assert_eq!(encode(&ours).unwrap(), f.bytes, "frame {}", f.n);
     }
@@ -139,14 +128,16 @@ fn state_messages_match_isc_layout() {
         let Body::State(s) = &m.body else {
             unreachable!()
         };
+        let flags = s.server_flags.unwrap();
+        assert_eq!(flags.0 & !ServerFlags::STARTUP, 0);
         let ours = Message::new(
             m.time,
             m.xid,
-            Body::State(StateMsg {
-                server_state: Some(s.server_state.unwrap()),
-                server_flags: Some(ServerFlags(s.server_flags.unwrap().0)),
-                start_time_of_state: Some(s.start_time_of_state.unwrap()),
-            }),
+            Body::State(StateMsg::new(
+                s.server_state.unwrap(),
+                flags.startup(),
+                s.start_time_of_state.unwrap(),
+            )),
         );
         assert_eq!(encode(&ours).unwrap(), f.bytes, "frame {}", f.n);
     }

@@ -10,7 +10,8 @@ use common::hex;
 use dhcp_core::config::LoadBalance;
 use dhcp_core::lease::{BindingState, HwAddr, Lease};
 use dhcp_failover::wire::{
-    Binding, BindingAck, Body, Connect, Message, ServerFlags, ServerState, StateMsg, decode, encode,
+    Binding, BindingAck, Body, Connect, ConnectAck, Message, RejectReason, ServerFlags,
+    ServerState, StateMsg, decode, encode,
 };
 
 fn check(msg: Message, bytes: &str) {
@@ -147,4 +148,21 @@ fn contact_example() {
         Message::new(0x6500_0002, 8, Body::Contact),
         "00 0c 0b 0c 65 00 00 02 00 00 00 08",
     );
+}
+
+#[test]
+fn connectack_constructors() {
+    let ack = ConnectAck::accept("fo", 10, 30, "x", false);
+    assert_eq!(ack.tls_reply, None);
+    let rej = ack
+        .clone()
+        .reject(RejectReason::DuplicateConnection, Some("dup"));
+    assert_eq!(rej.reject_reason, Some(RejectReason::DuplicateConnection));
+    assert_eq!(rej.message.as_deref(), Some(&b"dup"[..]));
+    let bytes = encode(&Message::new(5, 6, Body::ConnectAck(rej.clone()))).unwrap();
+    // ISC order: ..., protocol-version (20), reject-reason (21) = 7, message (16).
+    assert!(bytes.ends_with(&[
+        0, 20, 0, 1, 1, 0, 21, 0, 1, 7, 0, 16, 0, 3, b'd', b'u', b'p'
+    ]));
+    assert_eq!(decode(&bytes).unwrap().body, Body::ConnectAck(rej));
 }

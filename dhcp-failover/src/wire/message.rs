@@ -219,6 +219,34 @@ pub struct Connect {
     pub hba: Option<[u8; 32]>,
 }
 
+impl Connect {
+    /// The CONNECT a primary sends, with ISC's fixed values: protocol
+    /// version 1 and TLS-request 0.
+    ///
+    /// `max_unacked` is this server's `max-unacked-updates` (the partner's
+    /// send window), `receive_timer` its `max-response-delay`; `hba` is the
+    /// configured assignment ([`dhcp_core::config::LoadBalance::hba`]).
+    pub fn new(
+        relationship_name: &str,
+        max_unacked: u32,
+        receive_timer: u32,
+        vendor_class: &str,
+        mclt: u32,
+        hba: [u8; 32],
+    ) -> Self {
+        Self {
+            relationship_name: Some(relationship_name.as_bytes().to_vec()),
+            max_unacked: Some(max_unacked),
+            receive_timer: Some(receive_timer),
+            vendor_class: Some(vendor_class.as_bytes().to_vec()),
+            protocol_version: Some(super::PROTOCOL_VERSION),
+            tls_request: Some(0),
+            mclt: Some(mclt),
+            hba: Some(hba),
+        }
+    }
+}
+
 /// CONNECTACK options, in ISC's emission order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConnectAck {
@@ -240,6 +268,38 @@ pub struct ConnectAck {
     pub message: Option<Vec<u8>>,
 }
 
+impl ConnectAck {
+    /// An accepting CONNECTACK as ISC sends it: protocol version 1, and
+    /// TLS-reply 0 only when the CONNECT carried a TLS-request
+    /// (`connect_had_tls_request`).
+    pub fn accept(
+        relationship_name: &str,
+        max_unacked: u32,
+        receive_timer: u32,
+        vendor_class: &str,
+        connect_had_tls_request: bool,
+    ) -> Self {
+        Self {
+            relationship_name: Some(relationship_name.as_bytes().to_vec()),
+            max_unacked: Some(max_unacked),
+            receive_timer: Some(receive_timer),
+            vendor_class: Some(vendor_class.as_bytes().to_vec()),
+            protocol_version: Some(super::PROTOCOL_VERSION),
+            tls_reply: connect_had_tls_request.then_some(0),
+            reject_reason: None,
+            message: None,
+        }
+    }
+
+    /// A refusing CONNECTACK: the accepting fields plus `reason` and optional
+    /// text.
+    pub fn reject(mut self, reason: RejectReason, message: Option<&str>) -> Self {
+        self.reject_reason = Some(reason);
+        self.message = message.map(|m| m.as_bytes().to_vec());
+        self
+    }
+}
+
 /// STATE options, in ISC's emission order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StateMsg {
@@ -250,6 +310,18 @@ pub struct StateMsg {
     pub server_flags: Option<ServerFlags>,
     /// start-time-of-state (25).
     pub start_time_of_state: Option<UnixTime>,
+}
+
+impl StateMsg {
+    /// The STATE ISC sends: all three options. In STARTUP, pass the saved
+    /// pre-startup state as `state` and `startup = true` (flag 0x01).
+    pub fn new(state: ServerState, startup: bool, start_time_of_state: UnixTime) -> Self {
+        Self {
+            server_state: Some(state),
+            server_flags: Some(ServerFlags(if startup { ServerFlags::STARTUP } else { 0 })),
+            start_time_of_state: Some(start_time_of_state),
+        }
+    }
 }
 
 /// DISCONNECT options.

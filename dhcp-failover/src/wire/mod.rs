@@ -15,10 +15,10 @@
 //! ```
 
 pub mod codes;
-pub mod decode;
-pub mod encode;
-pub mod error;
-pub mod framer;
+mod decode;
+mod encode;
+mod error;
+mod framer;
 pub mod message;
 
 pub use codes::{IpFlags, MessageType, OptionCode, RejectReason, ServerFlags, ServerState};
