@@ -166,3 +166,33 @@ fn connectack_constructors() {
     ]));
     assert_eq!(decode(&bytes).unwrap().body, Body::ConnectAck(rej));
 }
+
+#[test]
+fn display_summaries() {
+    let mut lease = Lease::new_free(Ipv4Addr::new(10, 99, 0, 100), BindingState::Active);
+    lease.hw = Some(HwAddr::ethernet([0x52, 0x54, 0, 0x12, 0x34, 0x56]));
+    let m = Message::new(0, 7, Body::BndUpd(Binding::from_lease(&lease)));
+    assert_eq!(
+        m.to_string(),
+        "BNDUPD xid=7 10.99.0.100 active 1:52:54:00:12:34:56"
+    );
+    let m = Message::new(
+        0,
+        7,
+        Body::BndAck(BindingAck::reject(
+            Ipv4Addr::new(10, 99, 0, 100),
+            RejectReason::LessCriticalBindingInfo,
+            Some("outgoing update wins"),
+        )),
+    );
+    assert_eq!(
+        m.to_string(),
+        "BNDACK xid=7 10.99.0.100 rejected: less critical binding information (outgoing update wins)"
+    );
+    let m = Message::new(
+        0,
+        1,
+        Body::State(StateMsg::new(ServerState::RecoverWait, true, 0)),
+    );
+    assert_eq!(m.to_string(), "STATE xid=1 recover-wait (startup)");
+}

@@ -338,3 +338,65 @@ pub struct Disconnect {
 pub fn text(bytes: &[u8]) -> Cow<'_, str> {
     String::from_utf8_lossy(bytes)
 }
+
+/// One-line summary for logs, e.g. `BNDUPD xid=7 10.99.0.100 active 1:52:54:00:12:34:56`.
+impl std::fmt::Display for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} xid={}", self.message_type(), self.xid)?;
+        let binding = |f: &mut std::fmt::Formatter<'_>, b: &Binding| -> std::fmt::Result {
+            if let Some(ip) = b.assigned_ip {
+                write!(f, " {ip}")?;
+            }
+            if let Some(s) = b.binding_status {
+                write!(f, " {s}")?;
+            }
+            if let Some(hw) = &b.chaddr {
+                write!(f, " {}:{hw}", hw.htype)?;
+            }
+            Ok(())
+        };
+        let reason = |f: &mut std::fmt::Formatter<'_>,
+                      r: &Option<RejectReason>,
+                      m: &Option<Vec<u8>>|
+         -> std::fmt::Result {
+            if let Some(r) = r {
+                write!(f, " rejected: {r}")?;
+            }
+            if let Some(m) = m {
+                write!(f, " ({})", text(m))?;
+            }
+            Ok(())
+        };
+        match &self.body {
+            Body::BndUpd(b) => binding(f, b),
+            Body::BndAck(a) => {
+                binding(f, &a.binding)?;
+                reason(f, &a.reject_reason, &a.message)
+            }
+            Body::Connect(c) => {
+                if let Some(n) = &c.relationship_name {
+                    write!(f, " \"{}\"", text(n))?;
+                }
+                Ok(())
+            }
+            Body::ConnectAck(c) => reason(f, &c.reject_reason, &c.message),
+            Body::Disconnect(d) => reason(f, &d.reject_reason, &d.message),
+            Body::State(s) => {
+                if let Some(st) = s.server_state {
+                    write!(f, " {st}")?;
+                }
+                if s.server_flags.is_some_and(|fl| fl.startup()) {
+                    f.write_str(" (startup)")?;
+                }
+                Ok(())
+            }
+            Body::PoolResp(p) => match p.addresses_transferred {
+                Some(n) => write!(f, " {n} transferred"),
+                None => Ok(()),
+            },
+            Body::PoolReq | Body::UpdReqAll | Body::UpdDone | Body::UpdReq | Body::Contact => {
+                Ok(())
+            }
+        }
+    }
+}
