@@ -44,7 +44,9 @@ fn request(ty: MessageType, i: u32, select: Option<Ipv4Addr>) -> Vec<u8> {
     let o = m.opts_mut();
     o.insert(DhcpOption::MessageType(ty));
     o.insert(DhcpOption::ClientSystemArchitecture(Architecture::X64));
-    o.insert(DhcpOption::ClassIdentifier(b"PXEClient:Arch:00007:UNDI:003016".to_vec()));
+    o.insert(DhcpOption::ClassIdentifier(
+        b"PXEClient:Arch:00007:UNDI:003016".to_vec(),
+    ));
     o.insert(DhcpOption::ParameterRequestList(vec![
         OptionCode::SubnetMask,
         OptionCode::Router,
@@ -68,8 +70,9 @@ fn info() -> RecvInfo<'static> {
 
 fn bench(c: &mut Criterion) {
     let cfg = Config::from_toml(CONFIG).expect("bench config");
-    let discovers: Vec<Vec<u8>> =
-        (0..CLIENTS).map(|i| request(MessageType::Discover, i, None)).collect();
+    let discovers: Vec<Vec<u8>> = (0..CLIENTS)
+        .map(|i| request(MessageType::Discover, i, None))
+        .collect();
     let mut g = c.benchmark_group("engine");
     g.throughput(Throughput::Elements(1));
     {
@@ -100,7 +103,12 @@ fn bench(c: &mut Criterion) {
         g.bench_function("request_decode_handle_encode", |b| {
             b.iter(|| {
                 let req = decode_request(&requests[i % requests.len()]).expect("valid");
-                let out = e.handle(&Standalone, &req, &info, 1_800_000_000 + (i / requests.len()) as u32);
+                let out = e.handle(
+                    &Standalone,
+                    &req,
+                    &info,
+                    1_800_000_000 + (i / requests.len()) as u32,
+                );
                 i += 1;
                 black_box((out.writes.len(), out.reply.map(|r| r.bytes.len())))
             })

@@ -11,7 +11,9 @@ fn lease(i: u32) -> Lease {
     let addr = Ipv4Addr::from(0x0a63_0000 | (i & 0xffff));
     let b = i.to_be_bytes();
     let mut l = Lease::new_free(addr, BindingState::Active);
-    l.client = Some(ClientKey::Hw(HwAddr::ethernet([2, 0, b[0], b[1], b[2], b[3]])));
+    l.client = Some(ClientKey::Hw(HwAddr::ethernet([
+        2, 0, b[0], b[1], b[2], b[3],
+    ])));
     l.hw = Some(HwAddr::ethernet([2, 0, b[0], b[1], b[2], b[3]]));
     l.hostname = Some(format!("node-{i}"));
     l.starts = 1_800_000_000;

@@ -11,7 +11,7 @@
 mod alloc;
 mod reply;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 use dhcproto::v4::{DhcpOption, Message, MessageType, OptionCode};
@@ -132,6 +132,8 @@ pub struct Engine {
     table: LeaseTable,
     offers: HashMap<Ipv4Addr, Offer>,
     offers_by_client: HashMap<ClientKey, Ipv4Addr>,
+    /// Offer holds ordered by expiry.
+    offer_expiry: BTreeSet<(UnixTime, Ipv4Addr)>,
 }
 
 /// What [`Engine::restore`] found in the store.
@@ -155,6 +157,7 @@ impl Engine {
             table,
             offers: HashMap::new(),
             offers_by_client: HashMap::new(),
+            offer_expiry: BTreeSet::new(),
         }
     }
 
@@ -817,40 +820,53 @@ impl Engine {
                 }
             }
         }
-        if let Some(o) = self.offers.values().map(|o| o.expires).min() {
-            t = Some(t.map_or(o, |x| x.min(o)));
+        if let Some((o, _)) = self.offer_expiry.first() {
+            t = Some(t.map_or(*o, |x| x.min(*o)));
         }
         t
     }
 
     fn hold_offer(&mut self, addr: Ipv4Addr, key: ClientKey, now: UnixTime) {
         let expires = now.saturating_add(self.cfg.server.offer_hold);
-        if let Some(prev) = self.offers_by_client.insert(key.clone(), addr)
-            && prev != addr
-        {
-            self.offers.remove(&prev);
+        if let Some(prev) = self.offers_by_client.insert(key.clone(), addr) {
+            if prev != addr {
+                self.forget_offer(prev);
+            }
         }
-        self.offers.insert(addr, Offer { key, expires });
+        if let Some(old) = self.offers.insert(addr, Offer { key, expires }) {
+            self.offer_expiry.remove(&(old.expires, addr));
+        }
+        self.offer_expiry.insert((expires, addr));
+        self.table.hold(addr);
+    }
+
+    /// Drops the hold on `addr` (not the client index).
+    fn forget_offer(&mut self, addr: Ipv4Addr) {
+        if let Some(o) = self.offers.remove(&addr) {
+            self.offer_expiry.remove(&(o.expires, addr));
+            self.table.unhold(addr);
+        }
     }
 
     fn drop_offer(&mut self, key: &ClientKey) {
         if let Some(a) = self.offers_by_client.remove(key) {
-            self.offers.remove(&a);
+            self.forget_offer(a);
         }
     }
 
     fn expire_offers(&mut self, now: UnixTime) {
-        if self.offers.values().all(|o| o.expires > now) {
-            return;
-        }
-        let offers_by_client = &mut self.offers_by_client;
-        self.offers.retain(|_, o| {
-            let keep = o.expires > now;
-            if !keep {
-                offers_by_client.remove(&o.key);
+        while let Some(&(t, addr)) = self.offer_expiry.first() {
+            if t > now {
+                break;
             }
-            keep
-        });
+            self.offer_expiry.pop_first();
+            if let Some(o) = self.offers.remove(&addr) {
+                if self.offers_by_client.get(&o.key) == Some(&addr) {
+                    self.offers_by_client.remove(&o.key);
+                }
+                self.table.unhold(addr);
+            }
+        }
     }
 
     /// Number of outstanding offer holds.
