@@ -116,11 +116,10 @@ proptest! {
                 }
                 _ => {}
             }
-            if matches!(o.verdict, dhcp_core::engine::Verdict::Released | dhcp_core::engine::Verdict::Declined) {
-                if let Some(a) = acked.remove(&client) {
+            if matches!(o.verdict, dhcp_core::engine::Verdict::Released | dhcp_core::engine::Verdict::Declined)
+                && let Some(a) = acked.remove(&client) {
                     told.remove(&a);
                 }
-            }
             // The table agrees: one active binding per address, one address per client.
             let mut owners: HashMap<_, Ipv4Addr> = HashMap::new();
             for l in e.table().iter().filter(|l| l.state == BindingState::Active && l.ends > now) {

@@ -828,10 +828,10 @@ impl Engine {
 
     fn hold_offer(&mut self, addr: Ipv4Addr, key: ClientKey, now: UnixTime) {
         let expires = now.saturating_add(self.cfg.server.offer_hold);
-        if let Some(prev) = self.offers_by_client.insert(key.clone(), addr) {
-            if prev != addr {
-                self.forget_offer(prev);
-            }
+        if let Some(prev) = self.offers_by_client.insert(key.clone(), addr)
+            && prev != addr
+        {
+            self.forget_offer(prev);
         }
         if let Some(old) = self.offers.insert(addr, Offer { key, expires }) {
             self.offer_expiry.remove(&(old.expires, addr));

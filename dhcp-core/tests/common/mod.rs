@@ -147,7 +147,7 @@ pub fn yiaddr(o: &Outcome) -> Ipv4Addr {
         .unwrap_or(Ipv4Addr::UNSPECIFIED)
 }
 
-pub fn opt<'a>(o: &'a Outcome, code: OptionCode) -> Option<&'a DhcpOption> {
+pub fn opt(o: &Outcome, code: OptionCode) -> Option<&DhcpOption> {
     o.reply.as_ref().and_then(|r| r.msg.opts().get(code))
 }
 
