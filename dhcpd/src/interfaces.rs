@@ -34,7 +34,7 @@ impl Interface {
 }
 
 /// Reads the current interfaces from the kernel.
-pub fn scan() -> std::io::Result<HashMap<u32, Interface>> {
+pub fn scan() -> std::io::Result<HashMap<u32, Arc<Interface>>> {
     let mut out: HashMap<u32, Interface> = HashMap::new();
     let mut names: HashMap<String, u32> = HashMap::new();
     for ifa in nix::ifaddrs::getifaddrs()? {
@@ -57,7 +57,7 @@ pub fn scan() -> std::io::Result<HashMap<u32, Interface>> {
             entry.addrs.push(a.ip());
         }
     }
-    Ok(out)
+    Ok(out.into_iter().map(|(i, f)| (i, Arc::new(f))).collect())
 }
 
 /// Minimum time between two refreshes triggered by unknown indexes.
@@ -65,7 +65,7 @@ const MISS_REFRESH_INTERVAL: Duration = Duration::from_secs(1);
 
 #[derive(Debug)]
 struct Inner {
-    by_index: HashMap<u32, Interface>,
+    by_index: HashMap<u32, Arc<Interface>>,
     refreshed: Instant,
 }
 
@@ -116,7 +116,7 @@ impl InterfaceTable {
 
     /// The interface with kernel index `index`; an unknown index triggers a
     /// (rate-limited) refresh.
-    pub fn get(&self, index: u32) -> Option<Interface> {
+    pub fn get(&self, index: u32) -> Option<Arc<Interface>> {
         let stale = {
             let inner = self.inner.read().ok()?;
             if let Some(i) = inner.by_index.get(&index) {
@@ -132,7 +132,7 @@ impl InterfaceTable {
     }
 
     /// The interface named `name`.
-    pub fn by_name(&self, name: &str) -> Option<Interface> {
+    pub fn by_name(&self, name: &str) -> Option<Arc<Interface>> {
         let inner = self.inner.read().ok()?;
         inner.by_index.values().find(|i| &*i.name == name).cloned()
     }

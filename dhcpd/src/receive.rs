@@ -91,7 +91,7 @@ impl Receiver {
                 origin: Origin {
                     socket: self.index,
                     ifindex: iface.index,
-                    interface: iface.name,
+                    interface: iface.name.clone(),
                     local_addr,
                     src: meta.src,
                 },

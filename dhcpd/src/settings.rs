@@ -55,11 +55,17 @@ impl Settings {
             .store
             .clone()
             .unwrap_or_else(|| config.server.store.clone());
-        let interfaces = if !args.interfaces.is_empty() {
-            args.interfaces.clone()
-        } else {
+        let mut interfaces: Vec<String> = Vec::new();
+        let wanted = if args.interfaces.is_empty() {
             interfaces_of(&config)
+        } else {
+            args.interfaces.clone()
         };
+        for name in wanted {
+            if !interfaces.contains(&name) {
+                interfaces.push(name);
+            }
+        }
         Self {
             store,
             interfaces,
@@ -137,7 +143,16 @@ subnet = "10.99.3.0/24"
         assert_eq!(s.ports, Ports::default());
         let s = Settings::new(
             cfg,
-            &args(&["--store", "/tmp/s", "-i", "lo", "--server-port", "1067"]),
+            &args(&[
+                "--store",
+                "/tmp/s",
+                "-i",
+                "lo",
+                "-i",
+                "lo",
+                "--server-port",
+                "1067",
+            ]),
         );
         assert_eq!(s.store, PathBuf::from("/tmp/s"));
         assert_eq!(s.interfaces, ["lo"]);

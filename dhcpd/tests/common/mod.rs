@@ -106,11 +106,16 @@ impl Daemon {
     }
 
     /// SIGTERM, then wait (at most 20 s) for the exit status.
-    pub fn terminate(mut self) -> (ExitStatus, String) {
+    pub fn terminate(self) -> (ExitStatus, String) {
+        self.stop_with(libc::SIGTERM)
+    }
+
+    /// Sends `signal`, then waits (at most 20 s) for the exit status.
+    pub fn stop_with(mut self, signal: i32) -> (ExitStatus, String) {
         let mut child = self.child.take().unwrap();
         // SAFETY: signalling our own child by its PID.
         unsafe {
-            libc::kill(child.id() as i32, libc::SIGTERM);
+            libc::kill(child.id() as i32, signal);
         }
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
