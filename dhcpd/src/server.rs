@@ -68,6 +68,10 @@ pub enum ServeError {
         /// The cause.
         source: std::io::Error,
     },
+    /// The engine task stopped on its own (a bug); the daemon exits so that
+    /// its supervisor restarts it.
+    #[error("the engine task stopped unexpectedly: {0}")]
+    EngineStopped(String),
 }
 
 /// Runs the daemon until `shutdown` completes; returns the counters.
@@ -136,7 +140,7 @@ pub async fn serve(
     let sender = tokio::spawn(
         Transmitter::new(sockets.clone(), l2, settings.ports, counters.clone()).run(send_rx),
     );
-    let service = tokio::spawn(
+    let mut service = tokio::spawn(
         Service {
             engine,
             policy: Box::new(Standalone),
@@ -154,14 +158,24 @@ pub async fn serve(
         "serving"
     );
 
-    shutdown.await;
+    let early_end = tokio::select! {
+        () = shutdown => None,
+        r = &mut service => Some(r),
+    };
     tracing::info!("shutting down: no longer accepting requests");
     let _ = stop_tx.send(true);
     for r in receivers {
         let _ = r.await;
     }
     let _ = watcher.await;
-    let commit = service.await;
+    let (commit, failure) = match early_end {
+        None => (service.await.ok(), None),
+        Some(Ok(c)) => (Some(c), Some("ended".to_owned())),
+        Some(Err(e)) => (None, Some(e.to_string())),
+    };
+    if let Some(f) = &failure {
+        tracing::error!(cause = %f, "the engine task stopped unexpectedly");
+    }
     let _ = sender.await;
     let flushed = tokio::task::spawn_blocking(move || {
         // Dropping the group commit waits for its worker to finish every
@@ -175,7 +189,10 @@ pub async fn serve(
         Ok(Err(e)) => tracing::error!(error = %e, "final store flush failed"),
         Err(e) => tracing::error!(error = %e, "final store flush did not complete"),
     }
-    Ok(counters)
+    match failure {
+        Some(f) => Err(ServeError::EngineStopped(f)),
+        None => Ok(counters),
+    }
 }
 
 fn open_sockets(
