@@ -175,7 +175,73 @@ impl Transmitter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transaction::Origin;
+    use dhcp_core::engine::Reply;
     use dhcp_core::lease::HwAddr;
+    use dhcproto::v4::{Message, MessageType};
+    use std::time::Duration;
+
+    fn outgoing(tag: u8, relay: Ipv4Addr) -> Outgoing {
+        Outgoing {
+            reply: Reply {
+                msg: Message::default(),
+                bytes: vec![tag; 4],
+                dest: Destination::Relay(relay),
+                msg_type: MessageType::Offer,
+            },
+            origin: Origin {
+                socket: 0,
+                ifindex: 1,
+                interface: Arc::from("lo"),
+                local_addr: Ipv4Addr::LOCALHOST,
+                src: SocketAddrV4::new(Ipv4Addr::LOCALHOST, 1),
+            },
+        }
+    }
+
+    /// The durability contract: a reply waits for its commit, later replies
+    /// wait behind it, and a failed commit's replies are never sent.
+    #[tokio::test]
+    async fn replies_wait_for_their_commit_in_order() {
+        let sock = Arc::new(ServerSocket::bind(Some("lo"), 0).unwrap());
+        let relay = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let ports = Ports {
+            server: sock.port().unwrap(),
+            client: 1,
+            relay: relay.local_addr().unwrap().port(),
+        };
+        let counters = Arc::new(Counters::default());
+        let t = Transmitter::new(vec![sock], None, ports, counters.clone());
+        let (tx, rx) = mpsc::channel(8);
+        let task = tokio::spawn(t.run(rx));
+        let lo = Ipv4Addr::LOCALHOST;
+        let (c1, r1) = oneshot::channel();
+        let (c2, r2) = oneshot::channel();
+        tx.send(SendJob::AfterCommit(vec![outgoing(1, lo)], r1))
+            .await
+            .unwrap();
+        tx.send(SendJob::Now(vec![outgoing(2, lo)])).await.unwrap();
+        tx.send(SendJob::AfterCommit(vec![outgoing(3, lo)], r2))
+            .await
+            .unwrap();
+        tx.send(SendJob::Now(vec![outgoing(4, lo)])).await.unwrap();
+        let mut buf = [0u8; 16];
+        let early = tokio::time::timeout(Duration::from_millis(200), relay.recv(&mut buf)).await;
+        assert!(early.is_err(), "a reply overtook its commit");
+        c1.send(Ok(())).unwrap();
+        for want in [1u8, 2] {
+            let n = relay.recv(&mut buf).await.unwrap();
+            assert_eq!(&buf[..n], &[want; 4]);
+        }
+        c2.send(Err(Arc::new(StoreError::Closed))).unwrap();
+        let n = relay.recv(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], &[4; 4], "the failed commit's reply was sent");
+        drop(tx);
+        task.await.unwrap();
+        assert_eq!(counters.commit_errors.load(Ordering::Relaxed), 1);
+        let snap: std::collections::HashMap<_, _> = counters.snapshot().into_iter().collect();
+        assert_eq!(snap["sent.offer"], 3);
+    }
 
     const PORTS: Ports = Ports {
         server: 1067,
