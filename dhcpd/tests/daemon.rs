@@ -334,3 +334,38 @@ fn check_config_names_the_key_path() {
     assert!(!out.status.success());
     assert!(!dir.path().join("never").exists());
 }
+
+/// The timer expires leases and commits the change.
+#[test]
+fn expired_leases_are_committed_by_the_timer() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        "dhcpd.toml",
+        &format!("{CONFIG}\n[pxe]\npxe_lease_time = 1\n"),
+    );
+    let relay = Relay::bind(RELAY_A);
+    let d = Daemon::start(
+        dir.path(),
+        &cfg,
+        &dir.path().join("store"),
+        relay.port(),
+        &[],
+    );
+    let offer = d.exchange(&relay, &discover(mac(11), RELAY_A, 0xb001));
+    let ack = d.exchange(
+        &relay,
+        &request_selecting(mac(11), RELAY_A, 0xb002, offer.yiaddr(), SERVER),
+    );
+    assert_eq!(
+        ack.opts().get(OptionCode::AddressLeaseTime),
+        Some(&DhcpOption::AddressLeaseTime(1))
+    );
+    std::thread::sleep(std::time::Duration::from_millis(3500));
+    let stats_path = d.stats.clone();
+    let (status, log) = d.terminate();
+    assert!(status.success(), "{log}");
+    let stats = Daemon::read_stats(&stats_path);
+    assert!(stats["expiry_writes"] >= 1, "{stats:?}");
+    assert_eq!(stats["commit_errors"], 0);
+}
