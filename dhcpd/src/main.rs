@@ -75,6 +75,11 @@ fn run(args: &RunArgs) -> Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        config = %args.config.display(),
+        "dhcpd starting"
+    );
     let settings = Settings::new(cfg, args);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -84,6 +89,15 @@ fn run(args: &RunArgs) -> Result<()> {
     let counters = runtime.block_on(async {
         let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
         let mut int = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+        // SIGHUP will mean "reload"; until then it must not kill the daemon.
+        let mut hup = signal(SignalKind::hangup()).context("cannot handle SIGHUP")?;
+        tokio::spawn(async move {
+            while hup.recv().await.is_some() {
+                tracing::warn!(
+                    "SIGHUP received: configuration reload is not supported yet; ignored"
+                );
+            }
+        });
         let shutdown = async move {
             tokio::select! {
                 _ = term.recv() => tracing::info!("SIGTERM received"),

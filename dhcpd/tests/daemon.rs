@@ -74,6 +74,12 @@ fn relayed_dora_gets_lease_options_and_boot_file() {
         Some(&DhcpOption::AddressLeaseTime(30))
     );
 
+    // SIGHUP does not stop the daemon (reload comes later).
+    // SAFETY: signalling our own child by its PID.
+    unsafe {
+        libc::kill(d.pid(), libc::SIGHUP);
+    }
+
     // A second client gets a different address.
     let offer2 = d.exchange(&relay, &discover(mac(2), RELAY_A, 0x2001));
     assert_ne!(offer2.yiaddr(), addr);
@@ -94,6 +100,7 @@ fn relayed_dora_gets_lease_options_and_boot_file() {
         "{log}"
     );
     assert!(log.contains("lease store flushed"), "{log}");
+    assert!(log.contains("SIGHUP received"), "{log}");
 }
 
 /// Two relayed subnets: the giaddr selects the subnet; a REQUEST for an
