@@ -80,6 +80,12 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> Result<Arc<Counters>, ServeError> {
     let counters = Arc::new(Counters::default());
+    if !settings.config.failover.is_empty() {
+        tracing::warn!(
+            relationships = settings.config.failover.len(),
+            "failover is configured but not implemented in this daemon yet: serving standalone"
+        );
+    }
     let store_err = |source| ServeError::Store {
         path: settings.store.clone(),
         source,
