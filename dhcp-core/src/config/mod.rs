@@ -111,6 +111,10 @@ pub struct ServerConfig {
     /// Answer REQUESTs for addresses we do not know with a NAK (ISC `authoritative`).
     #[serde(default = "default_true")]
     pub authoritative: bool,
+    /// Log level of the daemon (`error`, `warn`, `info`, `debug` or `trace`);
+    /// the `--log-level` flag overrides it.
+    #[serde(default)]
+    pub log_level: Option<String>,
 }
 
 fn default_store() -> PathBuf {
@@ -135,6 +139,7 @@ impl Default for ServerConfig {
             offer_hold: default_offer_hold(),
             abandon_time: default_abandon_time(),
             authoritative: true,
+            log_level: None,
         }
     }
 }

@@ -8,6 +8,9 @@ use super::{Config, ConfigError, LeaseTimes, OptionSet, Role};
 
 type Result = std::result::Result<(), ConfigError>;
 
+/// Accepted values of `server.log_level`.
+const LOG_LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
+
 pub(super) fn validate(cfg: &Config) -> Result {
     lease_times(&cfg.lease_time, "lease_time")?;
     options(&cfg.options, "options")?;
@@ -24,6 +27,14 @@ pub(super) fn validate(cfg: &Config) -> Result {
                 "interface names are 1 to 15 characters",
             ));
         }
+    }
+    if let Some(level) = &cfg.server.log_level
+        && !LOG_LEVELS.contains(&level.as_str())
+    {
+        return Err(ConfigError::invalid(
+            "server.log_level",
+            format!("{level:?} is not one of {}", LOG_LEVELS.join(", ")),
+        ));
     }
     classes(cfg)?;
     networks(cfg)?;
