@@ -3,6 +3,8 @@
 //! SERVER UNDER TEST: ISC dhcpd for now (`testbed::server::from_env()`);
 //! set `TESTBED_SERVER=ours` (and `TESTBED_DHCPD=PATH`) to run against our daemon.
 
+#![allow(clippy::unwrap_used)] // integration tests: failing fast is the point
+
 use std::collections::HashSet;
 use std::time::Duration;
 
