@@ -82,6 +82,20 @@ impl ServerSpec {
         }
     }
 
+    /// Like [`ServerSpec::standard`] on the wide network 10.99.0.0/16 (see
+    /// [`crate::topology::LabBuilder::wide`]), with the range
+    /// 10.99.16.0–10.99.31.255 (4,096 addresses).
+    pub fn wide(next_server: Ipv4Addr) -> Self {
+        let mut spec = Self::standard(next_server);
+        spec.subnets = vec![SubnetSpec {
+            net: crate::topology::wide_server_net(),
+            range: Some((Ipv4Addr::new(10, 99, 16, 0), Ipv4Addr::new(10, 99, 31, 255))),
+            router: Some(Ipv4Addr::new(10, 99, 0, 1)),
+            local: true,
+        }];
+        spec
+    }
+
     /// Adds the relayed client segment (10.99.1.0/24, range .100–.200, router .1).
     pub fn with_relayed_subnet(mut self) -> Self {
         self.subnets

@@ -30,6 +30,12 @@ pub fn server_net() -> Ipv4Net {
     Ipv4Net::new_assert(Ipv4Addr::new(10, 99, 0, 0), 24)
 }
 
+/// The wide server network for large swarms (no relay): 10.99.0.0/16, see
+/// [`LabBuilder::wide`].
+pub fn wide_server_net() -> Ipv4Net {
+    Ipv4Net::new_assert(Ipv4Addr::new(10, 99, 0, 0), 16)
+}
+
 /// The relayed client segment's network.
 pub fn client_net() -> Ipv4Net {
     Ipv4Net::new_assert(Ipv4Addr::new(10, 99, 1, 0), 24)
@@ -59,6 +65,7 @@ pub struct LabBuilder {
     servers: Vec<String>,
     clients: Vec<ClientSpec>,
     relay: bool,
+    wide: bool,
 }
 
 impl LabBuilder {
@@ -70,6 +77,14 @@ impl LabBuilder {
     /// Uses `prefix` for namespace names instead of `tb`.
     pub fn prefix(mut self, prefix: &str) -> Self {
         self.prefix = Some(prefix.to_owned());
+        self
+    }
+
+    /// Puts servers on 10.99.0.0/16 instead of /24 (for pools of thousands
+    /// of addresses); not combinable with a relay, whose client segment lies
+    /// inside that /16.
+    pub fn wide(mut self) -> Self {
+        self.wide = true;
         self
     }
 
@@ -119,6 +134,11 @@ impl LabBuilder {
         if self.servers.len() > 200 {
             return Err(Error::BadName("at most 200 servers".into()));
         }
+        if self.wide && self.relay {
+            return Err(Error::BadName(
+                "a wide server network cannot be combined with a relay".into(),
+            ));
+        }
         let mut lab = match &self.prefix {
             Some(p) => Lab::with_prefix(p)?,
             None => Lab::new()?,
@@ -127,7 +147,11 @@ impl LabBuilder {
         if self.relay {
             lab.add_segment(CLIENT_SEGMENT)?;
         }
-        let prefix_len = server_net().prefix_len();
+        let prefix_len = if self.wide {
+            wide_server_net().prefix_len()
+        } else {
+            server_net().prefix_len()
+        };
         for (n, name) in self.servers.iter().enumerate() {
             lab.add_host(name)?;
             let addr = Ipv4Net::new(server_address(n), prefix_len)
