@@ -34,17 +34,20 @@ pub use topology::LabBuilder;
 
 /// For tests that need root: returns `true` if they can run (root, and `ip`
 /// is installed); otherwise prints a loud `SKIPPED: needs root` line to
-/// stderr and returns `false`.
+/// stderr (past the test harness's output capture) and returns `false`.
 pub fn can_run_root_test(test: &str) -> bool {
     // SAFETY: geteuid has no preconditions.
     let root = unsafe { libc::geteuid() } == 0;
-    if !root {
-        eprintln!("SKIPPED: needs root: {test}");
-        return false;
-    }
-    if !netns::have_program("ip") {
-        eprintln!("SKIPPED: needs root and iproute2 (`ip` not found): {test}");
-        return false;
-    }
-    true
+    let why = if !root {
+        "needs root"
+    } else if !netns::have_program("ip") {
+        "needs root and iproute2 (`ip` not found)"
+    } else {
+        return true;
+    };
+    use std::io::Write;
+    // Written to the stderr handle, not with eprintln!, so that libtest's
+    // capture does not hide it.
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {why}: {test}");
+    false
 }

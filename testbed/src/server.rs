@@ -47,6 +47,67 @@ impl SubnetSpec {
     }
 }
 
+/// The failover role of a server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailoverRole {
+    /// Primary (holds MCLT and the split).
+    Primary,
+    /// Secondary.
+    Secondary,
+}
+
+/// A failover relationship (ISC `failover peer "NAME" { ... }`); the pools
+/// of every subnet are shared through it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailoverSpec {
+    /// Relationship name (same on both peers).
+    pub name: String,
+    /// This server's role.
+    pub role: FailoverRole,
+    /// This server's address (listen and connect from).
+    pub address: Ipv4Addr,
+    /// Local port.
+    pub port: u16,
+    /// The partner's address.
+    pub peer_address: Ipv4Addr,
+    /// The partner's port.
+    pub peer_port: u16,
+    /// Seconds of silence before the partner is considered unreachable.
+    pub max_response_delay: u32,
+    /// Binding updates in flight before waiting for acks.
+    pub max_unacked_updates: u32,
+    /// `load balance max seconds`.
+    pub load_balance_max_seconds: u32,
+    /// MCLT (primary only).
+    pub mclt: u32,
+    /// `split` (primary only).
+    pub split: u16,
+    /// `auto-partner-down` seconds (0 = off).
+    pub auto_partner_down: u32,
+}
+
+impl FailoverSpec {
+    /// The settings of the reference ISC pair (`real-peers.md` §6): name
+    /// `fo`, port 647, max-response-delay 30, max-unacked-updates 10, load
+    /// balance max seconds 3, mclt 60, split 128.
+    pub fn new(role: FailoverRole, address: Ipv4Addr, peer_address: Ipv4Addr) -> Self {
+        Self {
+            name: "fo".to_owned(),
+            role,
+            address,
+            port: 647,
+            peer_address,
+            peer_port: 647,
+            max_response_delay: 30,
+            max_unacked_updates: 10,
+            load_balance_max_seconds: 3,
+            mclt: 60,
+            split: 128,
+            auto_partner_down: 0,
+        }
+    }
+}
+
 /// What the server should serve, independent of the implementation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerSpec {
@@ -64,6 +125,8 @@ pub struct ServerSpec {
     pub lease_time: u32,
     /// Maximum lease time, seconds.
     pub max_lease_time: u32,
+    /// Failover relationship, if the server is one of a pair.
+    pub failover: Option<FailoverSpec>,
 }
 
 impl ServerSpec {
@@ -79,7 +142,14 @@ impl ServerSpec {
             ipxe_filename: Some("boot.ipxe".to_owned()),
             lease_time: 600,
             max_lease_time: 7200,
+            failover: None,
         }
+    }
+
+    /// Makes the server one of a failover pair.
+    pub fn with_failover(mut self, failover: FailoverSpec) -> Self {
+        self.failover = Some(failover);
+        self
     }
 
     /// Like [`ServerSpec::standard`] on the wide network 10.99.0.0/16 (see
@@ -156,6 +226,34 @@ impl IscDhcpd {
         let _ = writeln!(s, "default-lease-time {};", spec.lease_time);
         let _ = writeln!(s, "max-lease-time {};", spec.max_lease_time);
         let _ = writeln!(s, "min-lease-time 1;");
+        if let Some(fo) = &spec.failover {
+            let _ = writeln!(s, "failover peer \"{}\" {{", fo.name);
+            let role = match fo.role {
+                FailoverRole::Primary => "primary",
+                FailoverRole::Secondary => "secondary",
+            };
+            let _ = writeln!(s, "  {role};");
+            let _ = writeln!(s, "  address {};\n  port {};", fo.address, fo.port);
+            let _ = writeln!(
+                s,
+                "  peer address {};\n  peer port {};",
+                fo.peer_address, fo.peer_port
+            );
+            let _ = writeln!(s, "  max-response-delay {};", fo.max_response_delay);
+            let _ = writeln!(s, "  max-unacked-updates {};", fo.max_unacked_updates);
+            let _ = writeln!(
+                s,
+                "  load balance max seconds {};",
+                fo.load_balance_max_seconds
+            );
+            if fo.role == FailoverRole::Primary {
+                let _ = writeln!(s, "  mclt {};\n  split {};", fo.mclt, fo.split);
+            }
+            if fo.auto_partner_down > 0 {
+                let _ = writeln!(s, "  auto-partner-down {};", fo.auto_partner_down);
+            }
+            let _ = writeln!(s, "}}");
+        }
         for sub in &spec.subnets {
             let _ = writeln!(
                 s,
@@ -163,8 +261,18 @@ impl IscDhcpd {
                 sub.net.network(),
                 sub.net.netmask()
             );
-            if let Some((a, b)) = sub.range {
-                let _ = writeln!(s, "  range {a} {b};");
+            match (sub.range, &spec.failover) {
+                (Some((a, b)), Some(fo)) => {
+                    let _ = writeln!(
+                        s,
+                        "  pool {{\n    failover peer \"{}\";\n    range {a} {b};\n  }}",
+                        fo.name
+                    );
+                }
+                (Some((a, b)), None) => {
+                    let _ = writeln!(s, "  range {a} {b};");
+                }
+                (None, _) => {}
             }
             if let Some(r) = sub.router {
                 let _ = writeln!(s, "  option routers {r};");
@@ -274,7 +382,7 @@ impl OurDhcpd {
                     .map(|(start, end)| PoolConfig {
                         start,
                         end,
-                        failover_peer: None,
+                        failover_peer: spec.failover.as_ref().map(|f| f.name.clone()),
                     })
                     .into_iter()
                     .collect(),
@@ -320,6 +428,7 @@ impl OurDhcpd {
                 pxe_lease_time: None,
                 ..PxeConfig::default()
             },
+            failover: spec.failover.iter().map(our_failover).collect(),
             ..Config::default()
         };
         cfg.validate().map_err(|e| Error::Config(e.to_string()))?;
@@ -365,6 +474,34 @@ impl DhcpServer for OurDhcpd {
     }
 }
 
+fn our_failover(fo: &FailoverSpec) -> dhcp_core::config::FailoverConfig {
+    use dhcp_core::config::{FailoverConfig, Role};
+    let primary = fo.role == FailoverRole::Primary;
+    FailoverConfig {
+        name: fo.name.clone(),
+        role: if primary {
+            Role::Primary
+        } else {
+            Role::Secondary
+        },
+        address: fo.address,
+        port: fo.port,
+        peer_address: fo.peer_address,
+        peer_port: fo.peer_port,
+        max_response_delay: fo.max_response_delay,
+        max_unacked_updates: fo.max_unacked_updates,
+        mclt: primary.then_some(fo.mclt),
+        split: primary.then_some(fo.split),
+        hba: None,
+        load_balance_max_seconds: fo.load_balance_max_seconds,
+        auto_partner_down: fo.auto_partner_down,
+        max_lease_misbalance: 15,
+        max_lease_ownership: 10,
+        min_balance: 60,
+        max_balance: 3600,
+    }
+}
+
 /// The server chosen by the environment: `TESTBED_SERVER=ours` (with
 /// `TESTBED_DHCPD=PATH`, default `target/debug/dhcpd`) selects our daemon;
 /// anything else, or nothing, selects ISC dhcpd.
@@ -389,4 +526,58 @@ pub fn default_our_binary() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
     target.join("debug/dhcpd")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair_spec(role: FailoverRole) -> ServerSpec {
+        let (me, peer) = match role {
+            FailoverRole::Primary => (Ipv4Addr::new(10, 99, 0, 1), Ipv4Addr::new(10, 99, 0, 2)),
+            FailoverRole::Secondary => (Ipv4Addr::new(10, 99, 0, 2), Ipv4Addr::new(10, 99, 0, 1)),
+        };
+        ServerSpec::standard(Ipv4Addr::new(10, 99, 0, 1))
+            .with_failover(FailoverSpec::new(role, me, peer))
+    }
+
+    #[test]
+    fn isc_render_standard() {
+        let conf = IscDhcpd::render(&ServerSpec::standard(Ipv4Addr::new(10, 99, 0, 1)));
+        assert!(conf.contains("ping-check false;"));
+        assert!(conf.contains("subnet 10.99.0.0 netmask 255.255.255.0 {"));
+        assert!(conf.contains("range 10.99.0.100 10.99.0.200;"));
+        assert!(conf.contains("next-server 10.99.0.1;"));
+        assert!(conf.contains("filename \"boot.ipxe\";"));
+        assert!(conf.contains("filename \"pxelinux.0\";"));
+        assert!(!conf.contains("failover"));
+    }
+
+    #[test]
+    fn isc_render_failover_pools() {
+        let p = IscDhcpd::render(&pair_spec(FailoverRole::Primary));
+        assert!(p.contains("failover peer \"fo\" {\n  primary;"));
+        assert!(p.contains("mclt 60;\n  split 128;"));
+        assert!(
+            p.contains("pool {\n    failover peer \"fo\";\n    range 10.99.0.100 10.99.0.200;")
+        );
+        let s = IscDhcpd::render(&pair_spec(FailoverRole::Secondary));
+        assert!(s.contains("  secondary;"));
+        assert!(s.contains("peer address 10.99.0.1;"));
+        assert!(!s.contains("mclt") && !s.contains("split"));
+    }
+
+    #[test]
+    fn ours_render_parses_back() {
+        for spec in [
+            ServerSpec::standard(Ipv4Addr::new(10, 99, 0, 1)).with_relayed_subnet(),
+            pair_spec(FailoverRole::Primary),
+            pair_spec(FailoverRole::Secondary),
+        ] {
+            let text = OurDhcpd::render(&spec, PathBuf::from("/tmp/x")).unwrap();
+            let cfg = dhcp_core::config::Config::from_toml(&text).unwrap();
+            assert_eq!(cfg.server.interfaces, vec!["eth0".to_owned()]);
+            assert_eq!(cfg.failover.len(), usize::from(spec.failover.is_some()));
+        }
+    }
 }

@@ -132,6 +132,26 @@ impl SwarmReport {
         m
     }
 
+    /// Leases granted (first binds, re-binds after starting over, and
+    /// renewals) per time bucket of width `bucket`, per server: the
+    /// per-second timeline of a failover demo.
+    pub fn timeline(&self, bucket: Duration) -> Vec<BTreeMap<Ipv4Addr, usize>> {
+        let width = bucket.as_secs_f64().max(1e-3);
+        let mut out: Vec<BTreeMap<Ipv4Addr, usize>> = Vec::new();
+        for e in &self.events {
+            let server = match &e.event {
+                ClientEvent::Bound { server, .. } | ClientEvent::Renewed { server, .. } => *server,
+                _ => continue,
+            };
+            let i = (e.at.as_secs_f64() / width) as usize;
+            if out.len() <= i {
+                out.resize(i + 1, BTreeMap::new());
+            }
+            *out[i].entry(server).or_insert(0) += 1;
+        }
+        out
+    }
+
     /// Total successful renewals.
     pub fn renewals(&self) -> u64 {
         self.clients
