@@ -10,8 +10,10 @@
 //!   touch nothing outside their namespace.
 //! * [`relay`], [`tftp`], [`ipxe`]: dhcrelay, tftpd-hpa, iPXE under QEMU.
 //! * [`demo`]: the `testbed demo` scenario.
+//! * [`capture`]: tcpdump on a segment, to see how replies travelled.
 //! * [`cleanup`]: the Ctrl-C handler and the registry behind it.
 
+pub mod capture;
 pub mod cleanup;
 pub mod demo;
 pub mod error;

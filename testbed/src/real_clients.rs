@@ -89,6 +89,19 @@ pub fn obtain_lease(
     client: RealClient,
     timeout: Duration,
 ) -> Result<RealLease> {
+    obtain_lease_with(lab, host, ifname, client, &[], timeout)
+}
+
+/// Like [`obtain_lease`], with extra command-line arguments for the client
+/// (for example `-B` to make udhcpc set the BROADCAST flag).
+pub fn obtain_lease_with(
+    lab: &Lab,
+    host: &str,
+    ifname: &str,
+    client: RealClient,
+    extra_args: &[&str],
+    timeout: Duration,
+) -> Result<RealLease> {
     let tag = format!("{client}-{host}");
     let out = lab.path(&format!("{tag}.env"));
     let hook = lab.write_script(
@@ -119,16 +132,18 @@ pub fn obtain_lease(
                 lf.to_string_lossy().into_owned(),
                 "-pf".to_owned(),
                 pf.to_string_lossy().into_owned(),
-                ifname.to_owned(),
             ];
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+            args.extend_from_slice(extra_args);
+            args.push(ifname);
             (lab.spawn(host, &tag, "dhclient", &args)?, "BOUND", None)
         }
         RealClient::Udhcpc => {
             netns::require_program("busybox", "busybox")?;
-            let args = [
+            let mut args = vec![
                 "udhcpc", "-i", ifname, "-n", "-q", "-f", "-t", "10", "-T", "1", "-s", &hook_s,
             ];
+            args.extend_from_slice(extra_args);
             (lab.spawn(host, &tag, "busybox", &args)?, "bound", None)
         }
         RealClient::Dhcpcd => {
@@ -148,7 +163,9 @@ pub fn obtain_lease(
             )?;
             let conf_s = conf.to_string_lossy().into_owned();
             let secs = timeout.as_secs().max(1).to_string();
-            let args = ["-f", &conf_s, "-4", "-1", "-B", "-d", "-t", &secs, ifname];
+            let mut args = vec!["-f", &conf_s, "-4", "-1", "-B", "-d", "-t", &secs];
+            args.extend_from_slice(extra_args);
+            args.push(ifname);
             (
                 lab.spawn(host, &tag, "dhcpcd", &args)?,
                 "BOUND",
