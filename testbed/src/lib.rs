@@ -10,6 +10,7 @@
 //!   touch nothing outside their namespace.
 //! * [`relay`], [`tftp`], [`ipxe`]: dhcrelay, tftpd-hpa, iPXE under QEMU.
 //! * [`demo`]: the `testbed demo` scenario.
+//! * [`flood`]: random and malformed packets to port 67.
 //! * [`capture`]: tcpdump on a segment, to see how replies travelled.
 //! * [`cleanup`]: the Ctrl-C handler and the registry behind it.
 
@@ -17,6 +18,7 @@ pub mod capture;
 pub mod cleanup;
 pub mod demo;
 pub mod error;
+pub mod flood;
 pub mod ipxe;
 pub mod lab;
 pub mod names;
