@@ -10,6 +10,7 @@
 //!   touch nothing outside their namespace.
 //! * [`relay`], [`tftp`], [`ipxe`]: dhcrelay, tftpd-hpa, iPXE under QEMU.
 //! * [`demo`]: the `testbed demo` scenario.
+//! * [`isc`]: ISC dhcpd's lease file and failover log lines, for comparisons.
 //! * [`flood`]: random and malformed packets to port 67.
 //! * [`capture`]: tcpdump on a segment, to see how replies travelled.
 //! * [`cleanup`]: the Ctrl-C handler and the registry behind it.
@@ -20,6 +21,7 @@ pub mod demo;
 pub mod error;
 pub mod flood;
 pub mod ipxe;
+pub mod isc;
 pub mod lab;
 pub mod names;
 pub mod netns;

@@ -216,6 +216,12 @@ impl Default for IscDhcpd {
 }
 
 impl IscDhcpd {
+    /// The lease file of the ISC server started in `host` (see
+    /// [`crate::isc::IscLeaseFile`]).
+    pub fn lease_file(lab: &Lab, host: &str) -> PathBuf {
+        lab.path(&format!("dhcpd-{host}.leases"))
+    }
+
     /// Renders `spec` as a dhcpd.conf.
     pub fn render(spec: &ServerSpec) -> String {
         let mut s = String::new();

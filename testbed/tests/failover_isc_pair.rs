@@ -9,6 +9,7 @@
 
 use std::time::Duration;
 
+use testbed::isc::{IscLeaseFile, failover_states};
 use testbed::server::{DhcpServer, FailoverRole, FailoverSpec, IscDhcpd, ServerSpec};
 use testbed::sim::{Swarm, SwarmConfig};
 use testbed::topology::{self, LabBuilder};
@@ -70,4 +71,30 @@ fn isc_failover_pair_reaches_normal_and_shares_clients() {
             .sum::<usize>(),
         40
     );
+
+    // Both sides are NORMAL and their lease files agree on every client.
+    assert_eq!(failover_states(&p.log_lines()).0.as_deref(), Some("normal"));
+    assert_eq!(failover_states(&s.log_lines()).0.as_deref(), Some("normal"));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let a = IscLeaseFile::load(&IscDhcpd::lease_file(&lab, "srv1")).unwrap();
+        let b = IscLeaseFile::load(&IscDhcpd::lease_file(&lab, "srv2")).unwrap();
+        let agree = report.clients.iter().all(|c| {
+            let l = c.lease.as_ref().unwrap();
+            let mac = c
+                .mac
+                .iter()
+                .map(|x| format!("{x:02x}"))
+                .collect::<Vec<_>>()
+                .join(":");
+            [&a, &b]
+                .iter()
+                .all(|f| f.active().get(&l.address) == Some(&Some(mac.clone())))
+        });
+        if agree {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "lease files disagree");
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
