@@ -83,7 +83,8 @@ fn parse_frame(line: &str) -> Option<DhcpFrame> {
     let eth_src = words.next()?.to_owned();
     let (_, ip_part) = rest.split_once(": ")?;
     let (ip, bootp) = ip_part.split_once(": BOOTP/DHCP, ")?;
-    let op = bootp.split(',').next()?.trim().to_owned();
+    // "Request from 02:99:…, length 320" or "Reply, length 300"
+    let op = bootp.split([',', ' ']).next()?.trim().to_owned();
     Some(DhcpFrame {
         eth_src,
         eth_dst,
@@ -95,6 +96,14 @@ fn parse_frame(line: &str) -> Option<DhcpFrame> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_request_line() {
+        let l = "t +    0.1s out| 19:39:05.843701 1a:ff:4b:68:16:16 > fa:bd:70:66:87:dc, ethertype IPv4 (0x0800), length 362: 10.99.0.100.68 > 10.99.0.1.67: BOOTP/DHCP, Request from 02:99:00:00:00:01, length 320";
+        let f = parse_frame(l).unwrap();
+        assert_eq!(f.op, "Request");
+        assert_eq!(f.ip, "10.99.0.100.68 > 10.99.0.1.67");
+    }
 
     #[test]
     fn parses_tcpdump_line() {

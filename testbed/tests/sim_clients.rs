@@ -8,6 +8,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use testbed::capture::Capture;
 use testbed::server::{self, ServerSpec};
 use testbed::sim::{Swarm, SwarmConfig, Until};
 use testbed::topology::{self, LabBuilder};
@@ -72,6 +73,8 @@ fn simulated_clients_renew_by_unicast() {
     // 6 s leases: T1 at 3 s, so two renewals fit in 8 s.
     let spec = ServerSpec::standard(topology::server_address(0)).with_lease_time(6, 6);
     let _srv = server.start(&lab, "srv1", &spec).unwrap();
+    let capture =
+        Capture::start(&lab, topology::SERVER_SEGMENT, "udp port 67 or udp port 68").unwrap();
 
     let mut cfg = SwarmConfig::new(10);
     cfg.client.initial_timeout = Duration::from_secs(1);
@@ -90,4 +93,24 @@ fn simulated_clients_renew_by_unicast() {
         );
         assert_eq!(c.counters.restarts, 0, "client {} lost its lease", c.index);
     }
+    // Renewals went by unicast from the client's address to the server, and
+    // were answered by unicast.
+    let frames = capture.stop();
+    let to_server = format!(".68 > {}.67", topology::server_address(0));
+    let unicast_requests = frames
+        .iter()
+        .filter(|f| f.op == "Request" && f.ip.starts_with("10.99.0.") && f.ip.ends_with(&to_server))
+        .count();
+    assert!(
+        unicast_requests >= 10,
+        "unicast renewals seen: {unicast_requests}"
+    );
+    let unicast_replies = frames
+        .iter()
+        .filter(|f| f.op == "Reply" && !f.is_broadcast() && !f.ip.contains("255.255.255.255"))
+        .count();
+    assert!(
+        unicast_replies >= 10,
+        "unicast renewal ACKs seen: {unicast_replies}"
+    );
 }

@@ -65,6 +65,8 @@ pub struct Transmit {
     pub message: Message,
     /// Destination address (port 67): 255.255.255.255 or the server.
     pub destination: Ipv4Addr,
+    /// Source address to use, once the client has one (renewing, rebinding).
+    pub source: Option<Ipv4Addr>,
 }
 
 /// Something that happened to a client, reported by [`SimClient::handle`]
@@ -363,6 +365,7 @@ impl SimClient {
                     Some(Transmit {
                         message: msg,
                         destination: lease.server,
+                        source: Some(lease.address),
                     }),
                     None,
                 )
@@ -385,7 +388,9 @@ impl SimClient {
                 };
                 self.counters.renew_requests += 1;
                 let msg = self.renewal(now, since, lease.address);
-                (Some(broadcast(msg)), None)
+                let mut tx = broadcast(msg);
+                tx.source = Some(lease.address);
+                (Some(tx), None)
             }
         }
     }
@@ -500,12 +505,14 @@ impl SimClient {
             .min(u64::from(u16::MAX)) as u16
     }
 
-    fn base_message(&self, now: Instant, since: Option<Instant>) -> Message {
+    fn base_message(&self, now: Instant, since: Option<Instant>, ciaddr: Ipv4Addr) -> Message {
         let zero = Ipv4Addr::UNSPECIFIED;
-        let mut msg = Message::new_with_id(self.xid, zero, zero, zero, zero, &self.mac);
+        let mut msg = Message::new_with_id(self.xid, ciaddr, zero, zero, zero, &self.mac);
         msg.set_opcode(Opcode::BootRequest);
         msg.set_secs(self.secs(now, since));
-        if self.config.broadcast_flag {
+        // RFC 2131 §4.1: the flag is for clients that cannot yet receive
+        // unicast; a client renewing from its own address clears it.
+        if self.config.broadcast_flag && ciaddr.is_unspecified() {
             msg.set_flags(Flags::default().set_broadcast());
         }
         let opts = msg.opts_mut();
@@ -539,14 +546,14 @@ impl SimClient {
     }
 
     fn discover(&self, now: Instant) -> Message {
-        let mut msg = self.base_message(now, self.acquisition_started);
+        let mut msg = self.base_message(now, self.acquisition_started, Ipv4Addr::UNSPECIFIED);
         msg.opts_mut()
             .insert(DhcpOption::MessageType(MessageType::Discover));
         msg
     }
 
     fn request(&self, now: Instant, offered: Ipv4Addr, server: Ipv4Addr) -> Message {
-        let mut msg = self.base_message(now, self.acquisition_started);
+        let mut msg = self.base_message(now, self.acquisition_started, Ipv4Addr::UNSPECIFIED);
         let opts = msg.opts_mut();
         opts.insert(DhcpOption::MessageType(MessageType::Request));
         opts.insert(DhcpOption::RequestedIpAddress(offered));
@@ -555,8 +562,7 @@ impl SimClient {
     }
 
     fn renewal(&self, now: Instant, since: Instant, address: Ipv4Addr) -> Message {
-        let mut msg = self.base_message(now, Some(since));
-        msg.set_ciaddr(address);
+        let mut msg = self.base_message(now, Some(since), address);
         msg.opts_mut()
             .insert(DhcpOption::MessageType(MessageType::Request));
         msg
@@ -606,6 +612,7 @@ fn broadcast(message: Message) -> Transmit {
     Transmit {
         message,
         destination: Ipv4Addr::BROADCAST,
+        source: None,
     }
 }
 
@@ -703,6 +710,8 @@ mod tests {
         let tx = tx.unwrap();
         assert_eq!(tx.destination, Ipv4Addr::new(10, 99, 0, 1));
         assert_eq!(tx.message.ciaddr(), addr);
+        assert_eq!(tx.source, Some(addr));
+        assert!(!tx.message.flags().broadcast());
         let ev = c.handle(t3, &offer_or_ack(&c, MessageType::Ack, addr, 100));
         assert!(matches!(ev, Some(ClientEvent::Renewed { .. })));
         assert_eq!(c.counters().renewals, 1);

@@ -408,7 +408,16 @@ impl Driver<'_> {
             self.out.resize(300, 0);
         }
         let to = SocketAddrV4::new(tx.destination, 67);
-        match self.socket.send_to(&self.out, to) {
+        let sent = match tx.source {
+            // From the client's own address when it has one configured here;
+            // otherwise (addresses not configured) from whatever the kernel picks.
+            Some(src) if self.config.configure_addresses => {
+                send_from(&self.socket, &self.out, to, src)
+                    .or_else(|_| self.socket.send_to(&self.out, to))
+            }
+            _ => self.socket.send_to(&self.out, to),
+        };
+        match sent {
             Ok(_) => self.packets_sent += 1,
             Err(_) => self.send_errors += 1,
         }
@@ -494,6 +503,68 @@ impl Driver<'_> {
             undecodable: self.undecodable,
             unmatched: self.unmatched,
             send_errors: self.send_errors,
+        }
+    }
+}
+
+/// `sendmsg` with an `IP_PKTINFO` control message choosing the source
+/// address `src` (which must be configured in the namespace).
+fn send_from(
+    socket: &UdpSocket,
+    data: &[u8],
+    to: SocketAddrV4,
+    src: Ipv4Addr,
+) -> std::io::Result<usize> {
+    use std::os::fd::AsRawFd;
+    let dst = libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: to.port().to_be(),
+        sin_addr: libc::in_addr {
+            s_addr: u32::from(*to.ip()).to_be(),
+        },
+        sin_zero: [0; 8],
+    };
+    let info = libc::in_pktinfo {
+        ipi_ifindex: 0,
+        ipi_spec_dst: libc::in_addr {
+            s_addr: u32::from(src).to_be(),
+        },
+        ipi_addr: libc::in_addr { s_addr: 0 },
+    };
+    // Room for one cmsghdr carrying an in_pktinfo, 8-byte aligned.
+    let mut control = [0u64; 8];
+    let mut iov = libc::iovec {
+        iov_base: data.as_ptr() as *mut libc::c_void,
+        iov_len: data.len(),
+    };
+    // SAFETY: msghdr is plain data; every pointer placed in it refers to a
+    // local that outlives the sendmsg call, and the control buffer is large
+    // and aligned enough for one cmsghdr with an in_pktinfo (checked below).
+    unsafe {
+        let space = libc::CMSG_SPACE(std::mem::size_of::<libc::in_pktinfo>() as u32) as usize;
+        if space > std::mem::size_of_val(&control) {
+            return Err(std::io::Error::other("control buffer too small"));
+        }
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_name = &dst as *const libc::sockaddr_in as *mut libc::c_void;
+        msg.msg_namelen = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = space as _;
+        let cmsg = libc::CMSG_FIRSTHDR(&msg);
+        if cmsg.is_null() {
+            return Err(std::io::Error::other("no room for IP_PKTINFO"));
+        }
+        (*cmsg).cmsg_level = libc::IPPROTO_IP;
+        (*cmsg).cmsg_type = libc::IP_PKTINFO;
+        (*cmsg).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<libc::in_pktinfo>() as u32) as _;
+        std::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<libc::in_pktinfo>(), info);
+        let n = libc::sendmsg(socket.as_raw_fd(), &msg, 0);
+        if n < 0 {
+            Err(std::io::Error::last_os_error())
+        } else {
+            Ok(n as usize)
         }
     }
 }
