@@ -88,6 +88,8 @@ pub enum ClientEvent {
         address: Ipv4Addr,
         /// The server that acknowledged.
         server: Ipv4Addr,
+        /// Time since the first renewal REQUEST of this round (T1).
+        waited: Duration,
     },
     /// A NAK arrived; the client starts over.
     Nak {
@@ -443,13 +445,17 @@ impl SimClient {
                     waited,
                 })
             }
-            (State::Renewing { .. } | State::Rebinding { .. }, MessageType::Ack) => {
+            (State::Renewing { since, .. } | State::Rebinding { since, .. }, MessageType::Ack) => {
                 let lease = self.lease_from(now, msg, server);
                 let address = lease.address;
                 self.lease = Some(lease);
                 self.state = State::Bound;
                 self.counters.renewals += 1;
-                Some(ClientEvent::Renewed { address, server })
+                Some(ClientEvent::Renewed {
+                    address,
+                    server,
+                    waited: now.saturating_duration_since(since),
+                })
             }
             (
                 State::Requesting { .. } | State::Renewing { .. } | State::Rebinding { .. },

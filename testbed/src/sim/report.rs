@@ -152,6 +152,20 @@ impl SwarmReport {
         out
     }
 
+    /// The longest any client waited for an ACK: first DISCOVER to ACK
+    /// (including starts over) or first renewal REQUEST to ACK.
+    pub fn longest_wait(&self) -> Option<Duration> {
+        self.events
+            .iter()
+            .filter_map(|e| match &e.event {
+                ClientEvent::Bound { waited, .. } | ClientEvent::Renewed { waited, .. } => {
+                    Some(*waited)
+                }
+                _ => None,
+            })
+            .max()
+    }
+
     /// Total successful renewals.
     pub fn renewals(&self) -> u64 {
         self.clients
