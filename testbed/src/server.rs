@@ -431,7 +431,9 @@ impl OurDhcpd {
             subnets,
             pxe: PxeConfig {
                 rules,
-                pxe_lease_time: None,
+                // The same lease time as everyone (as the ISC config gives);
+                // `None` would not survive TOML (its serde default is 30 s).
+                pxe_lease_time: Some(spec.lease_time),
                 ..PxeConfig::default()
             },
             failover: spec.failover.iter().map(our_failover).collect(),
@@ -582,6 +584,10 @@ mod tests {
         ] {
             let text = OurDhcpd::render(&spec, PathBuf::from("/tmp/x")).unwrap();
             let cfg = dhcp_core::config::Config::from_toml(&text).unwrap();
+            assert_eq!(
+                cfg,
+                OurDhcpd::config(&spec, PathBuf::from("/tmp/x")).unwrap()
+            );
             assert_eq!(cfg.server.interfaces, vec!["eth0".to_owned()]);
             assert_eq!(cfg.failover.len(), usize::from(spec.failover.is_some()));
         }

@@ -23,6 +23,12 @@ enum ServerKind {
     Ours,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum Side {
+    Primary,
+    Secondary,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// One server, a storm of simulated PXE clients, a summary table.
@@ -62,6 +68,19 @@ enum Command {
         #[arg(long, default_value = "tb")]
         prefix: String,
     },
+    /// Prints the configuration the lab would give a server (the standard
+    /// single-server spec), for inspection.
+    Config {
+        /// Which server's format.
+        #[arg(long, value_enum, default_value = "ours")]
+        server: ServerKind,
+        /// Include the relayed subnet 10.99.1.0/24.
+        #[arg(long)]
+        relayed: bool,
+        /// Make it one side of a failover pair (10.99.0.1 primary, 10.99.0.2 secondary).
+        #[arg(long, value_enum)]
+        failover: Option<Side>,
+    },
     /// Removes namespaces left by testbed runs whose process is gone
     /// (`tb<pid>-<n>-*` with no live <pid>), killing what runs in them by PID.
     Clean {
@@ -74,6 +93,15 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     testbed::cleanup::install_signal_handler().context("installing the Ctrl-C handler")?;
     let cli = Cli::parse();
+    if let Command::Config {
+        server,
+        relayed,
+        failover,
+    } = &cli.command
+    {
+        print!("{}", render_config(*server, *relayed, *failover)?);
+        return Ok(());
+    }
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
         bail!("testbed needs root (network namespaces)");
@@ -150,12 +178,41 @@ fn main() -> anyhow::Result<()> {
                 std::thread::sleep(Duration::from_secs(3600));
             }
         }
+        Command::Config { .. } => {}
         Command::Clean { prefix } => {
             let removed = clean(&prefix)?;
             println!("removed {removed} namespace(s)");
         }
     }
     Ok(())
+}
+
+fn render_config(
+    server: ServerKind,
+    relayed: bool,
+    failover: Option<Side>,
+) -> anyhow::Result<String> {
+    use testbed::server::{FailoverRole, FailoverSpec, IscDhcpd, OurDhcpd, ServerSpec};
+    use testbed::topology::server_address;
+    let mut spec = ServerSpec::standard(server_address(0));
+    if relayed {
+        spec = spec.with_relayed_subnet();
+    }
+    if let Some(side) = failover {
+        let (role, me, peer) = match side {
+            Side::Primary => (FailoverRole::Primary, server_address(0), server_address(1)),
+            Side::Secondary => (
+                FailoverRole::Secondary,
+                server_address(1),
+                server_address(0),
+            ),
+        };
+        spec = spec.with_failover(FailoverSpec::new(role, me, peer));
+    }
+    Ok(match server {
+        ServerKind::Isc => IscDhcpd::render(&spec),
+        ServerKind::Ours => OurDhcpd::render(&spec, PathBuf::from("/var/lib/dhcpd/leases"))?,
+    })
 }
 
 /// Removes `PREFIX<pid>-<n>-*` namespaces whose creating process is gone.
