@@ -70,8 +70,8 @@ fn simulated_clients_renew_by_unicast() {
         .build()
         .unwrap();
     let server = server::from_env();
-    // 6 s leases: T1 at 3 s, so two renewals fit in 8 s.
-    let spec = ServerSpec::standard(topology::server_address(0)).with_lease_time(6, 6);
+    // 4 s leases: T1 at 2 s, so a renewal fits well within 5 s.
+    let spec = ServerSpec::standard(topology::server_address(0)).with_lease_time(4, 4);
     let _srv = server.start(&lab, "srv1", &spec).unwrap();
     let capture =
         Capture::start(&lab, topology::SERVER_SEGMENT, "udp port 67 or udp port 68").unwrap();
@@ -79,7 +79,7 @@ fn simulated_clients_renew_by_unicast() {
     let mut cfg = SwarmConfig::new(10);
     cfg.client.initial_timeout = Duration::from_secs(1);
     cfg.until = Until::Stopped;
-    cfg.deadline = Duration::from_secs(8);
+    cfg.deadline = Duration::from_secs(5);
     let report = Swarm::run(lab.namespace("cli1").unwrap(), cfg).unwrap();
     eprintln!("{}", report.summary_table("renewals"));
     assert_eq!(report.bound(), 10);
