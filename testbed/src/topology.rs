@@ -42,8 +42,9 @@ pub fn client_net() -> Ipv4Net {
 }
 
 /// The address of the `n`-th server (0-based): 10.99.0.1, 10.99.0.2, …
+/// (at most 10.99.0.200; the builder refuses more than 200 servers).
 pub fn server_address(n: usize) -> Ipv4Addr {
-    Ipv4Addr::new(10, 99, 0, 1 + (n as u8))
+    Ipv4Addr::new(10, 99, 0, 1 + n.min(199) as u8)
 }
 
 /// The relay's address on the server segment.
