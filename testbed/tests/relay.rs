@@ -11,7 +11,7 @@ use std::time::Duration;
 use testbed::real_clients::{RealClient, obtain_lease};
 use testbed::relay::start_dhcrelay;
 use testbed::server::{self, ServerSpec};
-use testbed::sim::{Swarm, SwarmConfig};
+use testbed::sim::{ReceivePath, Swarm, SwarmConfig};
 use testbed::topology::{self, LabBuilder};
 
 #[test]
@@ -54,6 +54,8 @@ fn relayed_clients_get_leases_from_the_relayed_subnet() {
     cfg.client.initial_timeout = Duration::from_secs(1);
     cfg.deadline = Duration::from_secs(20);
     cfg.configure_addresses = false;
+    // Read replies from the UDP socket (the other receive path).
+    cfg.receive = ReceivePath::Udp;
     let report = Swarm::run(lab.namespace("rcl2").unwrap(), cfg).unwrap();
     assert_eq!(report.bound(), 5);
     for c in &report.clients {
