@@ -75,10 +75,13 @@ fn relayed_clients_get_leases_from_the_relayed_subnet() {
     .unwrap();
     assert!(topology::server_net().contains(&local.address));
 
-    // The server saw the requests through the relay's giaddr.
-    srv.wait_for_log(
-        &format!("via {}", topology::RELAY_CLIENT_SIDE),
-        Duration::from_secs(1),
-    )
-    .unwrap();
+    // ISC logs the relay's giaddr for relayed requests.
+    if server.name() == "isc" {
+        srv.wait_for_log(
+            &format!("via {}", topology::RELAY_CLIENT_SIDE),
+            Duration::from_secs(1),
+        )
+        .unwrap();
+    }
+    assert!(srv.is_running());
 }
