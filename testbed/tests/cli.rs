@@ -1,8 +1,9 @@
 //! The `testbed` binary: `demo` prints its table; Ctrl-C on a running lab
 //! removes it.
 //!
-//! SERVER UNDER TEST for the demo: ISC dhcpd (`--server isc`); switch to
-//! `--server ours --dhcpd PATH` once our daemon serves.
+//! SERVER UNDER TEST for the demo: ISC dhcpd (`--server isc`), or our daemon
+//! (`--server ours --dhcpd PATH`) when `TESTBED_SERVER=ours` (and
+//! `TESTBED_DHCPD=PATH`) are set, like the other tests.
 
 #![allow(clippy::unwrap_used)] // integration tests: failing fast is the point
 
@@ -32,6 +33,7 @@ fn demo_prints_a_summary_table() {
     let text = String::from_utf8_lossy(&out.stdout);
     eprintln!("{text}{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success());
+    assert!(text.contains("leases granted per second"));
     for row in [
         "| clients ",
         "| leases ",
