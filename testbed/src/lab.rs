@@ -411,7 +411,16 @@ impl Drop for Lab {
 }
 
 fn create_namespace(ns: &str) -> Result<()> {
-    netns::ip(["netns", "add", ns])?;
+    if let Err(e) = netns::ip(["netns", "add", ns]) {
+        // A namespace of this name can only be left over from a dead process
+        // that had our PID (names carry the creating PID and a per-process
+        // counter): remove it and try once more.
+        if !netns::list().unwrap_or_default().iter().any(|n| n == ns) {
+            return Err(e);
+        }
+        cleanup::remove_namespace(ns);
+        netns::ip(["netns", "add", ns])?;
+    }
     cleanup::register_namespace(ns);
     Ok(())
 }

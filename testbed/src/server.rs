@@ -197,6 +197,37 @@ pub trait DhcpServer: std::fmt::Debug + Send + Sync {
     /// Writes the configuration for `spec` into the lab directory, starts the
     /// server in `host` and returns once it is serving.
     fn start(&self, lab: &Lab, host: &str, spec: &ServerSpec) -> Result<Process>;
+
+    /// A log line (substring) the server prints once it serves, if it has one.
+    fn ready_marker(&self) -> Option<&str>;
+
+    /// Starts a server that was killed (or exited) again, with the same
+    /// command line, configuration and lease store, and returns once it serves.
+    fn start_again(&self, process: &mut Process) -> Result<()> {
+        let mark = process.log_len();
+        process.start_again()?;
+        wait_ready(process, mark, self.ready_marker())
+    }
+}
+
+/// Waits for `marker` in the log lines after index `from`; without a marker,
+/// waits half a second and checks the process still runs.
+fn wait_ready(process: &mut Process, from: usize, marker: Option<&str>) -> Result<()> {
+    match marker {
+        Some(m) => {
+            process.wait_for_log_from(from, m, Duration::from_secs(10))?;
+        }
+        None => {
+            if let Some(status) = process.wait_timeout(Duration::from_millis(500))? {
+                return Err(Error::Exited {
+                    what: process.name().to_owned(),
+                    status: crate::process::describe(status),
+                    log: process.log_path().to_owned(),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// ISC dhcpd 4.4 (Debian package `isc-dhcp-server`), run in the foreground
@@ -331,8 +362,12 @@ impl DhcpServer for IscDhcpd {
         .map(str::to_owned);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let mut p = lab.spawn(host, &format!("dhcpd-{host}"), &program, &args)?;
-        p.wait_for_log("Server starting service", Duration::from_secs(10))?;
+        wait_ready(&mut p, 0, self.ready_marker())?;
         Ok(p)
+    }
+
+    fn ready_marker(&self) -> Option<&str> {
+        Some("Server starting service")
     }
 }
 
@@ -344,11 +379,10 @@ pub struct OurDhcpd {
     pub program: PathBuf,
     /// Extra arguments appended after `run --config FILE`.
     pub extra_args: Vec<String>,
-    /// A log line that shows the daemon is serving; `None` waits
-    /// [`OurDhcpd::settle`] and checks it is still running.
+    /// A log line (substring) that shows the daemon is serving; `None`
+    /// waits half a second and checks it is still running. Default
+    /// `": serving"` (the daemon logs `dhcpd::server: serving sockets=…`).
     pub ready_marker: Option<String>,
-    /// How long to wait when there is no ready marker.
-    pub settle: Duration,
 }
 
 impl OurDhcpd {
@@ -357,8 +391,7 @@ impl OurDhcpd {
         Self {
             program: program.into(),
             extra_args: Vec::new(),
-            ready_marker: None,
-            settle: Duration::from_millis(500),
+            ready_marker: Some(": serving".to_owned()),
         }
     }
 
@@ -464,21 +497,12 @@ impl DhcpServer for OurDhcpd {
         let mut args = vec!["run", "--config", conf.as_str()];
         args.extend(self.extra_args.iter().map(String::as_str));
         let mut p = lab.spawn(host, &format!("dhcpd-{host}"), &program, &args)?;
-        match &self.ready_marker {
-            Some(m) => {
-                p.wait_for_log(m, Duration::from_secs(10))?;
-            }
-            None => {
-                if let Some(status) = p.wait_timeout(self.settle)? {
-                    return Err(Error::Exited {
-                        what: p.name().to_owned(),
-                        status: crate::process::describe(status),
-                        log: p.log_path().to_owned(),
-                    });
-                }
-            }
-        }
+        wait_ready(&mut p, 0, self.ready_marker())?;
         Ok(p)
+    }
+
+    fn ready_marker(&self) -> Option<&str> {
+        self.ready_marker.as_deref()
     }
 }
 

@@ -1,8 +1,9 @@
 //! The `testbed` binary: `demo` prints its table; Ctrl-C on a running lab
 //! removes it.
 //!
-//! SERVER UNDER TEST for the demo: ISC dhcpd (`--server isc`); switch to
-//! `--server ours --dhcpd PATH` once our daemon serves.
+//! SERVER UNDER TEST for the demo: ISC dhcpd (`--server isc`), or our daemon
+//! (`--server ours --dhcpd PATH`) when `TESTBED_SERVER=ours` (and
+//! `TESTBED_DHCPD=PATH`) are set, like the other tests.
 
 #![allow(clippy::unwrap_used)] // integration tests: failing fast is the point
 
@@ -17,21 +18,31 @@ fn demo_prints_a_summary_table() {
     if !testbed::can_run_root_test("demo_prints_a_summary_table") {
         return;
     }
+    let mut args = vec![
+        "demo",
+        "--clients",
+        "50",
+        "--initial-timeout",
+        "1",
+        "--timeline",
+    ];
+    let ours = testbed::server::default_our_binary()
+        .to_string_lossy()
+        .into_owned();
+    let dhcpd = std::env::var("TESTBED_DHCPD").unwrap_or(ours);
+    if std::env::var("TESTBED_SERVER").as_deref() == Ok("ours") {
+        args.extend(["--server", "ours", "--dhcpd", &dhcpd]);
+    } else {
+        args.extend(["--server", "isc"]);
+    }
     let out = Command::new(env!("CARGO_BIN_EXE_testbed"))
-        .args([
-            "demo",
-            "--server",
-            "isc",
-            "--clients",
-            "50",
-            "--initial-timeout",
-            "1",
-        ])
+        .args(&args)
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     eprintln!("{text}{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success());
+    assert!(text.contains("leases granted per second"));
     for row in [
         "| clients ",
         "| leases ",

@@ -11,7 +11,7 @@ use std::time::Duration;
 use testbed::real_clients::{RealClient, obtain_lease};
 use testbed::relay::start_dhcrelay;
 use testbed::server::{self, ServerSpec};
-use testbed::sim::{Swarm, SwarmConfig};
+use testbed::sim::{ReceivePath, Swarm, SwarmConfig};
 use testbed::topology::{self, LabBuilder};
 
 #[test]
@@ -54,6 +54,8 @@ fn relayed_clients_get_leases_from_the_relayed_subnet() {
     cfg.client.initial_timeout = Duration::from_secs(1);
     cfg.deadline = Duration::from_secs(20);
     cfg.configure_addresses = false;
+    // Read replies from the UDP socket (the other receive path).
+    cfg.receive = ReceivePath::Udp;
     let report = Swarm::run(lab.namespace("rcl2").unwrap(), cfg).unwrap();
     assert_eq!(report.bound(), 5);
     for c in &report.clients {
@@ -73,10 +75,13 @@ fn relayed_clients_get_leases_from_the_relayed_subnet() {
     .unwrap();
     assert!(topology::server_net().contains(&local.address));
 
-    // The server saw the requests through the relay's giaddr.
-    srv.wait_for_log(
-        &format!("via {}", topology::RELAY_CLIENT_SIDE),
-        Duration::from_secs(1),
-    )
-    .unwrap();
+    // ISC logs the relay's giaddr for relayed requests.
+    if server.name() == "isc" {
+        srv.wait_for_log(
+            &format!("via {}", topology::RELAY_CLIENT_SIDE),
+            Duration::from_secs(1),
+        )
+        .unwrap();
+    }
+    assert!(srv.is_running());
 }

@@ -60,6 +60,55 @@ fn two_hundred_pxe_clients_get_distinct_leases() {
 }
 
 #[test]
+fn pxe_clients_without_broadcast_flag_get_unicast_replies() {
+    if !testbed::can_run_root_test("pxe_clients_without_broadcast_flag_get_unicast_replies") {
+        return;
+    }
+    let lab = LabBuilder::new()
+        .server("srv1")
+        .client("cli1")
+        .build()
+        .unwrap();
+    let server = server::from_env();
+    let _srv = server
+        .start(
+            &lab,
+            "srv1",
+            &ServerSpec::standard(topology::server_address(0)),
+        )
+        .unwrap();
+    let capture =
+        Capture::start(&lab, topology::SERVER_SEGMENT, "udp port 67 or udp port 68").unwrap();
+    let mut cfg = SwarmConfig::new(50);
+    cfg.client.broadcast_flag = false;
+    cfg.client.initial_timeout = Duration::from_secs(1);
+    cfg.client.renew = false;
+    cfg.configure_addresses = false;
+    cfg.deadline = Duration::from_secs(30);
+    let report = Swarm::run(lab.namespace("cli1").unwrap(), cfg.clone()).unwrap();
+    assert_eq!(report.bound(), 50);
+    assert!(report.duplicate_addresses().is_empty());
+    // Every OFFER and ACK went to the client's own MAC, none by broadcast.
+    let frames = capture.stop();
+    let replies: Vec<_> = frames.iter().filter(|f| f.op == "Reply").collect();
+    assert!(replies.len() >= 100, "{} replies", replies.len());
+    assert!(
+        replies.iter().all(|f| !f.is_broadcast()),
+        "a reply was broadcast"
+    );
+    let macs: HashSet<String> = (0..50)
+        .map(|i| {
+            cfg.mac(i)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(":")
+        })
+        .collect();
+    assert!(replies.iter().all(|f| macs.contains(&f.eth_dst)));
+}
+
+#[test]
 fn simulated_clients_renew_by_unicast() {
     if !testbed::can_run_root_test("simulated_clients_renew_by_unicast") {
         return;

@@ -51,6 +51,9 @@ enum Command {
         /// Give up after this many seconds.
         #[arg(long, default_value_t = 120)]
         deadline: u64,
+        /// Also print leases granted per second, per server.
+        #[arg(long)]
+        timeline: bool,
     },
     /// Builds a lab (servers srv1.., clients cli1..), prints its namespaces
     /// and waits until Ctrl-C, then removes it.
@@ -114,6 +117,7 @@ fn main() -> anyhow::Result<()> {
             initial_timeout,
             spread_ms,
             deadline,
+            timeline,
         } => {
             let server = match (server, dhcpd) {
                 (ServerKind::Isc, _) => ServerChoice::Isc,
@@ -134,6 +138,10 @@ fn main() -> anyhow::Result<()> {
             };
             let result = demo::run(&options)?;
             print!("{}", result.table());
+            if timeline {
+                println!("leases granted per second:");
+                print!("{}", result.report.timeline_table());
+            }
             if !result.passed() {
                 bail!("demo failed: not every client got a distinct lease");
             }

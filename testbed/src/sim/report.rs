@@ -166,6 +166,31 @@ impl SwarmReport {
             .max()
     }
 
+    /// The per-second timeline as text: one row per second, one column per
+    /// server (leases granted, renewals included).
+    pub fn timeline_table(&self) -> String {
+        let rows = self.timeline(Duration::from_secs(1));
+        let servers: Vec<Ipv4Addr> = rows
+            .iter()
+            .flat_map(|r| r.keys().copied())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut s = String::from("  second");
+        for srv in &servers {
+            let _ = write!(s, " {:>15}", srv.to_string());
+        }
+        s.push('\n');
+        for (i, row) in rows.iter().enumerate() {
+            let _ = write!(s, "  {i:>6}");
+            for srv in &servers {
+                let _ = write!(s, " {:>15}", row.get(srv).copied().unwrap_or(0));
+            }
+            s.push('\n');
+        }
+        s
+    }
+
     /// Total successful renewals.
     pub fn renewals(&self) -> u64 {
         self.clients

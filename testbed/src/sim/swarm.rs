@@ -1,26 +1,31 @@
-//! The driver that runs many [`SimClient`]s over one UDP socket on port 68 in
-//! a client namespace (`SO_BROADCAST`, `SO_BINDTODEVICE`), on one thread,
-//! demultiplexing replies by xid and chaddr. A thousand clients cost one
-//! socket and one thread.
+//! The driver that runs many [`SimClient`]s on one thread, demultiplexing
+//! replies by xid and chaddr. A thousand clients cost one thread and two
+//! sockets: a UDP socket on port 68 in the client namespace (`SO_BROADCAST`,
+//! `SO_BINDTODEVICE`) that every client sends from, and, by default, a
+//! promiscuous packet socket that replies are read from, so replies unicast
+//! to a client's own MAC arrive too (see [`super::sockets`]).
 //!
-//! The clients set the BROADCAST flag, so OFFERs and ACKs come back by
-//! broadcast. Renewals are unicast to the server and answered by unicast to
-//! `ciaddr`; for those to arrive the swarm adds each bound address (as a /32,
-//! plus a route to its subnet and the default route) to its interface
-//! (`configure_addresses`).
+//! By default the clients set the BROADCAST flag; with
+//! `client.broadcast_flag = false` the server must unicast to `chaddr`.
+//! Renewals are unicast to the server from the client's own address and
+//! answered by unicast to `ciaddr`; for those the swarm adds each bound
+//! address (as a /32, plus a route to its subnet and the default route) to its
+//! interface (`configure_addresses`).
+//!
+//! Two swarms in one lab must use disjoint MACs (`first_mac`).
 
 use std::collections::HashMap;
-use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
+use std::net::{Ipv4Addr, SocketAddrV4};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use dhcproto::{Decodable, Decoder, Encodable, Encoder, v4::Message};
-use socket2::{Domain, Protocol, Socket, Type};
 
 use super::client::{ClientConfig, ClientEvent, SimClient, Transmit};
 use super::report::{ClientRecord, SwarmEvent, SwarmReport};
+use super::sockets::{ReceivePath, SwarmSockets, send_from};
 use crate::error::{Error, Result};
 use crate::netns;
 
@@ -59,6 +64,8 @@ pub struct SwarmConfig {
     /// Add bound addresses to the interface so unicast renewals work
     /// (defaults to `client.renew`).
     pub configure_addresses: bool,
+    /// Where replies are read from (default: a promiscuous packet socket).
+    pub receive: ReceivePath,
 }
 
 impl SwarmConfig {
@@ -76,6 +83,7 @@ impl SwarmConfig {
             until: Until::AllBound,
             seed: 0x07e5_7bed,
             configure_addresses: true,
+            receive: ReceivePath::Packet,
         }
     }
 
@@ -176,14 +184,15 @@ impl Swarm {
     /// Starts a swarm in namespace `ns` on its own thread.
     pub fn spawn(ns: &str, config: SwarmConfig) -> Result<SwarmHandle> {
         let iface = config.interface.clone();
-        let socket = netns::in_namespace(ns, move || client_socket(&iface))?;
+        let path = config.receive;
+        let sockets = netns::in_namespace(ns, move || SwarmSockets::open(&iface, path))?;
         let shared = Arc::new(Shared::default());
         let ns = ns.to_owned();
         let started = Instant::now();
         let s2 = shared.clone();
         let thread = std::thread::Builder::new()
             .name("swarm".into())
-            .spawn(move || drive(&ns, socket, config, &s2, started))
+            .spawn(move || drive(&ns, sockets, config, &s2, started))
             .map_err(|e| Error::io("spawn swarm thread", e))?;
         Ok(SwarmHandle {
             shared,
@@ -193,30 +202,10 @@ impl Swarm {
     }
 }
 
-/// A UDP socket on 0.0.0.0:68 bound to `iface`, with broadcast allowed.
-/// Must be called from a thread inside the client namespace.
-fn client_socket(iface: &str) -> Result<UdpSocket> {
-    let ctx = |what: &str| format!("client socket on {iface}: {what}");
-    let s = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))
-        .map_err(|e| Error::io(ctx("socket"), e))?;
-    s.set_reuse_address(true)
-        .map_err(|e| Error::io(ctx("SO_REUSEADDR"), e))?;
-    s.set_broadcast(true)
-        .map_err(|e| Error::io(ctx("SO_BROADCAST"), e))?;
-    s.bind_device(Some(iface.as_bytes()))
-        .map_err(|e| Error::io(ctx("SO_BINDTODEVICE"), e))?;
-    let _ = s.set_recv_buffer_size(4 << 20);
-    let _ = s.set_send_buffer_size(1 << 20);
-    let addr = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 68);
-    s.bind(&addr.into())
-        .map_err(|e| Error::io(ctx("bind 0.0.0.0:68"), e))?;
-    Ok(s.into())
-}
-
 struct Driver<'a> {
     ns: &'a str,
     config: &'a SwarmConfig,
-    socket: UdpSocket,
+    sockets: SwarmSockets,
     shared: &'a Shared,
     started: Instant,
     clients: Vec<SimClient>,
@@ -234,7 +223,7 @@ struct Driver<'a> {
 
 fn drive(
     ns: &str,
-    socket: UdpSocket,
+    sockets: SwarmSockets,
     config: SwarmConfig,
     shared: &Shared,
     started: Instant,
@@ -254,7 +243,7 @@ fn drive(
     let mut d = Driver {
         ns,
         config: &config,
-        socket,
+        sockets,
         shared,
         started,
         current_xid: clients.iter().map(SimClient::xid).collect(),
@@ -305,26 +294,13 @@ impl Driver<'_> {
             let wait = next_wake
                 .saturating_duration_since(Instant::now())
                 .clamp(Duration::from_millis(1), Duration::from_millis(100));
-            self.socket
-                .set_read_timeout(Some(wait))
-                .map_err(|e| Error::io("set_read_timeout", e))?;
-            match self.socket.recv_from(&mut buf) {
-                Ok((len, _from)) => {
-                    self.packets_received += 1;
-                    let now = Instant::now();
-                    if let Some(i) = self.receive(&buf[..len], now) {
-                        self.poll_client(i, now);
-                        next_wake = next_wake.min(self.clients[i].poll_timeout());
-                    }
+            if let Some(len) = self.sockets.recv(&mut buf, wait)? {
+                self.packets_received += 1;
+                let now = Instant::now();
+                if let Some(i) = self.receive(&buf[..len], now) {
+                    self.poll_client(i, now);
+                    next_wake = next_wake.min(self.clients[i].poll_timeout());
                 }
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::WouldBlock
-                            | std::io::ErrorKind::TimedOut
-                            | std::io::ErrorKind::Interrupted
-                    ) => {}
-                Err(e) => return Err(Error::io("recv on port 68", e)),
             }
         }
         self.flush_ip();
@@ -412,10 +388,10 @@ impl Driver<'_> {
             // From the client's own address when it has one configured here;
             // otherwise (addresses not configured) from whatever the kernel picks.
             Some(src) if self.config.configure_addresses => {
-                send_from(&self.socket, &self.out, to, src)
-                    .or_else(|_| self.socket.send_to(&self.out, to))
+                send_from(&self.sockets.send, &self.out, to, src)
+                    .or_else(|_| self.sockets.send.send_to(&self.out, to))
             }
-            _ => self.socket.send_to(&self.out, to),
+            _ => self.sockets.send.send_to(&self.out, to),
         };
         match sent {
             Ok(_) => self.packets_sent += 1,
@@ -503,68 +479,6 @@ impl Driver<'_> {
             undecodable: self.undecodable,
             unmatched: self.unmatched,
             send_errors: self.send_errors,
-        }
-    }
-}
-
-/// `sendmsg` with an `IP_PKTINFO` control message choosing the source
-/// address `src` (which must be configured in the namespace).
-fn send_from(
-    socket: &UdpSocket,
-    data: &[u8],
-    to: SocketAddrV4,
-    src: Ipv4Addr,
-) -> std::io::Result<usize> {
-    use std::os::fd::AsRawFd;
-    let dst = libc::sockaddr_in {
-        sin_family: libc::AF_INET as libc::sa_family_t,
-        sin_port: to.port().to_be(),
-        sin_addr: libc::in_addr {
-            s_addr: u32::from(*to.ip()).to_be(),
-        },
-        sin_zero: [0; 8],
-    };
-    let info = libc::in_pktinfo {
-        ipi_ifindex: 0,
-        ipi_spec_dst: libc::in_addr {
-            s_addr: u32::from(src).to_be(),
-        },
-        ipi_addr: libc::in_addr { s_addr: 0 },
-    };
-    // Room for one cmsghdr carrying an in_pktinfo, 8-byte aligned.
-    let mut control = [0u64; 8];
-    let mut iov = libc::iovec {
-        iov_base: data.as_ptr() as *mut libc::c_void,
-        iov_len: data.len(),
-    };
-    // SAFETY: msghdr is plain data; every pointer placed in it refers to a
-    // local that outlives the sendmsg call, and the control buffer is large
-    // and aligned enough for one cmsghdr with an in_pktinfo (checked below).
-    unsafe {
-        let space = libc::CMSG_SPACE(std::mem::size_of::<libc::in_pktinfo>() as u32) as usize;
-        if space > std::mem::size_of_val(&control) {
-            return Err(std::io::Error::other("control buffer too small"));
-        }
-        let mut msg: libc::msghdr = std::mem::zeroed();
-        msg.msg_name = &dst as *const libc::sockaddr_in as *mut libc::c_void;
-        msg.msg_namelen = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control.as_mut_ptr().cast();
-        msg.msg_controllen = space as _;
-        let cmsg = libc::CMSG_FIRSTHDR(&msg);
-        if cmsg.is_null() {
-            return Err(std::io::Error::other("no room for IP_PKTINFO"));
-        }
-        (*cmsg).cmsg_level = libc::IPPROTO_IP;
-        (*cmsg).cmsg_type = libc::IP_PKTINFO;
-        (*cmsg).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<libc::in_pktinfo>() as u32) as _;
-        std::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<libc::in_pktinfo>(), info);
-        let n = libc::sendmsg(socket.as_raw_fd(), &msg, 0);
-        if n < 0 {
-            Err(std::io::Error::last_os_error())
-        } else {
-            Ok(n as usize)
         }
     }
 }
