@@ -141,11 +141,8 @@ fn matches(rule: &PxeRule, c: &BootClient) -> bool {
 
 /// The PXE lease time for a client, if it is in the PXE class.
 pub fn pxe_lease_time(cfg: &PxeConfig, c: &BootClient) -> Option<u32> {
-    if c.vendor_class_starts_with(&cfg.pxe_vendor_prefix) {
-        cfg.pxe_lease_time
-    } else {
-        None
-    }
+    (cfg.pxe_lease_time > 0 && c.vendor_class_starts_with(&cfg.pxe_vendor_prefix))
+        .then_some(cfg.pxe_lease_time)
 }
 
 #[cfg(test)]

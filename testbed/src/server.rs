@@ -466,7 +466,7 @@ impl OurDhcpd {
                 rules,
                 // The same lease time as everyone (as the ISC config gives);
                 // `None` would not survive TOML (its serde default is 30 s).
-                pxe_lease_time: Some(spec.lease_time),
+                pxe_lease_time: spec.lease_time,
                 ..PxeConfig::default()
             },
             failover: spec.failover.iter().map(our_failover).collect(),
