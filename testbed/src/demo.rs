@@ -46,7 +46,7 @@ pub struct DemoOptions {
 impl Default for DemoOptions {
     fn default() -> Self {
         Self {
-            server: ServerChoice::Isc,
+            server: ServerChoice::Ours(crate::server::default_our_binary()),
             clients: 200,
             initial_timeout: Duration::from_secs(4),
             start_spread: Duration::ZERO,

@@ -12,6 +12,7 @@
 //! * [`demo`]: the `testbed demo` scenario.
 //! * [`isc`]: ISC dhcpd's lease file and failover log lines, for comparisons.
 //! * [`flood`]: random and malformed packets to port 67.
+//! * [`stats`]: our daemon's stats file and a namespace's kernel UDP counters.
 //! * [`capture`]: tcpdump on a segment, to see how replies travelled.
 //! * [`cleanup`]: the Ctrl-C handler and the registry behind it.
 
@@ -30,6 +31,7 @@ pub mod real_clients;
 pub mod relay;
 pub mod server;
 pub mod sim;
+pub mod stats;
 pub mod tftp;
 pub mod topology;
 

@@ -3,9 +3,9 @@
 //!
 //! Both are described by one [`ServerSpec`] (subnets, pools, next server, boot
 //! files) which each implementation renders into its own configuration
-//! format. [`from_env`] picks the implementation from `TESTBED_SERVER`
-//! (`isc` or `ours`) and `TESTBED_DHCPD` (path of our binary), so the
-//! integration tests can be switched without code changes.
+//! format. [`from_env`] picks the implementation: our daemon by default
+//! (`TESTBED_DHCPD` or [`default_our_binary`]), ISC with `TESTBED_SERVER=isc`,
+//! so the integration tests can be switched without code changes.
 
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
@@ -534,30 +534,56 @@ fn our_failover(fo: &FailoverSpec) -> dhcp_core::config::FailoverConfig {
     }
 }
 
-/// The server chosen by the environment: `TESTBED_SERVER=ours` (with
-/// `TESTBED_DHCPD=PATH`, default `target/debug/dhcpd`) selects our daemon;
-/// anything else, or nothing, selects ISC dhcpd.
+/// The server chosen by the environment: our daemon (found by
+/// [`default_our_binary`]) unless `TESTBED_SERVER=isc` selects ISC dhcpd.
 ///
-/// Integration tests use this, so switching them to our daemon is a matter of
-/// setting the variables (or changing the default here).
+/// Integration tests use this, so a test suite can be pointed at ISC with one
+/// variable (tests that are about ISC itself use [`IscDhcpd`] directly).
 pub fn from_env() -> Box<dyn DhcpServer> {
     match std::env::var("TESTBED_SERVER").as_deref() {
-        Ok("ours") => {
-            let path = std::env::var_os("TESTBED_DHCPD")
-                .map(PathBuf::from)
-                .unwrap_or_else(default_our_binary);
-            Box::new(OurDhcpd::new(path))
-        }
-        _ => Box::new(IscDhcpd::default()),
+        Ok("isc") => Box::new(IscDhcpd::default()),
+        _ => Box::new(OurDhcpd::new(default_our_binary())),
     }
 }
 
-/// `target/debug/dhcpd` of this workspace (or `CARGO_TARGET_DIR`'s).
-pub fn default_our_binary() -> PathBuf {
+/// Where our daemon's binary is looked for, in order: `TESTBED_DHCPD`; next
+/// to the running executable (so `target/release/testbed` uses
+/// `target/release/dhcpd`; test executables in `deps/` look one level up);
+/// then `debug/dhcpd` and `release/dhcpd` of this workspace's target
+/// directory (or `CARGO_TARGET_DIR`).
+pub fn our_binary_candidates() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Some(p) = std::env::var_os("TESTBED_DHCPD") {
+        out.push(PathBuf::from(p));
+        return out;
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        let mut dir = exe.parent().map(PathBuf::from);
+        for _ in 0..2 {
+            if let Some(d) = dir {
+                out.push(d.join("dhcpd"));
+                dir = d.parent().map(PathBuf::from);
+            }
+        }
+    }
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    target.join("debug/dhcpd")
+    out.push(target.join("debug/dhcpd"));
+    out.push(target.join("release/dhcpd"));
+    out
+}
+
+/// Our daemon's binary: the first of [`our_binary_candidates`] that exists
+/// (or, when none does, the first candidate, so the error names it).
+pub fn default_our_binary() -> PathBuf {
+    let candidates = our_binary_candidates();
+    candidates
+        .iter()
+        .find(|p| p.is_file())
+        .or(candidates.first())
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("dhcpd"))
 }
 
 #[cfg(test)]

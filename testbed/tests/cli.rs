@@ -1,9 +1,9 @@
 //! The `testbed` binary: `demo` prints its table; Ctrl-C on a running lab
 //! removes it.
 //!
-//! SERVER UNDER TEST for the demo: ISC dhcpd (`--server isc`), or our daemon
-//! (`--server ours --dhcpd PATH`) when `TESTBED_SERVER=ours` (and
-//! `TESTBED_DHCPD=PATH`) are set, like the other tests.
+//! SERVER UNDER TEST for the demo: our daemon, found by the demo itself (its
+//! default: the `dhcpd` next to the `testbed` binary, or `TESTBED_DHCPD`);
+//! ISC dhcpd (`--server isc`) with `TESTBED_SERVER=isc`, like the other tests.
 
 #![allow(clippy::unwrap_used)] // integration tests: failing fast is the point
 
@@ -26,13 +26,8 @@ fn demo_prints_a_summary_table() {
         "1",
         "--timeline",
     ];
-    let ours = testbed::server::default_our_binary()
-        .to_string_lossy()
-        .into_owned();
-    let dhcpd = std::env::var("TESTBED_DHCPD").unwrap_or(ours);
-    if std::env::var("TESTBED_SERVER").as_deref() == Ok("ours") {
-        args.extend(["--server", "ours", "--dhcpd", &dhcpd]);
-    } else {
+    let isc = std::env::var("TESTBED_SERVER").as_deref() == Ok("isc");
+    if isc {
         args.extend(["--server", "isc"]);
     }
     let out = Command::new(env!("CARGO_BIN_EXE_testbed"))
@@ -43,6 +38,11 @@ fn demo_prints_a_summary_table() {
     eprintln!("{text}{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success());
     assert!(text.contains("leases granted per second"));
+    let against = if isc { "against isc" } else { "against ours" };
+    assert!(
+        text.contains(against),
+        "the demo's default server: {against}"
+    );
     for row in [
         "| clients ",
         "| leases ",

@@ -2,8 +2,9 @@
 //! fetches an iPXE script whose marker must appear on the serial console.
 //! One VM; takes roughly 20-40 s under TCG.
 //!
-//! SERVER UNDER TEST: ISC dhcpd for now (`testbed::server::from_env()`);
-//! set `TESTBED_SERVER=ours` (and `TESTBED_DHCPD=PATH`) to run against our daemon.
+//! SERVER UNDER TEST: our daemon (`testbed::server::from_env()`, binary from
+//! `TESTBED_DHCPD` or next to the test executable); `TESTBED_SERVER=isc` runs
+//! the same test against ISC dhcpd.
 
 #![allow(clippy::unwrap_used)] // integration tests: failing fast is the point
 

@@ -1,8 +1,9 @@
 //! A client behind a relay host (ISC dhcrelay) gets a lease from the relayed
 //! subnet.
 //!
-//! SERVER UNDER TEST: ISC dhcpd for now (`testbed::server::from_env()`);
-//! set `TESTBED_SERVER=ours` (and `TESTBED_DHCPD=PATH`) to run against our daemon.
+//! SERVER UNDER TEST: our daemon (`testbed::server::from_env()`, binary from
+//! `TESTBED_DHCPD` or next to the test executable); `TESTBED_SERVER=isc` runs
+//! the same test against ISC dhcpd.
 
 #![allow(clippy::unwrap_used)] // integration tests: failing fast is the point
 

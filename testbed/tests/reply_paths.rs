@@ -2,8 +2,9 @@
 //! when the client sets the BROADCAST flag, otherwise by unicast to its MAC
 //! (RFC 2131 §4.1). Seen with tcpdump on the server segment's bridge.
 //!
-//! SERVER UNDER TEST: ISC dhcpd for now (`testbed::server::from_env()`);
-//! set `TESTBED_SERVER=ours` (and `TESTBED_DHCPD=PATH`) to run against our daemon.
+//! SERVER UNDER TEST: our daemon (`testbed::server::from_env()`, binary from
+//! `TESTBED_DHCPD` or next to the test executable); `TESTBED_SERVER=isc` runs
+//! the same test against ISC dhcpd.
 
 #![allow(clippy::unwrap_used)] // integration tests: failing fast is the point
 

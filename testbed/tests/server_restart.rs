@@ -2,8 +2,9 @@
 //! (same configuration and lease file); every client still gets a lease, by
 //! retransmitting. This is the supervision pattern of issue 5's failover demo.
 //!
-//! SERVER UNDER TEST: ISC dhcpd for now (`testbed::server::from_env()`);
-//! set `TESTBED_SERVER=ours` (and `TESTBED_DHCPD=PATH`) to run against our daemon.
+//! SERVER UNDER TEST: our daemon (`testbed::server::from_env()`, binary from
+//! `TESTBED_DHCPD` or next to the test executable); `TESTBED_SERVER=isc` runs
+//! the same test against ISC dhcpd.
 
 #![allow(clippy::unwrap_used)] // integration tests: failing fast is the point
 

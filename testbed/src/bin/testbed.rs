@@ -17,9 +17,10 @@ struct Cli {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum ServerKind {
-    /// ISC dhcpd 4.4 (the default until our daemon serves).
+    /// ISC dhcpd 4.4.
     Isc,
-    /// Our daemon (`--dhcpd PATH`).
+    /// Our daemon (`--dhcpd PATH`; default: `TESTBED_DHCPD`, else the
+    /// `dhcpd` next to this binary, else `target/{debug,release}/dhcpd`).
     Ours,
 }
 
@@ -34,7 +35,7 @@ enum Command {
     /// One server, a storm of simulated PXE clients, a summary table.
     Demo {
         /// The server under test.
-        #[arg(long, value_enum, default_value = "isc")]
+        #[arg(long, value_enum, default_value = "ours")]
         server: ServerKind,
         /// Our daemon's binary (with `--server ours`).
         #[arg(long)]
@@ -122,9 +123,7 @@ fn main() -> anyhow::Result<()> {
             let server = match (server, dhcpd) {
                 (ServerKind::Isc, _) => ServerChoice::Isc,
                 (ServerKind::Ours, Some(path)) => ServerChoice::Ours(path),
-                (ServerKind::Ours, None) => {
-                    ServerChoice::Ours(testbed::server::default_our_binary())
-                }
+                (ServerKind::Ours, None) => ServerChoice::Ours(our_binary()?),
             };
             if !(0.01..=64.0).contains(&initial_timeout) {
                 bail!("--initial-timeout must be between 0.01 and 64 seconds");
@@ -193,6 +192,48 @@ fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Our daemon's binary ([`testbed::server::default_our_binary`]). When it
+/// does not exist and this binary was started by `cargo run` (which sets
+/// `CARGO`), it is built first with the same profile, so
+/// `cargo run --release -p testbed -- demo` works from a fresh clone.
+fn our_binary() -> anyhow::Result<PathBuf> {
+    let path = testbed::server::default_our_binary();
+    if path.is_file() {
+        eprintln!("testbed: our daemon: {}", path.display());
+        return Ok(path);
+    }
+    let Some(cargo) = std::env::var_os("CARGO") else {
+        bail!(
+            "our daemon is not built ({} missing): run `cargo build --release -p dhcpd` \
+             or pass --dhcpd PATH",
+            path.display()
+        );
+    };
+    let release = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(|d| d.ends_with("release")))
+        .unwrap_or(false);
+    let mut cmd = std::process::Command::new(cargo);
+    cmd.args(["build", "-p", "dhcpd"]);
+    if release {
+        cmd.arg("--release");
+    }
+    eprintln!("testbed: building our daemon: {cmd:?}");
+    let status = cmd.status().context("running cargo build -p dhcpd")?;
+    if !status.success() {
+        bail!("cargo build -p dhcpd failed ({status})");
+    }
+    let path = testbed::server::default_our_binary();
+    if !path.is_file() {
+        bail!(
+            "our daemon still missing after the build: {}",
+            path.display()
+        );
+    }
+    eprintln!("testbed: our daemon: {}", path.display());
+    Ok(path)
 }
 
 fn render_config(
