@@ -119,6 +119,7 @@ impl Process {
                 Ok(())
             });
         }
+        unblock_signals_in_child(&mut cmd);
         let line = self.command_line();
         let mut child = cmd.spawn().map_err(|source| Error::Spawn {
             command: line.clone(),
@@ -382,4 +383,21 @@ pub fn wall_clock() -> String {
         secs % 60,
         now.subsec_millis()
     )
+}
+
+/// Makes `cmd`'s child start with no blocked signals. The signal mask
+/// survives `exec`: a parent that blocks SIGTERM (as the Ctrl-C handler of
+/// [`crate::cleanup`] does) would otherwise pass that on, and the child could
+/// never be stopped gracefully (nor by `timeout`).
+pub fn unblock_signals_in_child(cmd: &mut Command) {
+    // SAFETY: sigemptyset and sigprocmask are async-signal-safe and touch
+    // only the child's own state.
+    unsafe {
+        cmd.pre_exec(|| {
+            let mut empty: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut empty);
+            libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+            Ok(())
+        });
+    }
 }

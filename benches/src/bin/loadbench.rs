@@ -1,0 +1,144 @@
+//! `loadbench`: the end-to-end load benchmark (root needed).
+//!
+//! Builds a lab (server host `srv1` = 10.99.0.1/16, client host `cli1` =
+//! 10.99.0.10/16), then for each server in turn runs `perfdhcp -g single` at
+//! rising paced rates, each rate twice against a freshly started server,
+//! until both runs at a rate lose more than 1 % of their exchanges. Prints
+//! one line per run and, at the end, the Markdown tables for
+//! `docs/benchmarks.md` (also written to `--out`).
+//!
+//! ```text
+//! cargo build --release -p dhcpd -p benches --bins
+//! target/release/loadbench [--servers ceiling,ours,isc,kea,kea-mt2] [--seconds 6]
+//!                          [--rates 1000,2000,...] [--repeats 2] [--out FILE]
+//! ```
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use benches::load::ladder::{self, LadderConfig};
+use benches::load::servers::{Programs, Subject};
+use clap::Parser;
+use testbed::topology::LabBuilder;
+
+/// End-to-end DHCP load benchmark with perfdhcp in a namespace lab.
+#[derive(Debug, Parser)]
+#[command(name = "loadbench")]
+struct Args {
+    /// Servers to measure, in order (ceiling, ours, isc, kea, kea-mt2).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "ceiling,ours,isc,kea,kea-mt2"
+    )]
+    servers: Vec<String>,
+    /// Seconds per run (`perfdhcp -p`).
+    #[arg(long, default_value_t = 6)]
+    seconds: u32,
+    /// Runs per rate.
+    #[arg(long, default_value_t = 2)]
+    repeats: u32,
+    /// Paced rates to climb (`perfdhcp -r`); default: 250 … 35000.
+    #[arg(long, value_delimiter = ',')]
+    rates: Vec<u32>,
+    /// Our daemon (default: `dhcpd` next to this binary).
+    #[arg(long)]
+    dhcpd: Option<PathBuf>,
+    /// Write the Markdown tables here as well.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+fn next_to_me(name: &str) -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe().context("locating this binary")?;
+    Ok(exe.with_file_name(name))
+}
+
+fn main() -> anyhow::Result<()> {
+    testbed::cleanup::install_signal_handler().context("installing the Ctrl-C handler")?;
+    let args = Args::parse();
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        bail!("loadbench needs root (network namespaces)");
+    }
+    let subjects = args
+        .servers
+        .iter()
+        .map(|n| Subject::from_name(n).with_context(|| format!("unknown server {n:?}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let programs = Programs {
+        dhcpd: match args.dhcpd {
+            Some(p) => p,
+            None => next_to_me("dhcpd")?,
+        },
+        responder: next_to_me("stateless-responder")?,
+    };
+    for (what, p) in [
+        ("dhcpd", &programs.dhcpd),
+        ("stateless-responder", &programs.responder),
+    ] {
+        if !p.is_file() {
+            bail!(
+                "{what} not found at {} (cargo build --release -p dhcpd -p benches --bins)",
+                p.display()
+            );
+        }
+    }
+    for tool in ["perfdhcp", "dhcpd", "kea-dhcp4"] {
+        if !testbed::netns::have_program(tool) {
+            bail!(
+                "{tool} not installed (apt-get install kea-admin isc-dhcp-server kea-dhcp4-server)"
+            );
+        }
+    }
+    let mut config = LadderConfig {
+        seconds: args.seconds,
+        repeats: args.repeats,
+        ..LadderConfig::default()
+    };
+    if !args.rates.is_empty() {
+        config.rates = args.rates.clone();
+    }
+    let lab = LabBuilder::new()
+        .wide()
+        .server("srv1")
+        .client("cli1")
+        .build()?;
+    lab.exec(
+        "cli1",
+        "ip",
+        &["addr", "add", "10.99.0.10/16", "dev", "eth0"],
+    )?;
+    println!(
+        "lab {}: srv1 10.99.0.1/16, cli1 10.99.0.10/16; files in {}",
+        lab.id(),
+        lab.dir().display()
+    );
+    let started = Instant::now();
+    let mut runs = Vec::new();
+    for &subject in &subjects {
+        let mut log = |r: &ladder::Run| {
+            println!(
+                "[{:>4.0} s] {}",
+                started.elapsed().as_secs_f64(),
+                ladder::run_line(r)
+            );
+        };
+        let ladder_runs = ladder::climb(&lab, subject, &programs, &config, &mut log)?;
+        runs.extend(ladder_runs);
+    }
+    let table = ladder::markdown(&runs, &subjects, config.max_drop);
+    println!(
+        "\nall runs done in {:.0} s ({} s per run, {} runs per rate, -R {})\n",
+        started.elapsed().as_secs_f64(),
+        config.seconds,
+        config.repeats,
+        config.clients
+    );
+    print!("{table}");
+    if let Some(out) = &args.out {
+        std::fs::write(out, &table).with_context(|| format!("writing {}", out.display()))?;
+    }
+    Ok(())
+}

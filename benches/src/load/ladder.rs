@@ -1,0 +1,279 @@
+//! The rising-rate ladder: for each server, each paced rate is run (twice by
+//! default) against a freshly started server until every run at a rate
+//! drops more than the allowed share; each run records perfdhcp's report
+//! and the server's CPU time.
+
+use std::fmt::Write as _;
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use testbed::Lab;
+
+use crate::load::cpu::cpu_time;
+use crate::load::error::{Error, Result};
+use crate::load::perfdhcp::{self, PerfArgs, PerfReport};
+use crate::load::servers::{self, Programs, Subject};
+
+/// Ladder settings.
+#[derive(Debug, Clone)]
+pub struct LadderConfig {
+    /// Paced rates (`perfdhcp -r`), rising.
+    pub rates: Vec<u32>,
+    /// Runs per rate.
+    pub repeats: u32,
+    /// Seconds per run (`perfdhcp -p`).
+    pub seconds: u32,
+    /// Distinct simulated clients (`perfdhcp -R`).
+    pub clients: u32,
+    /// A run is clean when at most this share of exchanges failed.
+    pub max_drop: f64,
+}
+
+impl Default for LadderConfig {
+    fn default() -> Self {
+        Self {
+            rates: vec![
+                250, 500, 1000, 2000, 4000, 6000, 8000, 10_000, 12_500, 15_000, 17_500, 20_000,
+                22_500, 25_000, 27_500, 30_000, 32_500, 35_000,
+            ],
+            repeats: 2,
+            seconds: 6,
+            clients: 50_000,
+            max_drop: 0.01,
+        }
+    }
+}
+
+/// One run at one rate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Run {
+    /// The server.
+    pub subject: Subject,
+    /// `perfdhcp -r`.
+    pub rate: u32,
+    /// perfdhcp's report.
+    pub report: PerfReport,
+    /// The server's CPU time (user + system) during the run.
+    pub cpu: Duration,
+}
+
+impl Run {
+    /// Whether the run lost at most `max_drop` of its exchanges.
+    pub fn clean(&self, max_drop: f64) -> bool {
+        self.report.drop_ratio() <= max_drop
+    }
+
+    /// Server CPU microseconds per completed DORA exchange.
+    pub fn cpu_per_dora_us(&self) -> f64 {
+        let n = self.report.exchanges();
+        if n == 0 {
+            return f64::NAN;
+        }
+        self.cpu.as_secs_f64() * 1e6 / n as f64
+    }
+}
+
+/// Runs the ladder for `subject`; `progress` sees every run as it ends.
+pub fn climb(
+    lab: &Lab,
+    subject: Subject,
+    programs: &Programs,
+    config: &LadderConfig,
+    progress: &mut dyn FnMut(&Run),
+) -> Result<Vec<Run>> {
+    let server = testbed::topology::server_address(0);
+    let client_ns = lab.namespace("cli1")?.to_owned();
+    let mut runs = Vec::new();
+    for &rate in &config.rates {
+        let mut any_clean = false;
+        for _ in 0..config.repeats {
+            let run = one_run(lab, &client_ns, subject, programs, config, rate, server)?;
+            any_clean |= run.clean(config.max_drop);
+            progress(&run);
+            runs.push(run);
+        }
+        if !any_clean {
+            break;
+        }
+    }
+    Ok(runs)
+}
+
+fn one_run(
+    lab: &Lab,
+    client_ns: &str,
+    subject: Subject,
+    programs: &Programs,
+    config: &LadderConfig,
+    rate: u32,
+    server: Ipv4Addr,
+) -> Result<Run> {
+    let mut process = servers::start(lab, "srv1", subject, programs, server)?;
+    let pid = process
+        .pid()
+        .ok_or_else(|| Error::Tool(format!("{} has no pid", subject.name())))?;
+    let args = PerfArgs {
+        rate,
+        clients: config.clients,
+        seconds: config.seconds,
+        interface: "eth0".to_owned(),
+        server,
+    };
+    let before = cpu_time(pid)?;
+    let report = perfdhcp::run(
+        client_ns,
+        &args,
+        Duration::from_secs(u64::from(config.seconds) + 30),
+    );
+    let after = cpu_time(pid);
+    process.terminate(Duration::from_secs(10))?;
+    let report = report?;
+    Ok(Run {
+        subject,
+        rate,
+        report,
+        cpu: after?.saturating_sub(before),
+    })
+}
+
+/// The summary of one server's ladder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Best {
+    /// The server.
+    pub subject: Subject,
+    /// The clean run with the highest completed rate, if any run was clean.
+    pub run: Option<Run>,
+}
+
+/// The best clean run of `runs` (highest DORA/s among runs with at most
+/// `max_drop` lost).
+pub fn best(subject: Subject, runs: &[Run], max_drop: f64) -> Best {
+    let run = runs
+        .iter()
+        .filter(|r| r.subject == subject && r.clean(max_drop))
+        .max_by(|a, b| a.report.rate.total_cmp(&b.report.rate))
+        .cloned();
+    Best { subject, run }
+}
+
+/// The one-line-per-run log format.
+pub fn run_line(r: &Run) -> String {
+    format!(
+        "{:<8} -r {:>6}: {:>8.1} DORA/s, drops {:>6.2} % (DO {}/{} RA {}/{}), RA delay {:.2} ms, \
+         cpu {:.2} s = {:.1} us/DORA",
+        r.subject.name(),
+        r.rate,
+        r.report.rate,
+        r.report.drop_ratio() * 100.0,
+        r.report.discover.received,
+        r.report.discover.sent,
+        r.report.request.received,
+        r.report.request.sent,
+        r.report.request.avg_delay_ms,
+        r.cpu.as_secs_f64(),
+        r.cpu_per_dora_us()
+    )
+}
+
+/// The Markdown summary table (one row per server, with ratios of our
+/// daemon to the others) followed by every run.
+pub fn markdown(runs: &[Run], subjects: &[Subject], max_drop: f64) -> String {
+    let bests: Vec<Best> = subjects.iter().map(|s| best(*s, runs, max_drop)).collect();
+    let rate_of = |s: Subject| {
+        bests
+            .iter()
+            .find(|b| b.subject == s)
+            .and_then(|b| b.run.as_ref())
+            .map(|r| r.report.rate)
+    };
+    let ours = rate_of(Subject::Ours);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "| server | best clean DORA/s | at `-r` | drops | avg REQ→ACK | server CPU per DORA | ours ÷ this |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
+    for b in &bests {
+        match &b.run {
+            Some(r) => {
+                let ratio = match ours {
+                    Some(o) if b.subject != Subject::Ours => format!("{:.2}×", o / r.report.rate),
+                    _ => "—".to_owned(),
+                };
+                let _ = writeln!(
+                    out,
+                    "| {} | {:.0} | {} | {:.2} % | {:.2} ms | {:.1} µs | {} |",
+                    b.subject.description(),
+                    r.report.rate,
+                    r.rate,
+                    r.report.drop_ratio() * 100.0,
+                    r.report.request.avg_delay_ms,
+                    r.cpu_per_dora_us(),
+                    ratio
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "| {} | no clean run | | | | | |",
+                    b.subject.description()
+                );
+            }
+        }
+    }
+    let kea_best = [Subject::Kea, Subject::KeaMt]
+        .into_iter()
+        .filter_map(rate_of)
+        .fold(None, |m: Option<f64>, r| Some(m.map_or(r, |m| m.max(r))));
+    if let Some(o) = ours {
+        let _ = writeln!(out);
+        if let Some(c) = rate_of(Subject::Ceiling) {
+            let _ = writeln!(
+                out,
+                "* ours ÷ ceiling: **{:.0} %** (target ≥ 85 %)",
+                o / c * 100.0
+            );
+        }
+        if let Some(k) = kea_best {
+            let _ = writeln!(out, "* ours ÷ Kea's best: **{:.2}×** (target ≥ 2×)", o / k);
+        }
+        if let Some(i) = rate_of(Subject::Isc) {
+            let _ = writeln!(out, "* ours ÷ ISC: **{:.2}×**", o / i);
+        }
+        if let Some(r) = bests
+            .iter()
+            .find(|b| b.subject == Subject::Ours)
+            .and_then(|b| b.run.as_ref())
+        {
+            let _ = writeln!(
+                out,
+                "* our CPU per DORA at the best clean rate: **{:.1} µs** (target ≤ 35 µs)",
+                r.cpu_per_dora_us()
+            );
+        }
+    }
+    let _ = writeln!(out, "\nEvery run:\n");
+    let _ = writeln!(
+        out,
+        "| server | `-r` | DORA/s | drops | DISCOVER sent / OFFER recv | REQUEST sent / ACK recv | avg REQ→ACK | server CPU | CPU per DORA |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for r in runs {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.0} | {:.2} % | {} / {} | {} / {} | {:.2} ms | {:.2} s | {:.1} µs |",
+            r.subject.name(),
+            r.rate,
+            r.report.rate,
+            r.report.drop_ratio() * 100.0,
+            r.report.discover.sent,
+            r.report.discover.received,
+            r.report.request.sent,
+            r.report.request.received,
+            r.report.request.avg_delay_ms,
+            r.cpu.as_secs_f64(),
+            r.cpu_per_dora_us()
+        );
+    }
+    out
+}

@@ -1,0 +1,18 @@
+//! The end-to-end load benchmark: `perfdhcp` against our daemon, ISC dhcpd,
+//! Kea (1 and 2 threads) and a stateless responder (the ceiling), one after
+//! another in one network-namespace lab (see the `loadbench` binary and
+//! `docs/benchmarks.md`).
+//!
+//! * [`servers`]: the servers under test and how each is started.
+//! * [`perfdhcp`]: running perfdhcp and reading its report.
+//! * [`cpu`]: a process's CPU time from `/proc`.
+//! * [`ladder`]: rising paced rates until drops exceed 1 %, and the tables.
+//! * [`responder`]: the stateless responder's logic.
+//! * [`error`]: the error type.
+
+pub mod cpu;
+pub mod error;
+pub mod ladder;
+pub mod perfdhcp;
+pub mod responder;
+pub mod servers;
