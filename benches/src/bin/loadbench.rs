@@ -55,7 +55,24 @@ fn next_to_me(name: &str) -> anyhow::Result<PathBuf> {
     Ok(exe.with_file_name(name))
 }
 
+/// The first three fields of `/proc/loadavg` (other work on the machine
+/// skews the figures; the tables record how busy it was).
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".to_owned())
+}
+
 fn main() -> anyhow::Result<()> {
+    // The lab's files (lease stores, logs) go under TMPDIR; unless it is set,
+    // use `target/loadbench-tmp` (same disk, and out of the way of anything
+    // that tidies /tmp while the benchmark runs).
+    if std::env::var_os("TMPDIR").is_none() {
+        let dir = next_to_me("../loadbench-tmp")?;
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        // SAFETY: no other thread exists yet (the signal thread starts below).
+        unsafe { std::env::set_var("TMPDIR", &dir) };
+    }
     testbed::cleanup::install_signal_handler().context("installing the Ctrl-C handler")?;
     let args = Args::parse();
     // SAFETY: geteuid has no preconditions.
@@ -101,6 +118,7 @@ fn main() -> anyhow::Result<()> {
         config.rates = args.rates.clone();
     }
     let lab = LabBuilder::new()
+        .prefix("lb")
         .wide()
         .server("srv1")
         .client("cli1")
@@ -115,6 +133,7 @@ fn main() -> anyhow::Result<()> {
         lab.id(),
         lab.dir().display()
     );
+    let load_before = loadavg();
     let started = Instant::now();
     let mut runs = Vec::new();
     for &subject in &subjects {
@@ -128,14 +147,18 @@ fn main() -> anyhow::Result<()> {
         let ladder_runs = ladder::climb(&lab, subject, &programs, &config, &mut log)?;
         runs.extend(ladder_runs);
     }
-    let table = ladder::markdown(&runs, &subjects, config.max_drop);
-    println!(
-        "\nall runs done in {:.0} s ({} s per run, {} runs per rate, -R {})\n",
+    let mut table = ladder::markdown(&runs, &subjects, config.max_drop);
+    let summary = format!(
+        "all runs done in {:.0} s ({} s per run, {} runs per rate, -R {}); \
+         load average (1/5/15 min) before: {load_before}, after: {}",
         started.elapsed().as_secs_f64(),
         config.seconds,
         config.repeats,
-        config.clients
+        config.clients,
+        loadavg()
     );
+    println!("\n{summary}\n");
+    table.push_str(&format!("\n{summary}\n"));
     print!("{table}");
     if let Some(out) = &args.out {
         std::fs::write(out, &table).with_context(|| format!("writing {}", out.display()))?;
