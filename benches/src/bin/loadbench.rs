@@ -3,7 +3,8 @@
 //! Builds a lab (server host `srv1` = 10.99.0.1/16, client host `cli1` =
 //! 10.99.0.10/16), then for each server in turn runs `perfdhcp -g single` at
 //! rising paced rates, each rate twice against a freshly started server,
-//! until both runs at a rate lose more than 1 % of their exchanges. Prints
+//! until both runs at a rate lose more than 1 % of their exchanges, at two
+//! consecutive rates. Prints
 //! one line per run and, at the end, the Markdown tables for
 //! `docs/benchmarks.md` (also written to `--out`).
 //!

@@ -1,7 +1,7 @@
 //! The rising-rate ladder: for each server, each paced rate is run (twice by
-//! default) against a freshly started server until every run at a rate
-//! drops more than the allowed share; each run records perfdhcp's report
-//! and the server's CPU time.
+//! default) against a freshly started server until, at two consecutive
+//! rates, every run drops more than the allowed share; each run records
+//! perfdhcp's report and the server's CPU time.
 
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
@@ -27,6 +27,10 @@ pub struct LadderConfig {
     pub clients: u32,
     /// A run is clean when at most this share of exchanges failed.
     pub max_drop: f64,
+    /// Stop after this many consecutive rates without a clean run (more than
+    /// one, so that one disturbed rate on a shared machine does not end the
+    /// climb early).
+    pub patience: u32,
 }
 
 impl Default for LadderConfig {
@@ -40,6 +44,7 @@ impl Default for LadderConfig {
             seconds: 6,
             clients: 50_000,
             max_drop: 0.01,
+            patience: 2,
         }
     }
 }
@@ -84,6 +89,7 @@ pub fn climb(
     let server = testbed::topology::server_address(0);
     let client_ns = lab.namespace("cli1")?.to_owned();
     let mut runs = Vec::new();
+    let mut failed_rates = 0;
     for &rate in &config.rates {
         let mut any_clean = false;
         for _ in 0..config.repeats {
@@ -92,7 +98,8 @@ pub fn climb(
             progress(&run);
             runs.push(run);
         }
-        if !any_clean {
+        failed_rates = if any_clean { 0 } else { failed_rates + 1 };
+        if failed_rates >= config.patience.max(1) {
             break;
         }
     }
