@@ -30,8 +30,12 @@ fn demo_prints_a_summary_table() {
     if isc {
         args.extend(["--server", "isc"]);
     }
+    // Without CARGO the demo never runs a nested `cargo build` (it would wait
+    // for the lock of the `cargo test` running us); `cargo test --workspace`
+    // has built target/debug/dhcpd next to the testbed binary.
     let out = Command::new(env!("CARGO_BIN_EXE_testbed"))
         .args(&args)
+        .env_remove("CARGO")
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);

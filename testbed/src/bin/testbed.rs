@@ -194,41 +194,38 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Our daemon's binary ([`testbed::server::default_our_binary`]). When it
-/// does not exist and this binary was started by `cargo run` (which sets
-/// `CARGO`), it is built first with the same profile, so
-/// `cargo run --release -p testbed -- demo` works from a fresh clone.
+/// Our daemon's binary ([`testbed::server::default_our_binary`]). When this
+/// binary was started by `cargo run` (which sets `CARGO`) and no `dhcpd` sits
+/// next to it (nor is `TESTBED_DHCPD` set), it is built first with the same
+/// profile, so `cargo run --release -p testbed -- demo` works from a fresh
+/// clone and never picks up a daemon of the other profile.
 fn our_binary() -> anyhow::Result<PathBuf> {
-    let path = testbed::server::default_our_binary();
-    if path.is_file() {
-        eprintln!("testbed: our daemon: {}", path.display());
-        return Ok(path);
-    }
-    let Some(cargo) = std::env::var_os("CARGO") else {
-        bail!(
-            "our daemon is not built ({} missing): run `cargo build --release -p dhcpd` \
-             or pass --dhcpd PATH",
-            path.display()
-        );
-    };
-    let release = std::env::current_exe()
+    let exe_dir = std::env::current_exe()
         .ok()
-        .and_then(|e| e.parent().map(|d| d.ends_with("release")))
-        .unwrap_or(false);
-    let mut cmd = std::process::Command::new(cargo);
-    cmd.args(["build", "-p", "dhcpd"]);
-    if release {
-        cmd.arg("--release");
-    }
-    eprintln!("testbed: building our daemon: {cmd:?}");
-    let status = cmd.status().context("running cargo build -p dhcpd")?;
-    if !status.success() {
-        bail!("cargo build -p dhcpd failed ({status})");
+        .and_then(|e| e.parent().map(PathBuf::from));
+    let next_to_me = exe_dir.as_ref().map(|d| d.join("dhcpd"));
+    let cargo = std::env::var_os("CARGO");
+    let must_build = std::env::var_os("TESTBED_DHCPD").is_none()
+        && cargo.is_some()
+        && next_to_me.as_ref().is_some_and(|p| !p.is_file());
+    if let (true, Some(cargo)) = (must_build, cargo) {
+        let release = exe_dir.as_ref().is_some_and(|d| d.ends_with("release"));
+        let mut cmd = std::process::Command::new(cargo);
+        cmd.args(["build", "-p", "dhcpd"]);
+        if release {
+            cmd.arg("--release");
+        }
+        eprintln!("testbed: building our daemon: {cmd:?}");
+        let status = cmd.status().context("running cargo build -p dhcpd")?;
+        if !status.success() {
+            bail!("cargo build -p dhcpd failed ({status})");
+        }
     }
     let path = testbed::server::default_our_binary();
     if !path.is_file() {
         bail!(
-            "our daemon still missing after the build: {}",
+            "our daemon is not built ({} missing): run `cargo build --release -p dhcpd` \
+             or pass --dhcpd PATH",
             path.display()
         );
     }
