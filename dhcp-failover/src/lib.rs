@@ -1,8 +1,15 @@
 //! ISC-compatible DHCP failover protocol (draft-ietf-dhc-failover-12 as ISC
 //! dhcpd 4.x implements it), sans-IO.
 //!
-//! * [`wire`]: the typed message model, encoder, decoder and stream framer.
-//! * [`hash`]: the RFC 3074 load-balancing hash and hash bucket assignment.
+//! * [`wire`]: the typed message model, encoder, decoder and stream framer
+//!   for the 12 message types and option codes 1–29, as ISC encodes and
+//!   accepts them (validated against a real ISC 4.4.3-P1 capture).
+//! * [`hash`]: load balancing — the RFC 3074 hash, the 32-byte hash bucket
+//!   assignment with ISC's bit order and polarity (set bit = primary serves),
+//!   and the `load balance max seconds` rule.
+//!
+//! Everything here is sans-IO: no sockets, no clock; times are passed in as
+//! Unix seconds ([`dhcp_core::lease::UnixTime`]).
 
 pub mod hash;
 pub mod wire;

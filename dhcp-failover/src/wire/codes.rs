@@ -488,3 +488,96 @@ impl From<IpFlags> for dhcp_core::lease::LeaseFlags {
         }
     }
 }
+
+impl OptionCode {
+    /// The exact length ISC requires for a fixed-size option, or `None` for a
+    /// variable-length one. (DDNS is fixed at 0 in ISC's table, which is why
+    /// any real DDNS option breaks ISC.)
+    pub fn fixed_len(self) -> Option<usize> {
+        use OptionCode::*;
+        match self {
+            BindingStatus
+            | DelayedServiceParameter
+            | ProtocolVersion
+            | RejectReason
+            | ServerFlags
+            | ServerState
+            | TlsReply
+            | TlsRequest => Some(1),
+            IpFlags => Some(2),
+            AssignedIpAddress
+            | AddressesTransferred
+            | ClientLastTransactionTime
+            | LeaseExpirationTime
+            | MaxUnackedBndupd
+            | Mclt
+            | PotentialExpirationTime
+            | ReceiveTimer
+            | StartTimeOfState => Some(4),
+            Ddns => Some(0),
+            ClientIdentifier
+            | ClientHardwareAddress
+            | ClientReplyOptions
+            | ClientRequestOptions
+            | HashBucketAssignment
+            | Message
+            | MessageDigest
+            | RelationshipName
+            | VendorClassIdentifier
+            | VendorSpecificOptions => None,
+        }
+    }
+}
+
+impl MessageType {
+    /// Whether ISC parses `option` in this message type (ISC's `fto_allowed`
+    /// table). Options it does not parse are skipped without any check.
+    pub fn accepts(self, option: OptionCode) -> bool {
+        use OptionCode as O;
+        const BINDING: &[OptionCode] = &[
+            O::AssignedIpAddress,
+            O::BindingStatus,
+            O::ClientIdentifier,
+            O::ClientHardwareAddress,
+            O::Ddns,
+            O::IpFlags,
+            O::LeaseExpirationTime,
+            O::PotentialExpirationTime,
+            O::StartTimeOfState,
+            O::ClientLastTransactionTime,
+            O::ClientRequestOptions,
+            O::ClientReplyOptions,
+        ];
+        let list: &[OptionCode] = match self {
+            Self::PoolReq | Self::UpdReqAll | Self::UpdDone | Self::UpdReq | Self::Contact => &[],
+            Self::PoolResp => &[O::AddressesTransferred],
+            Self::BndUpd => BINDING,
+            Self::BndAck => {
+                return BINDING.contains(&option) || matches!(option, O::RejectReason | O::Message);
+            }
+            Self::Connect => &[
+                O::RelationshipName,
+                O::MaxUnackedBndupd,
+                O::ReceiveTimer,
+                O::VendorClassIdentifier,
+                O::ProtocolVersion,
+                O::TlsRequest,
+                O::Mclt,
+                O::HashBucketAssignment,
+            ],
+            Self::ConnectAck => &[
+                O::RelationshipName,
+                O::MaxUnackedBndupd,
+                O::ReceiveTimer,
+                O::VendorClassIdentifier,
+                O::ProtocolVersion,
+                O::TlsReply,
+                O::RejectReason,
+                O::Message,
+            ],
+            Self::State => &[O::ServerState, O::ServerFlags, O::StartTimeOfState],
+            Self::Disconnect => &[O::RejectReason, O::Message],
+        };
+        list.contains(&option)
+    }
+}

@@ -219,6 +219,34 @@ pub struct Connect {
     pub hba: Option<[u8; 32]>,
 }
 
+impl Connect {
+    /// The CONNECT a primary sends, with ISC's fixed values: protocol
+    /// version 1 and TLS-request 0.
+    ///
+    /// `max_unacked` is this server's `max-unacked-updates` (the partner's
+    /// send window), `receive_timer` its `max-response-delay`; `hba` is the
+    /// configured assignment ([`dhcp_core::config::LoadBalance::hba`]).
+    pub fn new(
+        relationship_name: &str,
+        max_unacked: u32,
+        receive_timer: u32,
+        vendor_class: &str,
+        mclt: u32,
+        hba: [u8; 32],
+    ) -> Self {
+        Self {
+            relationship_name: Some(relationship_name.as_bytes().to_vec()),
+            max_unacked: Some(max_unacked),
+            receive_timer: Some(receive_timer),
+            vendor_class: Some(vendor_class.as_bytes().to_vec()),
+            protocol_version: Some(super::PROTOCOL_VERSION),
+            tls_request: Some(0),
+            mclt: Some(mclt),
+            hba: Some(hba),
+        }
+    }
+}
+
 /// CONNECTACK options, in ISC's emission order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConnectAck {
@@ -240,6 +268,38 @@ pub struct ConnectAck {
     pub message: Option<Vec<u8>>,
 }
 
+impl ConnectAck {
+    /// An accepting CONNECTACK as ISC sends it: protocol version 1, and
+    /// TLS-reply 0 only when the CONNECT carried a TLS-request
+    /// (`connect_had_tls_request`).
+    pub fn accept(
+        relationship_name: &str,
+        max_unacked: u32,
+        receive_timer: u32,
+        vendor_class: &str,
+        connect_had_tls_request: bool,
+    ) -> Self {
+        Self {
+            relationship_name: Some(relationship_name.as_bytes().to_vec()),
+            max_unacked: Some(max_unacked),
+            receive_timer: Some(receive_timer),
+            vendor_class: Some(vendor_class.as_bytes().to_vec()),
+            protocol_version: Some(super::PROTOCOL_VERSION),
+            tls_reply: connect_had_tls_request.then_some(0),
+            reject_reason: None,
+            message: None,
+        }
+    }
+
+    /// A refusing CONNECTACK: the accepting fields plus `reason` and optional
+    /// text.
+    pub fn reject(mut self, reason: RejectReason, message: Option<&str>) -> Self {
+        self.reject_reason = Some(reason);
+        self.message = message.map(|m| m.as_bytes().to_vec());
+        self
+    }
+}
+
 /// STATE options, in ISC's emission order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StateMsg {
@@ -250,6 +310,18 @@ pub struct StateMsg {
     pub server_flags: Option<ServerFlags>,
     /// start-time-of-state (25).
     pub start_time_of_state: Option<UnixTime>,
+}
+
+impl StateMsg {
+    /// The STATE ISC sends: all three options. In STARTUP, pass the saved
+    /// pre-startup state as `state` and `startup = true` (flag 0x01).
+    pub fn new(state: ServerState, startup: bool, start_time_of_state: UnixTime) -> Self {
+        Self {
+            server_state: Some(state),
+            server_flags: Some(ServerFlags(if startup { ServerFlags::STARTUP } else { 0 })),
+            start_time_of_state: Some(start_time_of_state),
+        }
+    }
 }
 
 /// DISCONNECT options.
@@ -265,4 +337,66 @@ pub struct Disconnect {
 /// for logs; invalid UTF-8 is replaced.
 pub fn text(bytes: &[u8]) -> Cow<'_, str> {
     String::from_utf8_lossy(bytes)
+}
+
+/// One-line summary for logs, e.g. `BNDUPD xid=7 10.99.0.100 active 1:52:54:00:12:34:56`.
+impl std::fmt::Display for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} xid={}", self.message_type(), self.xid)?;
+        let binding = |f: &mut std::fmt::Formatter<'_>, b: &Binding| -> std::fmt::Result {
+            if let Some(ip) = b.assigned_ip {
+                write!(f, " {ip}")?;
+            }
+            if let Some(s) = b.binding_status {
+                write!(f, " {s}")?;
+            }
+            if let Some(hw) = &b.chaddr {
+                write!(f, " {}:{hw}", hw.htype)?;
+            }
+            Ok(())
+        };
+        let reason = |f: &mut std::fmt::Formatter<'_>,
+                      r: &Option<RejectReason>,
+                      m: &Option<Vec<u8>>|
+         -> std::fmt::Result {
+            if let Some(r) = r {
+                write!(f, " rejected: {r}")?;
+            }
+            if let Some(m) = m {
+                write!(f, " ({})", text(m))?;
+            }
+            Ok(())
+        };
+        match &self.body {
+            Body::BndUpd(b) => binding(f, b),
+            Body::BndAck(a) => {
+                binding(f, &a.binding)?;
+                reason(f, &a.reject_reason, &a.message)
+            }
+            Body::Connect(c) => {
+                if let Some(n) = &c.relationship_name {
+                    write!(f, " \"{}\"", text(n))?;
+                }
+                Ok(())
+            }
+            Body::ConnectAck(c) => reason(f, &c.reject_reason, &c.message),
+            Body::Disconnect(d) => reason(f, &d.reject_reason, &d.message),
+            Body::State(s) => {
+                if let Some(st) = s.server_state {
+                    write!(f, " {st}")?;
+                }
+                if s.server_flags.is_some_and(|fl| fl.startup()) {
+                    f.write_str(" (startup)")?;
+                }
+                Ok(())
+            }
+            Body::PoolResp(p) => match p.addresses_transferred {
+                Some(n) => write!(f, " {n} transferred"),
+                None => Ok(()),
+            },
+            Body::PoolReq | Body::UpdReqAll | Body::UpdDone | Body::UpdReq | Body::Contact => {
+                Ok(())
+            }
+        }
+    }
 }
