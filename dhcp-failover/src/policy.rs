@@ -169,11 +169,20 @@ mod tests {
         // Short leases are never clamped.
         assert_eq!(p.grant_time(&lease(BindingState::Free, 0), 600, 2000), 600);
         // Nothing acked: MCLT.
-        assert_eq!(p.grant_time(&lease(BindingState::Free, 0), 7200, 2000), 3600);
+        assert_eq!(
+            p.grant_time(&lease(BindingState::Free, 0), 7200, 2000),
+            3600
+        );
         // Acked potential expiry far enough: the full time.
-        assert_eq!(p.grant_time(&lease(BindingState::Active, 9000), 7200, 2000), 7200);
+        assert_eq!(
+            p.grant_time(&lease(BindingState::Active, 9000), 7200, 2000),
+            7200
+        );
         // Acked potential expiry close: tsfp - now + MCLT.
-        assert_eq!(p.grant_time(&lease(BindingState::Active, 3000), 7200, 2000), 4600);
+        assert_eq!(
+            p.grant_time(&lease(BindingState::Active, 3000), 7200, 2000),
+            4600
+        );
     }
 
     #[test]
@@ -227,7 +236,10 @@ mod tests {
     #[test]
     fn secondary_in_normal_leaves_expiry_to_the_primary() {
         let l = lease(BindingState::Active, 0);
-        assert_eq!(policy(Role::Secondary, FailoverState::Normal).expiry_state(&l, 0), None);
+        assert_eq!(
+            policy(Role::Secondary, FailoverState::Normal).expiry_state(&l, 0),
+            None
+        );
         assert_eq!(
             policy(Role::Primary, FailoverState::Normal).expiry_state(&l, 0),
             Some(BindingState::Expired)

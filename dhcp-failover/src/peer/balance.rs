@@ -69,7 +69,11 @@ pub fn plan(
     let mut lts = (mine - theirs) / 2;
     let thresh = percent(total, p.misbalance);
     let hold = percent(total, p.ownership);
-    let short = if thresh == 0 { lts < -1 } else { lts < -2 * thresh };
+    let short = if thresh == 0 {
+        lts < -1
+    } else {
+        lts < -2 * thresh
+    };
     let start_lts = lts;
     let mut give = Vec::new();
     let peer_role = match role {

@@ -56,7 +56,10 @@ pub fn accept(
     if !allowed {
         return Err((
             RejectReason::FatalConflict,
-            format!("{ip}: invalid state transition: {} to {}", local.state, status),
+            format!(
+                "{ip}: invalid state transition: {} to {}",
+                local.state, status
+            ),
         ));
     }
     let flags: LeaseFlags = b.ip_flags.map(LeaseFlags::from).unwrap_or_default();
@@ -158,12 +161,7 @@ pub fn conflict_transition_ok(local: &Lease, new: BindingState, now: UnixTime) -
 
 /// Reference §6.5: whether the partner's update (`theirs`, with its CLTT)
 /// beats our sent-but-unacknowledged update `mine` for the same address.
-pub fn incoming_wins(
-    mine: &Lease,
-    theirs: BindingState,
-    their_cltt: UnixTime,
-    role: Role,
-) -> bool {
+pub fn incoming_wins(mine: &Lease, theirs: BindingState, their_cltt: UnixTime, role: Role) -> bool {
     use BindingState::*;
     let partner_is_primary = role == Role::Secondary;
     match (mine.state, theirs) {
@@ -203,22 +201,43 @@ mod tests {
     fn active_without_chaddr_is_missing_information() {
         let mut b = upd(BindingState::Active);
         b.chaddr = None;
-        let r = accept(&b, BindingState::Active, &lease(BindingState::Free, 0), Role::Primary, true, 100);
+        let r = accept(
+            &b,
+            BindingState::Active,
+            &lease(BindingState::Free, 0),
+            Role::Primary,
+            true,
+            100,
+        );
         assert_eq!(r.unwrap_err().0, RejectReason::MissingBindingInfo);
     }
 
     #[test]
     fn abandoned_with_chaddr_is_misc() {
         let b = upd(BindingState::Abandoned);
-        let r = accept(&b, BindingState::Abandoned, &lease(BindingState::Free, 0), Role::Primary, true, 100);
+        let r = accept(
+            &b,
+            BindingState::Abandoned,
+            &lease(BindingState::Free, 0),
+            Role::Primary,
+            true,
+            100,
+        );
         assert_eq!(r.unwrap_err().0, RejectReason::Misc);
     }
 
     #[test]
     fn expired_update_is_installed_as_free() {
         let b = upd(BindingState::Expired);
-        let l = accept(&b, BindingState::Expired, &lease(BindingState::Active, 100), Role::Secondary, true, 100)
-            .unwrap();
+        let l = accept(
+            &b,
+            BindingState::Expired,
+            &lease(BindingState::Active, 100),
+            Role::Secondary,
+            true,
+            100,
+        )
+        .unwrap();
         assert_eq!(l.state, BindingState::Free);
         assert_eq!((l.tsfp, l.atsfp, l.ends, l.starts), (600, 600, 500, 100));
     }
@@ -226,10 +245,27 @@ mod tests {
     #[test]
     fn secondary_refuses_early_expiry() {
         let b = upd(BindingState::Expired);
-        let r = accept(&b, BindingState::Expired, &lease(BindingState::Active, 1000), Role::Secondary, true, 100);
+        let r = accept(
+            &b,
+            BindingState::Expired,
+            &lease(BindingState::Active, 1000),
+            Role::Secondary,
+            true,
+            100,
+        );
         assert_eq!(r.unwrap_err().0, RejectReason::FatalConflict);
         // Within the 65 s fudge it is accepted.
-        assert!(accept(&b, BindingState::Expired, &lease(BindingState::Active, 160), Role::Secondary, true, 100).is_ok());
+        assert!(
+            accept(
+                &b,
+                BindingState::Expired,
+                &lease(BindingState::Active, 160),
+                Role::Secondary,
+                true,
+                100
+            )
+            .is_ok()
+        );
     }
 
     #[test]
@@ -244,7 +280,11 @@ mod tests {
             (BindingState::Abandoned, true),
             (BindingState::Active, true),
         ] {
-            assert_eq!(normal_transition_ok(&l, s, 0, Role::Primary, 100), ok, "{s}");
+            assert_eq!(
+                normal_transition_ok(&l, s, 0, Role::Primary, 100),
+                ok,
+                "{s}"
+            );
         }
     }
 
@@ -256,18 +296,47 @@ mod tests {
         assert!(!conflict_transition_ok(&l, BindingState::Expired, 100));
         assert!(conflict_transition_ok(&l, BindingState::Expired, 1000));
         assert!(conflict_transition_ok(&l, BindingState::Released, 100));
-        assert!(conflict_transition_ok(&lease(BindingState::Free, 0), BindingState::Active, 100));
+        assert!(conflict_transition_ok(
+            &lease(BindingState::Free, 0),
+            BindingState::Active,
+            100
+        ));
     }
 
     #[test]
     fn dueling_rules() {
         let mut mine = lease(BindingState::Active, 1000);
         mine.cltt = 50;
-        assert!(incoming_wins(&mine, BindingState::Active, 60, Role::Primary));
-        assert!(!incoming_wins(&mine, BindingState::Active, 40, Role::Primary));
-        assert!(!incoming_wins(&mine, BindingState::Active, 50, Role::Primary));
-        assert!(incoming_wins(&mine, BindingState::Active, 50, Role::Secondary));
-        assert!(incoming_wins(&mine, BindingState::Expired, 0, Role::Primary));
+        assert!(incoming_wins(
+            &mine,
+            BindingState::Active,
+            60,
+            Role::Primary
+        ));
+        assert!(!incoming_wins(
+            &mine,
+            BindingState::Active,
+            40,
+            Role::Primary
+        ));
+        assert!(!incoming_wins(
+            &mine,
+            BindingState::Active,
+            50,
+            Role::Primary
+        ));
+        assert!(incoming_wins(
+            &mine,
+            BindingState::Active,
+            50,
+            Role::Secondary
+        ));
+        assert!(incoming_wins(
+            &mine,
+            BindingState::Expired,
+            0,
+            Role::Primary
+        ));
         let free = lease(BindingState::Free, 0);
         assert!(incoming_wins(&free, BindingState::Active, 0, Role::Primary));
         assert!(!incoming_wins(&free, BindingState::Free, 0, Role::Primary));

@@ -307,7 +307,8 @@ impl Peer {
                 hba,
             };
             let xid = self.next_xid();
-            self.ctrl.push_back(Message::new(now, xid, Body::Connect(connect)));
+            self.ctrl
+                .push_back(Message::new(now, xid, Body::Connect(connect)));
         }
     }
 
@@ -492,7 +493,10 @@ impl Peer {
             FailoverState::Normal => self.balance_at,
             _ => None,
         };
-        [self.startup, link, state_timer].into_iter().flatten().min()
+        [self.startup, link, state_timer]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// The next event, if any.
@@ -689,7 +693,8 @@ impl Peer {
             start_time_of_state: Some(self.p.my_stos),
         };
         let xid = self.next_xid();
-        self.ctrl.push_back(Message::new(self.now, xid, Body::State(s)));
+        self.ctrl
+            .push_back(Message::new(self.now, xid, Body::State(s)));
     }
 
     /// Moves to `new` (leaving STARTUP if in it) and runs its entry actions.
@@ -775,11 +780,21 @@ impl Peer {
     fn on_bndupd(&mut self, xid: u32, b: Binding, table: &mut LeaseTable) {
         let (Some(ip), Some(status)) = (b.assigned_ip, b.binding_status) else {
             let ip = b.assigned_ip.unwrap_or(Ipv4Addr::UNSPECIFIED);
-            self.reject(xid, ip, RejectReason::MissingBindingInfo, "missing binding information".into());
+            self.reject(
+                xid,
+                ip,
+                RejectReason::MissingBindingInfo,
+                "missing binding information".into(),
+            );
             return;
         };
         let Some(local) = self.relationship_lease(table, ip).cloned() else {
-            self.reject(xid, ip, RejectReason::IllegalIpAddress, format!("{ip}: not in a pool of this relationship"));
+            self.reject(
+                xid,
+                ip,
+                RejectReason::IllegalIpAddress,
+                format!("{ip}: not in a pool of this relationship"),
+            );
             return;
         };
         let normal = self.state() == FailoverState::Normal;
@@ -876,7 +891,8 @@ impl Peer {
             }
         }
         if self.updates.start_request(xid, addrs) {
-            self.ctrl.push_back(Message::new(self.now, xid, Body::UpdDone));
+            self.ctrl
+                .push_back(Message::new(self.now, xid, Body::UpdDone));
         }
     }
 
@@ -945,7 +961,8 @@ impl Peer {
         }
         if timer && short && self.is_linked() {
             let xid = self.next_xid();
-            self.ctrl.push_back(Message::new(self.now, xid, Body::PoolReq));
+            self.ctrl
+                .push_back(Message::new(self.now, xid, Body::PoolReq));
         }
         self.balance_at = Some(balance::next_run(
             table,

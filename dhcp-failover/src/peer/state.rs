@@ -55,7 +55,10 @@ pub enum ServiceState {
 impl ServiceState {
     /// Whether the server answers clients at all.
     pub fn responsive(self) -> bool {
-        matches!(self, Self::Cooperating | Self::NotCooperating | Self::PartnerDown)
+        matches!(
+            self,
+            Self::Cooperating | Self::NotCooperating | Self::PartnerDown
+        )
     }
 }
 

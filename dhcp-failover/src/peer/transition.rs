@@ -54,7 +54,9 @@ pub fn on_partner_state(mine: S, partner: S, starting: bool, partner_starting: b
             _ => Stay,
         },
         S::Recover => match partner {
-            S::Recover | S::PartnerDown | S::CommunicationsInterrupted if !starting => SendUpdReqAll,
+            S::Recover | S::PartnerDown | S::CommunicationsInterrupted if !starting => {
+                SendUpdReqAll
+            }
             S::Recover | S::PartnerDown | S::CommunicationsInterrupted => Stay,
             S::PotentialConflict | S::ResolutionInterrupted | S::ConflictDone | S::Normal => {
                 GoTo(S::PotentialConflict)

@@ -140,11 +140,6 @@ impl UpdateQueue {
         }
     }
 
-    /// Whether a partner request is being answered.
-    pub fn answering_request(&self) -> bool {
-        self.request.is_some()
-    }
-
     /// Every address queued or unacknowledged, in address order.
     pub fn pending(&self) -> Vec<Ipv4Addr> {
         let set: BTreeSet<Ipv4Addr> = self
