@@ -368,26 +368,29 @@ impl Peer {
             }
             _ => {}
         }
-        if let Some(until) = self.startup {
-            if now >= until {
-                // Treated as losing the connection in the saved state (§4.1).
-                self.set_state(on_disconnect(self.p.my_state), table);
-            }
+        if let Some(until) = self.startup
+            && now >= until
+        {
+            // Treated as losing the connection in the saved state (§4.1).
+            self.set_state(on_disconnect(self.p.my_state), table);
         }
-        if let Some(t) = self.auto_pd_at {
-            if now >= t && self.state() == FailoverState::CommunicationsInterrupted {
-                self.set_state(FailoverState::PartnerDown, table);
-            }
+        if let Some(t) = self.auto_pd_at
+            && now >= t
+            && self.state() == FailoverState::CommunicationsInterrupted
+        {
+            self.set_state(FailoverState::PartnerDown, table);
         }
-        if let Some(t) = self.recover_wait_until {
-            if now >= t && self.state() == FailoverState::RecoverWait {
-                self.set_state(FailoverState::RecoverDone, table);
-            }
+        if let Some(t) = self.recover_wait_until
+            && now >= t
+            && self.state() == FailoverState::RecoverWait
+        {
+            self.set_state(FailoverState::RecoverDone, table);
         }
-        if let Some(t) = self.balance_at {
-            if now >= t && self.state() == FailoverState::Normal {
-                self.balance(table, true);
-            }
+        if let Some(t) = self.balance_at
+            && now >= t
+            && self.state() == FailoverState::Normal
+        {
+            self.balance(table, true);
         }
         self.flush_commit();
     }
@@ -728,10 +731,8 @@ impl Peer {
         self.balance_at = None;
         self.queue_state();
         match new {
-            FailoverState::CommunicationsInterrupted => {
-                if self.cfg.auto_partner_down > 0 {
-                    self.auto_pd_at = Some(self.now.saturating_add(self.cfg.auto_partner_down));
-                }
+            FailoverState::CommunicationsInterrupted if self.cfg.auto_partner_down > 0 => {
+                self.auto_pd_at = Some(self.now.saturating_add(self.cfg.auto_partner_down));
             }
             FailoverState::Normal => {
                 for l in self.relationship_leases(table) {
@@ -746,12 +747,11 @@ impl Peer {
                 }
                 self.balance(table, false);
             }
-            FailoverState::PotentialConflict => {
+            FailoverState::PotentialConflict
                 if self.cfg.role == Role::Primary
-                    || self.p.partner_state == FailoverState::ConflictDone
-                {
-                    self.send_request(false);
-                }
+                    || self.p.partner_state == FailoverState::ConflictDone =>
+            {
+                self.send_request(false);
             }
             FailoverState::Recover => self.send_request(true),
             FailoverState::RecoverWait => {
@@ -762,14 +762,13 @@ impl Peer {
                     self.recover_wait_until = Some(until);
                 }
             }
-            FailoverState::RecoverDone => {
+            FailoverState::RecoverDone
                 if matches!(
                     self.p.partner_state,
                     FailoverState::Normal | FailoverState::RecoverDone
-                ) && self.is_linked()
-                {
-                    self.set_state(FailoverState::Normal, table);
-                }
+                ) && self.is_linked() =>
+            {
+                self.set_state(FailoverState::Normal, table);
             }
             _ => {}
         }

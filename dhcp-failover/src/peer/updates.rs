@@ -100,8 +100,8 @@ impl UpdateQueue {
     pub fn requeue_unacked(&mut self) {
         let unacked = std::mem::take(&mut self.unacked);
         for (addr, u) in unacked.into_iter().rev() {
-            if !self.queued.contains_key(&addr) {
-                self.queued.insert(addr, u.lease);
+            if let std::collections::btree_map::Entry::Vacant(e) = self.queued.entry(addr) {
+                e.insert(u.lease);
                 self.order.push_front(addr);
             }
         }
