@@ -270,7 +270,10 @@ struct Pair {
     verbose: bool,
 }
 
-const TOL_MS: u64 = (2 * MAX_SKEW as u64 + 1) * 1000;
+/// How much earlier than the granting server's `ends` a client stops using its
+/// lease: the peers' expiry tolerance plus the skew between them (+1 s of
+/// rounding). This is what "bounded clock skew" costs.
+const TOL_MS: u64 = (crate::peer::EXPIRY_FUDGE as u64 + 2 * MAX_SKEW as u64 + 1) * 1000;
 
 /// Runs the scenario of `seed`. `verbose` prints the trace as it goes.
 pub fn run(seed: u64, verbose: bool) -> Result<Stats, Box<Failure>> {
