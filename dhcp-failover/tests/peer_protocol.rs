@@ -442,16 +442,26 @@ fn poolreq_rebalances_and_answers_with_the_count() {
 fn persisted_state_resumes_the_queue_after_restart() {
     let mut h = H::linked_in(Role::Primary, S::CommunicationsInterrupted);
     h.disconnect(T0 + 1);
-    let l = h.lease(13);
+    // A lease the partner has not heard of (tstp > atsfp).
+    let mut l = h.lease(13);
+    l.state = BindingState::Active;
+    l.hw = Some(dhcp_core::lease::HwAddr::ethernet([2, 0, 0, 0, 0, 13]));
+    l.ends = T0 + 60;
+    l.tstp = T0 + 90;
+    h.set_lease(l.clone());
     h.peer.local_lease_changed(T0 + 1, &l);
+    // And one whose queued update is stale (already acknowledged): dropped on restore.
+    let stale = h.lease(14);
+    h.peer.local_lease_changed(T0 + 1, &stale);
     let saved = h.peer.persisted();
-    assert_eq!(saved.pending_updates, vec![ip(13)]);
+    assert_eq!(saved.pending_updates, vec![ip(13), ip(14)]);
     assert_eq!(saved.my_state, S::CommunicationsInterrupted);
     // serde round trip, as the daemon stores it.
     let json = serde_json::to_string(&saved).unwrap();
     let saved: dhcp_failover::peer::PersistedState = serde_json::from_str(&json).unwrap();
     let peer = Peer::new(cfg(Role::Primary), Some(saved), T0 + 10).unwrap();
     let mut h2 = H::with_peer(peer);
+    h2.table = std::mem::replace(&mut h.table, dhcp_core::table::LeaseTable::new(pool()));
     h2.now = T0 + 10;
     h2.advance(T0 + 10);
     assert_eq!(h2.peer.persisted().pending_updates, vec![ip(13)]);

@@ -748,12 +748,7 @@ impl Peer {
             }
             FailoverState::Normal => {
                 for l in self.relationship_leases(table) {
-                    let needs = l.tstp > l.atsfp
-                        || matches!(
-                            l.state,
-                            BindingState::Expired | BindingState::Released | BindingState::Reset
-                        );
-                    if needs && !self.updates.contains(l.addr) {
+                    if needs_update(&l) && !self.updates.contains(l.addr) {
                         self.updates.push(l);
                     }
                 }
@@ -900,12 +895,7 @@ impl Peer {
     fn on_update_request(&mut self, xid: u32, all: bool, table: &mut LeaseTable) {
         let mut addrs = BTreeSet::new();
         for l in self.relationship_leases(table) {
-            let wanted = all
-                || l.tstp > l.atsfp
-                || matches!(
-                    l.state,
-                    BindingState::Expired | BindingState::Released | BindingState::Reset
-                );
+            let wanted = all || needs_update(&l);
             if wanted {
                 addrs.insert(l.addr);
                 self.updates.push(l);
@@ -1034,8 +1024,13 @@ impl Peer {
         if self.restore.is_empty() {
             return;
         }
+        // The list may be older than the leases: only what still needs
+        // telling is re-queued (re-sending an acknowledged record could undo
+        // a newer change on the partner).
         for addr in std::mem::take(&mut self.restore) {
-            if let Some(l) = self.relationship_lease(table, addr) {
+            if let Some(l) = self.relationship_lease(table, addr)
+                && needs_update(l)
+            {
                 let l = l.clone();
                 self.updates.push(l);
             }
@@ -1080,4 +1075,14 @@ impl Peer {
         }
         x
     }
+}
+
+/// Whether the partner has not acknowledged the current record of `l`
+/// (ISC: `tstp > atsfp`, or a transitional state that awaits its ack).
+fn needs_update(l: &Lease) -> bool {
+    l.tstp > l.atsfp
+        || matches!(
+            l.state,
+            BindingState::Expired | BindingState::Released | BindingState::Reset
+        )
 }
