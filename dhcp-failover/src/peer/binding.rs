@@ -56,11 +56,12 @@ pub fn accept(
         return Err(misc("client identifier on an abandoned lease"));
     }
     let potential = b.potential_expiration.unwrap_or(0);
-    let allowed = if normal {
-        normal_transition_ok(local, status, potential, role, now)
-    } else {
-        conflict_transition_ok(local, status, now)
-    };
+    let allowed = superseding_free(b, status, local)
+        || if normal {
+            normal_transition_ok(local, status, potential, role, now)
+        } else {
+            conflict_transition_ok(local, status, now)
+        };
     if !allowed {
         return Err((
             RejectReason::FatalConflict,
@@ -125,6 +126,30 @@ pub fn accept(
         l.rewind_state = Some(BindingState::Free);
     }
     Ok(l)
+}
+
+/// Whether `b` frees an address we hold ACTIVE for the same client, with a
+/// start time of state no older than our binding's. The partner then knows
+/// more than we do: the client released it (or it expired) and the partner
+/// reclaimed it, typically in PARTNER-DOWN while our RELEASED update was never
+/// delivered. **Deviation from ISC**, which refuses FREE/BACKUP over ACTIVE
+/// and so keeps a stale ACTIVE record that could later be renewed to the old
+/// client while the partner has given the address to another (found by the
+/// simulator).
+fn superseding_free(b: &Binding, status: BindingState, local: &Lease) -> bool {
+    if local.state != BindingState::Active
+        || !matches!(status, BindingState::Free | BindingState::Backup)
+    {
+        return false;
+    }
+    let theirs = b
+        .client_id
+        .clone()
+        .map(ClientKey::ClientId)
+        .or_else(|| b.chaddr.clone().map(ClientKey::Hw));
+    theirs.is_some()
+        && theirs == local.client
+        && b.start_time_of_state.is_some_and(|t| t >= local.starts)
 }
 
 /// The NORMAL-state table (reference §6.4).

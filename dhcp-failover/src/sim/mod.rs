@@ -264,6 +264,7 @@ struct Pair {
     partition_until: u64,
     next_connect_ms: u64,
     restart_at: [Option<u64>; 2],
+    last_restart_ms: u64,
     faults: VecDeque<(u64, Fault)>,
     stats: Stats,
     trace: VecDeque<String>,
@@ -329,6 +330,7 @@ impl Pair {
             partition_until: 0,
             next_connect_ms: 100,
             restart_at: [None, None],
+            last_restart_ms: 0,
             stats: Stats::default(),
             trace: VecDeque::new(),
             verbose: false,
@@ -400,10 +402,12 @@ impl Pair {
                         && s.peer.partner_state() == FailoverState::Normal
                 });
                 if both_normal {
-                    self.stats.heal_secs = (self.now_ms - h) / 1000;
+                    self.stats.heal_secs = (self.now_ms - h.max(self.last_restart_ms)) / 1000;
                     return Ok(self.stats);
                 }
-                if self.now_ms > h + bound_ms {
+                // Measured from when the last crashed server came back.
+                let since = h.max(self.last_restart_ms);
+                if self.restart_at.iter().all(Option::is_none) && self.now_ms > since + bound_ms {
                     let st: Vec<String> = self
                         .servers
                         .iter()
@@ -540,6 +544,7 @@ impl Pair {
                 self.servers[i]
                     .restart(local)
                     .map_err(|e| self.fail(e.to_string()))?;
+                self.last_restart_ms = self.now_ms;
                 self.log(format!("server {i} restarts"));
             }
         }
@@ -550,11 +555,13 @@ impl Pair {
 
     fn run_connect(&mut self) {
         // Tear down a connection both sides have closed.
-        if let Some(c) = &self.conn {
-            if !c.open[0] && !c.open[1] && c.closing.is_empty() {
-                self.conn = None;
-                self.next_connect_ms = self.now_ms + 5_000;
-            }
+        if let Some(c) = &self.conn
+            && !c.open[0]
+            && !c.open[1]
+            && c.closing.is_empty()
+        {
+            self.conn = None;
+            self.next_connect_ms = self.now_ms + 5_000;
         }
         if self.conn.is_some() || self.now_ms < self.next_connect_ms {
             return;
@@ -860,16 +867,15 @@ impl Pair {
                 if l.state != BindingState::Active || l.ends <= la.saturating_add(tol) {
                     continue;
                 }
-                if let Some(m) = b.table.get(l.addr) {
-                    if m.state == BindingState::Active
-                        && m.ends > lb.saturating_add(tol)
-                        && m.client != l.client
-                    {
-                        return Err(self.fail(format!(
-                            "{} ACTIVE for {:?} on server 0 and {:?} on server 1",
-                            l.addr, l.client, m.client
-                        )));
-                    }
+                if let Some(m) = b.table.get(l.addr)
+                    && m.state == BindingState::Active
+                    && m.ends > lb.saturating_add(tol)
+                    && m.client != l.client
+                {
+                    return Err(self.fail(format!(
+                        "{} ACTIVE for {:?} on server 0 and {:?} on server 1",
+                        l.addr, l.client, m.client
+                    )));
                 }
             }
         }
