@@ -13,6 +13,7 @@ mod reply;
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::{Ipv4Addr, SocketAddrV4};
+use std::sync::Arc;
 
 use dhcproto::v4::{DhcpOption, Message, MessageType, OptionCode};
 
@@ -329,7 +330,7 @@ impl Engine {
         let subnet = self.topo.subnet_of(addr).map(|i| &self.topo.subnets[i]);
         let mut options = subnet
             .map(|s| s.options.clone())
-            .unwrap_or_else(|| self.cfg.options.clone());
+            .unwrap_or_else(|| Arc::new(self.cfg.options.clone()));
         let mut times = subnet.map(|s| s.lease_time).unwrap_or(self.cfg.lease_time);
         for class in &self.cfg.classes {
             let vc = class
@@ -341,7 +342,7 @@ impl Engine {
                 .as_ref()
                 .is_none_or(|u| c.boot.user_classes.iter().any(|x| x == u.as_bytes()));
             if vc && uc {
-                options = class.options.or(&options);
+                options = Arc::new(class.options.or(&options));
                 times = class.lease_time.or(times);
             }
         }
@@ -357,7 +358,7 @@ impl Engine {
             .and_then(|h| h.next_server)
             .or(subnet.and_then(|s| s.next_server));
         if let Some(h) = host {
-            options = h.options.or(&options);
+            options = Arc::new(h.options.or(&options));
             times = h.lease_time.or(times);
         }
         let server_for_urls = next_server.unwrap_or(local).to_string();
@@ -395,25 +396,27 @@ impl Engine {
         out: &mut Outcome,
     ) {
         let host = self.host_on(c, network);
-        let (addr, lease_time) = if let Some(h) = &host {
-            let s = self.scope(c, h.address, Some(h), info.local_addr);
-            (h.address, s.lease_time)
-        } else {
-            let Some(addr) = self.choose_address(policy, c, network, now) else {
-                out.verdict = Verdict::Ignored(IgnoreReason::PoolExhausted);
-                return;
-            };
-            let s = self.scope(c, addr, None, info.local_addr);
-            let lease = self
-                .table
-                .get(addr)
-                .cloned()
-                .unwrap_or_else(|| Lease::new_free(addr, BindingState::Free));
-            let granted = policy.grant_time(&lease, s.lease_time, now).max(1);
-            self.hold_offer(addr, c.key.clone(), now);
-            (addr, granted)
+        let addr = match &host {
+            Some(h) => h.address,
+            None => match self.choose_address(policy, c, network, now) {
+                Some(a) => a,
+                None => {
+                    out.verdict = Verdict::Ignored(IgnoreReason::PoolExhausted);
+                    return;
+                }
+            },
         };
         let scope = self.scope(c, addr, host.as_ref(), info.local_addr);
+        let lease_time = if host.is_some() {
+            scope.lease_time
+        } else {
+            let granted = match self.table.get(addr) {
+                Some(l) => policy.grant_time(l, scope.lease_time, now),
+                None => scope.lease_time,
+            };
+            self.hold_offer(addr, c.key.clone(), now);
+            granted.max(1)
+        };
         self.respond(
             msg,
             MessageType::Offer,
@@ -877,7 +880,7 @@ impl Engine {
 
 /// What applies to one client at one address.
 struct Scope {
-    options: OptionSet,
+    options: Arc<OptionSet>,
     lease_time: u32,
     next_server: Ipv4Addr,
     boot: Option<BootSelection>,
