@@ -81,8 +81,11 @@ fn run(args: &RunArgs) -> Result<()> {
         "dhcpd starting"
     );
     let settings = Settings::new(cfg, args);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread runs the sockets, the engine and the sender (the store's
+    // group commit has its own): the engine is single-owner anyway, and
+    // measured on loopback this costs about a third less CPU per DORA than a
+    // two-worker runtime, which spends it on cross-thread wake-ups.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
