@@ -3,11 +3,13 @@
 use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::Parser;
 use dhcp_core::config::Config;
 use dhcpd::cli::{CheckArgs, Cli, Command, RunArgs};
+use dhcpd::counters::Counters;
 use dhcpd::server;
 use dhcpd::settings::Settings;
 use dhcpd::transaction::LOG_TARGET;
@@ -89,7 +91,8 @@ fn run(args: &RunArgs) -> Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let counters = runtime.block_on(async {
+    let counters = Arc::new(Counters::default());
+    runtime.block_on(async {
         let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
         let mut int = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
         // SIGHUP will mean "reload"; until then it must not kill the daemon.
@@ -107,7 +110,7 @@ fn run(args: &RunArgs) -> Result<()> {
                 _ = int.recv() => tracing::info!("SIGINT received"),
             }
         };
-        server::serve(settings.clone(), shutdown)
+        server::serve(settings.clone(), counters.clone(), shutdown)
             .await
             .context("cannot start the DHCP server")
     })?;

@@ -74,12 +74,13 @@ pub enum ServeError {
     EngineStopped(String),
 }
 
-/// Runs the daemon until `shutdown` completes; returns the counters.
+/// Runs the daemon until `shutdown` completes, counting into `counters`
+/// (shared so that a metrics exporter can read them while it runs).
 pub async fn serve(
     settings: Settings,
+    counters: Arc<Counters>,
     shutdown: impl Future<Output = ()>,
-) -> Result<Arc<Counters>, ServeError> {
-    let counters = Arc::new(Counters::default());
+) -> Result<(), ServeError> {
     if !settings.config.failover.is_empty() {
         tracing::warn!(
             relationships = settings.config.failover.len(),
@@ -197,7 +198,7 @@ pub async fn serve(
     }
     match failure {
         Some(f) => Err(ServeError::EngineStopped(f)),
-        None => Ok(counters),
+        None => Ok(()),
     }
 }
 
