@@ -112,13 +112,11 @@ fn run(args: &RunArgs) -> Result<()> {
         };
         server::serve(settings.clone(), counters.clone(), shutdown)
             .await
-            .context("cannot start the DHCP server")
+            .context("the DHCP server failed")
     })?;
     tracing::info!("stopped; counters: {}", counters.summary_line());
     if let Some(path) = &settings.stats_file {
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, counters.render())
-            .and_then(|()| std::fs::rename(&tmp, path))
+        server::write_stats(path, &counters)
             .with_context(|| format!("cannot write the stats file {}", path.display()))?;
     }
     Ok(())
