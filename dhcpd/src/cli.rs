@@ -43,7 +43,8 @@ pub struct RunArgs {
     /// Do not log one line per transaction.
     #[arg(long, short = 'q')]
     pub quiet: bool,
-    /// Write the packet counters to this file at shutdown (`name value` lines).
+    /// Write the packet counters to this file every 5 s and at shutdown
+    /// (`name value` lines).
     #[arg(long, value_name = "FILE")]
     pub stats_file: Option<PathBuf>,
     /// UDP port to listen on (testing: DHCP uses 67).

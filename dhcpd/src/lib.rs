@@ -43,6 +43,11 @@
 //! earlier ones (one ordered queue). A one-second timer runs the engine's
 //! expiry and commits what it changes.
 //!
+//! Everything but the store's commit thread runs on one current-thread tokio
+//! runtime: with a single-owner engine, worker threads only add wake-ups
+//! (measured: about 36–40 µs of daemon CPU per DORA exchange on loopback with
+//! a release build, against 54–60 µs with two workers).
+//!
 //! # Counters and shutdown
 //!
 //! Drops are counted per [`dhcp_core::packet::PacketError`] variant and per

@@ -38,6 +38,9 @@ impl Receiver {
             if *shutdown.borrow() {
                 break;
             }
+            // Under a flood the socket is always ready: yield now and then so
+            // the engine and the sender (same thread) keep running.
+            tokio::task::consume_budget().await;
             let meta = tokio::select! {
                 biased;
                 r = shutdown.changed() => {

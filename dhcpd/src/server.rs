@@ -14,7 +14,7 @@
 //! flushed, and [`serve`] returns the counters.
 
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -38,6 +38,8 @@ use crate::transmit::Transmitter;
 pub const INBOUND_QUEUE: usize = 4096;
 /// Capacity of the sender's queue (batches).
 pub const SEND_QUEUE: usize = 1024;
+/// How often the stats file is rewritten while running.
+pub const STATS_INTERVAL: Duration = Duration::from_secs(5);
 /// How often interface addresses are re-read.
 pub const INTERFACE_REFRESH: Duration = Duration::from_secs(5);
 
@@ -74,12 +76,13 @@ pub enum ServeError {
     EngineStopped(String),
 }
 
-/// Runs the daemon until `shutdown` completes; returns the counters.
+/// Runs the daemon until `shutdown` completes, counting into `counters`
+/// (shared so that a metrics exporter can read them while it runs).
 pub async fn serve(
     settings: Settings,
+    counters: Arc<Counters>,
     shutdown: impl Future<Output = ()>,
-) -> Result<Arc<Counters>, ServeError> {
-    let counters = Arc::new(Counters::default());
+) -> Result<(), ServeError> {
     if !settings.config.failover.is_empty() {
         tracing::warn!(
             relationships = settings.config.failover.len(),
@@ -157,7 +160,11 @@ pub async fn serve(
         }
         .run(in_rx),
     );
-    let watcher = tokio::spawn(watch_interfaces(interfaces, stop_rx));
+    let watcher = tokio::spawn(watch_interfaces(interfaces, stop_rx.clone()));
+    let stats = settings
+        .stats_file
+        .clone()
+        .map(|path| tokio::spawn(write_stats_periodically(path, counters.clone(), stop_rx)));
     tracing::info!(
         sockets = sockets.len(),
         port = settings.ports.server,
@@ -174,6 +181,9 @@ pub async fn serve(
         let _ = r.await;
     }
     let _ = watcher.await;
+    if let Some(s) = stats {
+        let _ = s.await;
+    }
     let (commit, failure) = match early_end {
         None => (service.await.ok(), None),
         Some(Ok(c)) => (Some(c), Some("ended".to_owned())),
@@ -197,7 +207,7 @@ pub async fn serve(
     }
     match failure {
         Some(f) => Err(ServeError::EngineStopped(f)),
-        None => Ok(counters),
+        None => Ok(()),
     }
 }
 
@@ -229,6 +239,37 @@ fn open_sockets(
         out.push(Arc::new(s));
     }
     Ok(out)
+}
+
+/// Writes the counters to `path` (`name value` lines), atomically.
+pub fn write_stats(path: &Path, counters: &Counters) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, counters.render())?;
+    std::fs::rename(&tmp, path)
+}
+
+async fn write_stats_periodically(
+    path: PathBuf,
+    counters: Arc<Counters>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut every = tokio::time::interval(STATS_INTERVAL);
+    loop {
+        tokio::select! {
+            r = stop.changed() => {
+                if r.is_err() || *stop.borrow() {
+                    break;
+                }
+            }
+            _ = every.tick() => {
+                let (p, c) = (path.clone(), counters.clone());
+                let r = tokio::task::spawn_blocking(move || write_stats(&p, &c)).await;
+                if let Ok(Err(e)) = r {
+                    tracing::warn!(error = %e, path = %path.display(), "cannot write the stats file");
+                }
+            }
+        }
+    }
 }
 
 async fn watch_interfaces(table: InterfaceTable, mut stop: watch::Receiver<bool>) {
