@@ -5,7 +5,14 @@
 //! request and the current time and returns replies and lease writes; the daemon
 //! (`dhcpd`) commits the writes durably and only then sends the replies.
 
+#![warn(clippy::unwrap_used, clippy::expect_used)]
+
 pub mod config;
+pub mod engine;
 pub mod lease;
+pub mod network;
+pub mod packet;
 pub mod policy;
+pub mod pxe;
+pub mod store;
 pub mod table;

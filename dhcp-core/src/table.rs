@@ -5,7 +5,7 @@
 //! engine (and the failover peer) change the table and hand the changed records
 //! to the store, which commits them before any reply that depends on them leaves.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::Ipv4Addr;
 
 use crate::lease::{BindingState, ClientKey, Lease, UnixTime};
@@ -85,8 +85,11 @@ impl StateCounts {
 #[derive(Debug, Default)]
 struct PoolIndexes {
     /// Per state, `(ends, addr)` ordered: the least recently used first.
+    /// Held addresses are left out (they are not candidates).
     by_state: [BTreeSet<(UnixTime, Ipv4Addr)>; 7],
     counts: StateCounts,
+    /// Addresses held for a client (offered), out of the candidate sets.
+    held: HashSet<Ipv4Addr>,
 }
 
 impl PoolIndexes {
@@ -94,7 +97,9 @@ impl PoolIndexes {
         usize::from(s.code()) - 1
     }
     fn add(&mut self, l: &Lease) {
-        self.by_state[Self::set(l.state)].insert((l.ends, l.addr));
+        if !self.held.contains(&l.addr) {
+            self.by_state[Self::set(l.state)].insert((l.ends, l.addr));
+        }
         *self.counts.slot(l.state) += 1;
     }
     fn remove(&mut self, l: &Lease) {
@@ -234,15 +239,17 @@ impl LeaseTable {
             if let Some(p) = pool {
                 self.indexes[p].remove(o);
             }
-            if let Some(k) = &o.client {
-                if o.client != lease.client && self.by_client.get(k) == Some(&o.addr) {
-                    self.by_client.remove(k);
-                }
+            if let Some(k) = &o.client
+                && o.client != lease.client
+                && self.by_client.get(k) == Some(&o.addr)
+            {
+                self.by_client.remove(k);
             }
         } else if pool.is_none() {
             self.outside += 1;
         }
         if let Some(p) = pool {
+            self.indexes[p].held.remove(&lease.addr);
             self.indexes[p].add(&lease);
         }
         if let Some(k) = &lease.client {
@@ -250,6 +257,45 @@ impl LeaseTable {
         }
         self.leases.insert(lease.addr, lease);
         Ok(old)
+    }
+
+    /// Takes `addr` out of the allocation candidates (an offer is held for a
+    /// client) without changing its record. Idempotent.
+    pub fn hold(&mut self, addr: Ipv4Addr) {
+        let (Some(p), Some(l)) = (self.pool_of(addr), self.leases.get(&addr)) else {
+            return;
+        };
+        if !matches!(
+            l.state,
+            BindingState::Free
+                | BindingState::Backup
+                | BindingState::Expired
+                | BindingState::Released
+                | BindingState::Reset
+        ) {
+            return;
+        }
+        let idx = &mut self.indexes[p];
+        if idx.held.insert(addr) {
+            idx.by_state[PoolIndexes::set(l.state)].remove(&(l.ends, addr));
+        }
+    }
+
+    /// Returns a held address to the candidates. Idempotent.
+    pub fn unhold(&mut self, addr: Ipv4Addr) {
+        let (Some(p), Some(l)) = (self.pool_of(addr), self.leases.get(&addr)) else {
+            return;
+        };
+        let idx = &mut self.indexes[p];
+        if idx.held.remove(&addr) {
+            idx.by_state[PoolIndexes::set(l.state)].insert((l.ends, addr));
+        }
+    }
+
+    /// Whether `addr` is held.
+    pub fn is_held(&self, addr: Ipv4Addr) -> bool {
+        self.pool_of(addr)
+            .is_some_and(|p| self.indexes[p].held.contains(&addr))
     }
 
     /// [`Self::upsert_ext`] for pool addresses only.
@@ -300,6 +346,29 @@ mod tests {
         t.upsert(l.clone()).unwrap();
         assert!(t.by_client(&key).is_none());
         assert_eq!(t.by_client(&other).map(|l| l.addr), Some(l.addr));
+    }
+
+    #[test]
+    fn held_addresses_are_not_candidates_until_released_or_bound() {
+        let mut t = table();
+        let a = Ipv4Addr::new(10, 99, 0, 10);
+        t.hold(a);
+        assert!(t.is_held(a));
+        assert_eq!(t.in_state(0, BindingState::Free).count(), 9);
+        assert_eq!(t.counts(0).free, 10, "holds do not change counts");
+        t.unhold(a);
+        assert_eq!(t.in_state(0, BindingState::Free).count(), 10);
+        // Binding a held address clears the hold and indexes it as active.
+        t.hold(a);
+        let mut l = t.get(a).cloned().unwrap();
+        l.state = BindingState::Active;
+        l.ends = 50;
+        t.upsert(l).unwrap();
+        assert!(!t.is_held(a));
+        assert_eq!(t.due(BindingState::Active, 50), vec![a]);
+        // Active leases are never held (expiry must still see them).
+        t.hold(a);
+        assert!(!t.is_held(a));
     }
 
     #[test]

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 pub use failover::{FailoverConfig, LoadBalance, Role};
 pub use options::{CustomOption, OptionSet, OptionValue};
-pub use pxe::{PxeConfig, PxeMatch, PxeRule};
+pub use pxe::{PxeConfig, PxeMatch, PxeRule, maas_rules};
 
 use crate::lease::HwAddr;
 
@@ -111,6 +111,10 @@ pub struct ServerConfig {
     /// Answer REQUESTs for addresses we do not know with a NAK (ISC `authoritative`).
     #[serde(default = "default_true")]
     pub authoritative: bool,
+    /// Log level of the daemon (`error`, `warn`, `info`, `debug` or `trace`);
+    /// the `--log-level` flag overrides it.
+    #[serde(default)]
+    pub log_level: Option<String>,
 }
 
 fn default_store() -> PathBuf {
@@ -135,6 +139,7 @@ impl Default for ServerConfig {
             offer_hold: default_offer_hold(),
             abandon_time: default_abandon_time(),
             authoritative: true,
+            log_level: None,
         }
     }
 }
@@ -397,7 +402,7 @@ pub fn parse_hex_bytes(s: &str) -> Option<Vec<u8>> {
             })
             .collect()
     } else {
-        if s.len() % 2 != 0 {
+        if !s.len().is_multiple_of(2) {
             return None;
         }
         (0..s.len())

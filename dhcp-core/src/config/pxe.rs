@@ -18,16 +18,17 @@ pub struct PxeConfig {
     /// Vendor-class prefix that marks a PXE ROM or iPXE (short lease class).
     #[serde(default = "default_pxe_prefix")]
     pub pxe_vendor_prefix: String,
-    /// Lease time for PXE clients (vendor class starting with `pxe_vendor_prefix`).
+    /// Lease time in seconds for PXE clients (vendor class starting with
+    /// `pxe_vendor_prefix`); 0 turns the PXE class off.
     #[serde(default = "default_pxe_lease")]
-    pub pxe_lease_time: Option<u32>,
+    pub pxe_lease_time: u32,
 }
 
 fn default_pxe_prefix() -> String {
     "PXE".to_owned()
 }
-fn default_pxe_lease() -> Option<u32> {
-    Some(30)
+fn default_pxe_lease() -> u32 {
+    30
 }
 
 impl Default for PxeConfig {

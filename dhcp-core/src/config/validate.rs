@@ -8,6 +8,9 @@ use super::{Config, ConfigError, LeaseTimes, OptionSet, Role};
 
 type Result = std::result::Result<(), ConfigError>;
 
+/// Accepted values of `server.log_level`.
+const LOG_LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
+
 pub(super) fn validate(cfg: &Config) -> Result {
     lease_times(&cfg.lease_time, "lease_time")?;
     options(&cfg.options, "options")?;
@@ -25,6 +28,14 @@ pub(super) fn validate(cfg: &Config) -> Result {
             ));
         }
     }
+    if let Some(level) = &cfg.server.log_level
+        && !LOG_LEVELS.contains(&level.as_str())
+    {
+        return Err(ConfigError::invalid(
+            "server.log_level",
+            format!("{level:?} is not one of {}", LOG_LEVELS.join(", ")),
+        ));
+    }
     classes(cfg)?;
     networks(cfg)?;
     hosts(cfg)?;
@@ -34,29 +45,29 @@ pub(super) fn validate(cfg: &Config) -> Result {
 }
 
 fn lease_times(t: &LeaseTimes, path: &str) -> Result {
-    if let (Some(min), Some(max)) = (t.min, t.max) {
-        if min > max {
-            return Err(ConfigError::invalid(
-                path,
-                format!("min ({min}) exceeds max ({max})"),
-            ));
-        }
+    if let (Some(min), Some(max)) = (t.min, t.max)
+        && min > max
+    {
+        return Err(ConfigError::invalid(
+            path,
+            format!("min ({min}) exceeds max ({max})"),
+        ));
     }
-    if let (Some(d), Some(max)) = (t.default, t.max) {
-        if d > max {
-            return Err(ConfigError::invalid(
-                path,
-                format!("default ({d}) exceeds max ({max})"),
-            ));
-        }
+    if let (Some(d), Some(max)) = (t.default, t.max)
+        && d > max
+    {
+        return Err(ConfigError::invalid(
+            path,
+            format!("default ({d}) exceeds max ({max})"),
+        ));
     }
-    if let (Some(d), Some(min)) = (t.default, t.min) {
-        if d < min {
-            return Err(ConfigError::invalid(
-                path,
-                format!("default ({d}) is below min ({min})"),
-            ));
-        }
+    if let (Some(d), Some(min)) = (t.default, t.min)
+        && d < min
+    {
+        return Err(ConfigError::invalid(
+            path,
+            format!("default ({d}) is below min ({min})"),
+        ));
     }
     if t.default == Some(0) || t.max == Some(0) {
         return Err(ConfigError::invalid(
@@ -68,34 +79,34 @@ fn lease_times(t: &LeaseTimes, path: &str) -> Result {
 }
 
 fn options(o: &OptionSet, path: &str) -> Result {
-    if let Some(mtu) = o.mtu {
-        if mtu < 68 {
-            return Err(ConfigError::invalid(
-                format!("{path}.mtu"),
-                "the minimum MTU is 68",
-            ));
-        }
+    if let Some(mtu) = o.mtu
+        && mtu < 68
+    {
+        return Err(ConfigError::invalid(
+            format!("{path}.mtu"),
+            "the minimum MTU is 68",
+        ));
     }
-    if let Some(name) = &o.domain_name {
-        if name.is_empty() || name.len() > 255 {
-            return Err(ConfigError::invalid(
-                format!("{path}.domain_name"),
-                "1 to 255 characters",
-            ));
-        }
+    if let Some(name) = &o.domain_name
+        && (name.is_empty() || name.len() > 255)
+    {
+        return Err(ConfigError::invalid(
+            format!("{path}.domain_name"),
+            "1 to 255 characters",
+        ));
     }
     for (key, list) in [
         ("routers", &o.routers),
         ("dns_servers", &o.dns_servers),
         ("ntp_servers", &o.ntp_servers),
     ] {
-        if let Some(l) = list {
-            if l.is_empty() || l.len() > 63 {
-                return Err(ConfigError::invalid(
-                    format!("{path}.{key}"),
-                    "give 1 to 63 addresses (or leave the key out)",
-                ));
-            }
+        if let Some(l) = list
+            && (l.is_empty() || l.len() > 63)
+        {
+            return Err(ConfigError::invalid(
+                format!("{path}.{key}"),
+                "give 1 to 63 addresses (or leave the key out)",
+            ));
         }
     }
     let mut seen = HashSet::new();
@@ -232,13 +243,13 @@ fn networks(cfg: &Config) -> Result {
                     ));
                 }
             }
-            if let Some(peer) = &pool.failover_peer {
-                if cfg.failover_peer(peer).is_none() {
-                    return Err(ConfigError::invalid(
-                        format!("{p}.failover_peer"),
-                        format!("no failover relationship named {peer:?}"),
-                    ));
-                }
+            if let Some(peer) = &pool.failover_peer
+                && cfg.failover_peer(peer).is_none()
+            {
+                return Err(ConfigError::invalid(
+                    format!("{p}.failover_peer"),
+                    format!("no failover relationship named {peer:?}"),
+                ));
             }
             let (lo, hi) = (u32::from(pool.start), u32::from(pool.end));
             if let Some((_, _, other)) = ranges.iter().find(|(a, b, _)| lo <= *b && *a <= hi) {
@@ -270,21 +281,21 @@ fn hosts(cfg: &Config) -> Result {
         if h.mac.is_none() && h.client_id.is_none() {
             return Err(ConfigError::invalid(p, "a host needs mac or client_id"));
         }
-        if let Some(m) = &h.mac {
-            if let Some(j) = macs.insert(m.clone(), i) {
-                return Err(ConfigError::invalid(
-                    format!("{p}.mac"),
-                    format!("MAC {m} is already reserved by hosts[{j}]"),
-                ));
-            }
+        if let Some(m) = &h.mac
+            && let Some(j) = macs.insert(m.clone(), i)
+        {
+            return Err(ConfigError::invalid(
+                format!("{p}.mac"),
+                format!("MAC {m} is already reserved by hosts[{j}]"),
+            ));
         }
-        if let Some(id) = &h.client_id {
-            if let Some(j) = ids.insert(id.clone(), i) {
-                return Err(ConfigError::invalid(
-                    format!("{p}.client_id"),
-                    format!("client id is already reserved by hosts[{j}]"),
-                ));
-            }
+        if let Some(id) = &h.client_id
+            && let Some(j) = ids.insert(id.clone(), i)
+        {
+            return Err(ConfigError::invalid(
+                format!("{p}.client_id"),
+                format!("client id is already reserved by hosts[{j}]"),
+            ));
         }
         if let Some(j) = addrs.insert(h.address, i) {
             return Err(ConfigError::invalid(
@@ -344,13 +355,13 @@ fn pxe(cfg: &Config) -> Result {
                 "a rule must set filename, path_prefix or vendor_class",
             ));
         }
-        if let Some(f) = &r.filename {
-            if f.len() > 255 {
-                return Err(ConfigError::invalid(
-                    format!("{p}.filename"),
-                    "longer than 255 bytes",
-                ));
-            }
+        if let Some(f) = &r.filename
+            && f.len() > 255
+        {
+            return Err(ConfigError::invalid(
+                format!("{p}.filename"),
+                "longer than 255 bytes",
+            ));
         }
     }
     Ok(())

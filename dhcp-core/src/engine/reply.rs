@@ -1,0 +1,248 @@
+//! Building replies: header fields, options by scope and parameter request
+//! list, and the destination rules of RFC 2131 §4.1.
+
+use std::net::Ipv4Addr;
+
+use dhcproto::v4::{
+    DhcpOption, Flags, HType, Message, MessageType, Opcode, OptionCode, UnknownOption,
+};
+
+use crate::config::OptionSet;
+use crate::lease::HwAddr;
+use crate::packet::{self, DEFAULT_MAX_REPLY_LEN, EncodeError};
+use crate::pxe::BootSelection;
+
+/// Where a reply goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// To the relay agent at `giaddr`, server port 67.
+    Relay(Ipv4Addr),
+    /// To the client's configured address (`ciaddr`), client port 68.
+    Unicast(Ipv4Addr),
+    /// Limited broadcast (255.255.255.255:68) on the receiving interface.
+    Broadcast,
+    /// To `ip`:68 at link-layer address `hw`: the client has no address yet and
+    /// did not ask for broadcast. Needs a layer-2 send or an ARP entry.
+    Hardware {
+        /// The address being offered (`yiaddr`).
+        ip: Ipv4Addr,
+        /// The client's hardware address.
+        hw: HwAddr,
+    },
+}
+
+impl Destination {
+    /// RFC 2131 §4.1 for OFFER and ACK.
+    pub fn for_reply(req: &Message, yiaddr: Ipv4Addr) -> Self {
+        if !req.giaddr().is_unspecified() {
+            Destination::Relay(req.giaddr())
+        } else if !req.ciaddr().is_unspecified() {
+            Destination::Unicast(req.ciaddr())
+        } else if req.flags().broadcast() || yiaddr.is_unspecified() {
+            Destination::Broadcast
+        } else {
+            Destination::Hardware {
+                ip: yiaddr,
+                hw: HwAddr {
+                    htype: u8::from(req.htype()),
+                    addr: req.chaddr().to_vec(),
+                },
+            }
+        }
+    }
+
+    /// RFC 2131 §4.1 for NAK: to the relay (with the broadcast bit set) or broadcast.
+    pub fn for_nak(req: &Message) -> Self {
+        if !req.giaddr().is_unspecified() {
+            Destination::Relay(req.giaddr())
+        } else {
+            Destination::Broadcast
+        }
+    }
+}
+
+/// A reply ready to send.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// The message as sent (after any trimming to fit the size limit).
+    pub msg: Message,
+    /// The encoded datagram (at least 300 bytes).
+    pub bytes: Vec<u8>,
+    /// Where it goes.
+    pub dest: Destination,
+    /// Its DHCP message type.
+    pub msg_type: MessageType,
+}
+
+/// The reply header: echoes the request's transaction fields.
+pub fn header(req: &Message, yiaddr: Ipv4Addr, siaddr: Ipv4Addr) -> Message {
+    let mut m = Message::new_with_id(
+        req.xid(),
+        Ipv4Addr::UNSPECIFIED,
+        yiaddr,
+        siaddr,
+        req.giaddr(),
+        req.chaddr(),
+    );
+    m.set_opcode(Opcode::BootReply)
+        .set_htype(req.htype())
+        .set_flags(req.flags())
+        .set_hops(0);
+    if u8::from(req.htype()) == 0 {
+        m.set_htype(HType::Eth);
+    }
+    m
+}
+
+/// What goes into a reply besides the header.
+pub struct ReplyParts<'a> {
+    /// The message type.
+    pub msg_type: MessageType,
+    /// Option 54.
+    pub server_id: Ipv4Addr,
+    /// Lease time (ACK/OFFER for a lease); T1/T2 derive from it.
+    pub lease_time: Option<u32>,
+    /// Options in scope for the client.
+    pub options: &'a OptionSet,
+    /// Boot selection, if any.
+    pub boot: Option<&'a BootSelection>,
+    /// Host-specific boot file (overrides `boot`).
+    pub host_boot_file: Option<&'a str>,
+    /// Error text for a NAK (option 56).
+    pub message: Option<&'a str>,
+}
+
+/// Adds options to `m` and encodes it within the client's size limit.
+pub fn finish(
+    req: &Message,
+    mut m: Message,
+    parts: ReplyParts<'_>,
+    dest: Destination,
+) -> Result<Reply, EncodeError> {
+    let prl: Option<Vec<u8>> = match req.opts().get(OptionCode::ParameterRequestList) {
+        Some(DhcpOption::ParameterRequestList(codes)) => {
+            Some(codes.iter().map(|c| u8::from(*c)).collect())
+        }
+        _ => None,
+    };
+    let mut forced: Vec<u8> = parts
+        .boot
+        .map(|b| b.force_options.clone())
+        .unwrap_or_default();
+    let wanted = |code: u8, forced: &[u8]| {
+        forced.contains(&code) || prl.as_ref().is_none_or(|p| p.contains(&code))
+    };
+    let opts = m.opts_mut();
+    opts.insert(DhcpOption::MessageType(parts.msg_type));
+    opts.insert(DhcpOption::ServerIdentifier(parts.server_id));
+    let mut droppable: Vec<OptionCode> = Vec::new();
+    if parts.msg_type == MessageType::Nak {
+        if let Some(text) = parts.message {
+            opts.insert(DhcpOption::Message(text.to_owned()));
+        }
+    } else {
+        if let Some(lt) = parts.lease_time {
+            opts.insert(DhcpOption::AddressLeaseTime(lt));
+            opts.insert(DhcpOption::Renewal(lt / 2));
+            opts.insert(DhcpOption::Rebinding(((u64::from(lt) * 7) / 8) as u32));
+        }
+        let o = parts.options;
+        if let Some(mask) = o.subnet_mask {
+            opts.insert(DhcpOption::SubnetMask(mask));
+        }
+        let mut add = |code: u8, opt: DhcpOption| {
+            if wanted(code, &forced) {
+                opts.insert(opt);
+                droppable.push(OptionCode::from(code));
+            }
+        };
+        if let Some(v) = &o.routers {
+            add(3, DhcpOption::Router(v.clone()));
+        }
+        if let Some(v) = &o.dns_servers {
+            add(6, DhcpOption::DomainNameServer(v.clone()));
+        }
+        if let Some(v) = &o.domain_name {
+            add(15, DhcpOption::DomainName(v.clone()));
+        }
+        if let Some(v) = o.mtu {
+            add(26, DhcpOption::InterfaceMtu(v));
+        }
+        if let Some(v) = o.broadcast_address {
+            add(28, DhcpOption::BroadcastAddr(v));
+        }
+        if let Some(v) = &o.ntp_servers {
+            add(42, DhcpOption::NtpServers(v.clone()));
+        }
+        if let Some(v) = &o.domain_search {
+            let names: Vec<_> = v.iter().filter_map(|n| n.parse().ok()).collect();
+            if !names.is_empty() {
+                add(119, DhcpOption::DomainSearch(names));
+            }
+        }
+        for c in &o.custom {
+            if let Some(data) = c.value.to_bytes() {
+                add(
+                    c.code,
+                    DhcpOption::Unknown(UnknownOption::new(OptionCode::from(c.code), data)),
+                );
+            }
+        }
+        let boot_file = parts
+            .host_boot_file
+            .map(str::to_owned)
+            .or_else(|| parts.boot.and_then(|b| b.filename.clone()));
+        if let Some(file) = &boot_file {
+            if file.len() < 128 {
+                m.set_fname_str(file);
+            }
+            if prl.as_ref().is_some_and(|p| p.contains(&67)) || file.len() >= 128 {
+                forced.push(67);
+                m.opts_mut()
+                    .insert(DhcpOption::BootfileName(file.as_bytes().to_vec()));
+            }
+        }
+        if let Some(b) = parts.boot {
+            if let Some(prefix) = &b.path_prefix
+                && wanted(210, &forced)
+            {
+                m.opts_mut().insert(DhcpOption::Unknown(UnknownOption::new(
+                    OptionCode::from(210),
+                    prefix.as_bytes().to_vec(),
+                )));
+            }
+            if let Some(vc) = &b.vendor_class {
+                m.opts_mut()
+                    .insert(DhcpOption::ClassIdentifier(vc.as_bytes().to_vec()));
+            }
+        }
+    }
+    if let Some(ri) = req.opts().get(OptionCode::RelayAgentInformation) {
+        m.opts_mut().insert(ri.clone());
+    }
+    if parts.msg_type == MessageType::Nak && !req.giaddr().is_unspecified() {
+        m.set_flags(Flags::default().set_broadcast());
+    }
+    // Drop optional options from the end of the client's list first.
+    if let Some(p) = &prl {
+        droppable.sort_by_key(|c| {
+            p.iter()
+                .position(|x| *x == u8::from(*c))
+                .unwrap_or(usize::MAX)
+        });
+    }
+    let max_len = match req.opts().get(OptionCode::MaxMessageSize) {
+        Some(DhcpOption::MaxMessageSize(n)) if usize::from(*n) >= 576 => {
+            (usize::from(*n) - 28).min(1472)
+        }
+        _ => DEFAULT_MAX_REPLY_LEN,
+    };
+    let mut bytes = Vec::with_capacity(packet::MIN_REPLY_LEN);
+    packet::encode_reply(&mut m, max_len, &droppable, &mut bytes)?;
+    Ok(Reply {
+        msg: m,
+        bytes,
+        dest,
+        msg_type: parts.msg_type,
+    })
+}

@@ -1,0 +1,203 @@
+//! The compiled topology: which subnet a request belongs to, and the options,
+//! lease times and reservations that apply to a client there.
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+
+use ipnet::Ipv4Net;
+
+use crate::config::{Config, HostConfig, LeaseTimes, OptionSet};
+use crate::lease::{ClientKey, HwAddr};
+use crate::table::PoolSpec;
+
+/// A subnet ready to serve.
+#[derive(Debug, Clone)]
+pub struct Subnet {
+    /// The network.
+    pub net: Ipv4Net,
+    /// Index of its shared network.
+    pub network: usize,
+    /// Next server (`siaddr`), if configured.
+    pub next_server: Option<Ipv4Addr>,
+    /// Effective `ignore-client-uids`.
+    pub ignore_client_uids: bool,
+    /// Options merged from global, shared-network and subnet scope, with the
+    /// mask and broadcast address filled in (shared, cheap to clone).
+    pub options: Arc<OptionSet>,
+    /// Lease times merged from global, shared-network and subnet scope.
+    pub lease_time: LeaseTimes,
+    /// Whether the PXE boot policy applies.
+    pub pxe: bool,
+}
+
+/// A shared network (one link).
+#[derive(Debug, Clone)]
+pub struct Network {
+    /// Name, for logs.
+    pub name: String,
+    /// The local interface attached to it, if any.
+    pub interface: Option<String>,
+    /// Indexes into [`Topology::subnets`].
+    pub subnets: Vec<usize>,
+}
+
+/// Subnets, shared networks, pools and reservations, compiled from a [`Config`].
+#[derive(Debug, Clone, Default)]
+pub struct Topology {
+    /// All subnets.
+    pub subnets: Vec<Subnet>,
+    /// All shared networks.
+    pub networks: Vec<Network>,
+    /// All pools, in the order the lease table uses.
+    pub pools: Vec<PoolSpec>,
+    hosts: Vec<HostConfig>,
+    hosts_by_hw: HashMap<HwAddr, usize>,
+    hosts_by_id: HashMap<Vec<u8>, usize>,
+}
+
+impl Topology {
+    /// Compiles a validated configuration.
+    pub fn new(cfg: &Config) -> Self {
+        let mut t = Topology::default();
+        let refs = cfg.all_subnets();
+        let mut network_of_index: HashMap<usize, usize> = HashMap::new();
+        for r in &refs {
+            let ni = *network_of_index.entry(r.network_index).or_insert_with(|| {
+                let (name, interface) = match r.network {
+                    Some(n) => (n.name.clone(), n.interface.clone()),
+                    None => (r.subnet.subnet.to_string(), r.subnet.interface.clone()),
+                };
+                t.networks.push(Network {
+                    name,
+                    interface,
+                    subnets: Vec::new(),
+                });
+                t.networks.len() - 1
+            });
+            let s = r.subnet;
+            let mut options = s.options.clone();
+            let mut lease_time = s.lease_time;
+            if let Some(n) = r.network {
+                options = options.or(&n.options);
+                lease_time = lease_time.or(n.lease_time);
+            }
+            options = options.or(&cfg.options);
+            lease_time = lease_time.or(cfg.lease_time);
+            options.subnet_mask.get_or_insert(s.subnet.netmask());
+            options
+                .broadcast_address
+                .get_or_insert(s.subnet.broadcast());
+            t.networks[ni].subnets.push(t.subnets.len());
+            t.subnets.push(Subnet {
+                net: s.subnet,
+                network: ni,
+                next_server: s.next_server,
+                ignore_client_uids: s
+                    .ignore_client_uids
+                    .unwrap_or(cfg.server.ignore_client_uids),
+                options: Arc::new(options),
+                lease_time,
+                pxe: s.pxe,
+            });
+            for p in &s.pools {
+                t.pools.push(PoolSpec {
+                    start: p.start,
+                    end: p.end,
+                    network: ni,
+                    failover_peer: p.failover_peer.clone(),
+                });
+            }
+        }
+        for h in &cfg.hosts {
+            t.add_host(h.clone());
+        }
+        t
+    }
+
+    /// Adds (or replaces, by name) a host reservation at runtime.
+    pub fn add_host(&mut self, h: HostConfig) {
+        self.remove_host(&h.name);
+        let i = self.hosts.len();
+        if let Some(m) = &h.mac {
+            self.hosts_by_hw.insert(m.clone(), i);
+        }
+        if let Some(id) = &h.client_id {
+            self.hosts_by_id.insert(id.clone(), i);
+        }
+        self.hosts.push(h);
+    }
+
+    /// Removes a host reservation by name; returns whether it existed.
+    pub fn remove_host(&mut self, name: &str) -> bool {
+        let Some(i) = self.hosts.iter().position(|h| h.name == name) else {
+            return false;
+        };
+        self.hosts.remove(i);
+        self.hosts_by_hw.clear();
+        self.hosts_by_id.clear();
+        for (j, h) in self.hosts.iter().enumerate() {
+            if let Some(m) = &h.mac {
+                self.hosts_by_hw.insert(m.clone(), j);
+            }
+            if let Some(id) = &h.client_id {
+                self.hosts_by_id.insert(id.clone(), j);
+            }
+        }
+        true
+    }
+
+    /// The reservations.
+    pub fn hosts(&self) -> &[HostConfig] {
+        &self.hosts
+    }
+
+    /// The reservation for a client: by client identifier first, then by hardware address.
+    pub fn host_for(&self, client_id: Option<&[u8]>, hw: &HwAddr) -> Option<&HostConfig> {
+        client_id
+            .and_then(|id| self.hosts_by_id.get(id))
+            .or_else(|| self.hosts_by_hw.get(hw))
+            .and_then(|i| self.hosts.get(*i))
+    }
+
+    /// The subnet containing `addr`.
+    pub fn subnet_of(&self, addr: Ipv4Addr) -> Option<usize> {
+        self.subnets.iter().position(|s| s.net.contains(&addr))
+    }
+
+    /// The shared network a request arrived on: by `giaddr` when relayed, else by
+    /// the receiving interface's name, else by the receiving interface's address.
+    pub fn network_for(
+        &self,
+        giaddr: Ipv4Addr,
+        interface: Option<&str>,
+        local_addr: Ipv4Addr,
+    ) -> Option<usize> {
+        if !giaddr.is_unspecified() {
+            return self.subnet_of(giaddr).map(|s| self.subnets[s].network);
+        }
+        if let Some(name) = interface
+            && let Some(n) = self
+                .networks
+                .iter()
+                .position(|n| n.interface.as_deref() == Some(name))
+        {
+            return Some(n);
+        }
+        self.subnet_of(local_addr).map(|s| self.subnets[s].network)
+    }
+
+    /// Whether `addr` lies in a subnet of shared network `network`.
+    pub fn on_network(&self, network: usize, addr: Ipv4Addr) -> bool {
+        self.subnet_of(addr)
+            .is_some_and(|s| self.subnets[s].network == network)
+    }
+}
+
+/// How a client is identified on a subnet (option 61 unless ignored).
+pub fn client_key(client_id: Option<&[u8]>, hw: &HwAddr, ignore_uids: bool) -> ClientKey {
+    match client_id {
+        Some(id) if !ignore_uids && !id.is_empty() => ClientKey::ClientId(id.to_vec()),
+        _ => ClientKey::Hw(hw.clone()),
+    }
+}

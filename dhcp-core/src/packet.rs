@@ -1,0 +1,404 @@
+//! DHCPv4 wire handling on top of `dhcproto`: strict validation of untrusted
+//! input, option overload (RFC 2131 option 52), and reply encoding with the
+//! BOOTP minimum size and the client's maximum message size.
+//!
+//! `dhcproto` decodes leniently: it stops at the first bad option without an
+//! error, and a few malformed options trip its debug assertions. So every
+//! request is first walked here, byte by byte, and refused with a typed
+//! [`PacketError`] if anything is out of shape; only then is it handed to
+//! `dhcproto`.
+
+use std::collections::BTreeMap;
+
+use dhcproto::v4::{DhcpOptions, Message, MessageType, Opcode, OptionCode};
+use dhcproto::{Decodable, Decoder, Encodable, Encoder};
+
+/// The BOOTP fixed header plus the magic cookie.
+pub const HEADER_LEN: usize = 240;
+/// Minimum BOOTP message size (RFC 951/1542); replies are padded to it.
+pub const MIN_REPLY_LEN: usize = 300;
+/// Largest reply when the client states no maximum (576-byte IP datagram).
+pub const DEFAULT_MAX_REPLY_LEN: usize = 576 - 28;
+/// The magic cookie.
+pub const MAGIC: [u8; 4] = [99, 130, 83, 99];
+const SNAME: std::ops::Range<usize> = 44..108;
+const FILE: std::ops::Range<usize> = 108..236;
+
+/// Why a datagram was not accepted as a DHCP request. Each variant is a drop
+/// reason the daemon counts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PacketError {
+    /// Shorter than the fixed header and cookie.
+    #[error("truncated packet: {0} bytes, need at least 240")]
+    Truncated(usize),
+    /// The magic cookie is missing or wrong.
+    #[error("missing or bad magic cookie")]
+    BadMagic,
+    /// `op` is not BOOTREQUEST.
+    #[error("op {0} is not BOOTREQUEST")]
+    NotRequest(u8),
+    /// `hlen` is larger than the 16-byte `chaddr` field.
+    #[error("hardware address length {0} exceeds 16")]
+    BadHlen(u8),
+    /// An option's length runs past the end of its area.
+    #[error("option {code} length {len} runs past the end of the packet")]
+    OptionOverrun {
+        /// Option code.
+        code: u8,
+        /// Stated length.
+        len: usize,
+    },
+    /// An option has a length its type does not allow.
+    #[error("option {code} has invalid length {len}")]
+    BadOptionLength {
+        /// Option code.
+        code: u8,
+        /// Length found (after RFC 3396 concatenation).
+        len: usize,
+    },
+    /// Option 52 has a value other than 1, 2 or 3.
+    #[error("invalid option overload value {0}")]
+    BadOverload(u8),
+    /// No DHCP message type option (a plain BOOTP request; not served).
+    #[error("no DHCP message type (BOOTP is not served)")]
+    NoMessageType,
+    /// A message type a server does not receive.
+    #[error("message type {0:?} is not a client request")]
+    UnexpectedType(MessageType),
+    /// `dhcproto` refused the message.
+    #[error("undecodable: {0}")]
+    Decode(String),
+    /// `dhcproto` skipped an option it could not parse.
+    #[error("option {0} could not be parsed")]
+    BadOption(u8),
+}
+
+/// Minimum and maximum lengths of options whose shape we rely on (or that
+/// `dhcproto` asserts on).
+fn length_rule(code: u8) -> Option<(usize, usize)> {
+    Some(match code {
+        1 | 16 | 28 | 32 | 50 | 54 | 118 => (4, 4),
+        51 | 58 | 59 | 152..=155 | 91 => (4, 4),
+        13 | 22 | 26 | 57 => (2, 2),
+        19 | 20 | 23 | 27 | 29..=31 | 34 | 36 | 37 | 39 | 46 | 52 | 53 | 156 | 157 => (1, 1),
+        80 => (0, 0),
+        94 => (3, 3),
+        81 => (3, 255 * 4),
+        151 => (1, 255 * 4),
+        93 => (2, 255 * 4),
+        12 | 55 | 61 | 60 | 77 => (1, 255 * 4),
+        _ => return None,
+    })
+}
+
+/// One option area walked: options in order, consecutive repeats concatenated
+/// (RFC 3396).
+fn walk(area: &[u8], out: &mut BTreeMap<u8, Vec<u8>>) -> Result<(), PacketError> {
+    let mut i = 0;
+    let mut last: Option<u8> = None;
+    while i < area.len() {
+        let code = area[i];
+        match code {
+            0 => {
+                i += 1;
+                last = None;
+                continue;
+            }
+            255 => break,
+            _ => {}
+        }
+        let len = *area
+            .get(i + 1)
+            .ok_or(PacketError::OptionOverrun { code, len: 0 })? as usize;
+        let data = area
+            .get(i + 2..i + 2 + len)
+            .ok_or(PacketError::OptionOverrun { code, len })?;
+        let entry = out.entry(code).or_default();
+        if last != Some(code) {
+            entry.clear();
+        }
+        entry.extend_from_slice(data);
+        last = Some(code);
+        i += 2 + len;
+    }
+    Ok(())
+}
+
+/// A validated request: the `dhcproto` message plus the raw option values
+/// (including those from overloaded `sname`/`file` fields).
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The decoded message.
+    pub msg: Message,
+    /// The message type.
+    pub msg_type: MessageType,
+    /// Raw option payloads by code (after RFC 3396 concatenation).
+    pub raw: BTreeMap<u8, Vec<u8>>,
+}
+
+impl Request {
+    /// Raw payload of option `code`.
+    pub fn raw(&self, code: u8) -> Option<&[u8]> {
+        self.raw.get(&code).map(Vec::as_slice)
+    }
+}
+
+/// Validates and decodes a datagram received on the server port.
+pub fn decode_request(buf: &[u8]) -> Result<Request, PacketError> {
+    if buf.len() < HEADER_LEN {
+        return Err(PacketError::Truncated(buf.len()));
+    }
+    if buf[236..240] != MAGIC {
+        return Err(PacketError::BadMagic);
+    }
+    if buf[0] != 1 {
+        return Err(PacketError::NotRequest(buf[0]));
+    }
+    if buf[2] > 16 {
+        return Err(PacketError::BadHlen(buf[2]));
+    }
+    let mut raw = BTreeMap::new();
+    walk(&buf[HEADER_LEN..], &mut raw)?;
+    let overload = match raw.get(&52).map(Vec::as_slice) {
+        None => 0,
+        Some([v @ 1..=3]) => *v,
+        Some([v]) => return Err(PacketError::BadOverload(*v)),
+        Some(o) => {
+            return Err(PacketError::BadOptionLength {
+                code: 52,
+                len: o.len(),
+            });
+        }
+    };
+    let mut extra = BTreeMap::new();
+    if overload & 1 != 0 {
+        walk(&buf[FILE], &mut extra)?;
+    }
+    if overload & 2 != 0 {
+        walk(&buf[SNAME], &mut extra)?;
+    }
+    for (code, data) in &raw {
+        check_len(*code, data.len())?;
+    }
+    for (code, data) in &extra {
+        check_len(*code, data.len())?;
+    }
+    let mut msg =
+        Message::decode(&mut Decoder::new(buf)).map_err(|e| PacketError::Decode(e.to_string()))?;
+    // Every option we walked must have come through dhcproto: it silently stops
+    // at the first option it cannot parse.
+    for code in raw.keys() {
+        if !msg.opts().contains(OptionCode::from(*code)) {
+            return Err(PacketError::BadOption(*code));
+        }
+    }
+    if !extra.is_empty() {
+        let mut area = Vec::new();
+        if overload & 1 != 0 {
+            area.extend_from_slice(&buf[FILE]);
+        }
+        if overload & 2 != 0 {
+            area.extend_from_slice(&buf[SNAME]);
+        }
+        for (code, data) in &extra {
+            let mut one = vec![*code, data.len().min(255) as u8];
+            one.extend_from_slice(&data[..data.len().min(255)]);
+            let opts = DhcpOptions::decode(&mut Decoder::new(&one))
+                .map_err(|e| PacketError::Decode(e.to_string()))?;
+            match opts.get(OptionCode::from(*code)) {
+                Some(o) if !msg.opts().contains(OptionCode::from(*code)) => {
+                    msg.opts_mut().insert(o.clone());
+                }
+                Some(_) => {}
+                None => return Err(PacketError::BadOption(*code)),
+            }
+            raw.entry(*code).or_insert_with(|| data.clone());
+        }
+        if overload & 1 != 0 {
+            msg.clear_fname();
+        }
+        if overload & 2 != 0 {
+            msg.clear_sname();
+        }
+    }
+    let msg_type = msg.opts().msg_type().ok_or(PacketError::NoMessageType)?;
+    match msg_type {
+        MessageType::Discover
+        | MessageType::Request
+        | MessageType::Decline
+        | MessageType::Release
+        | MessageType::Inform => {}
+        other => return Err(PacketError::UnexpectedType(other)),
+    }
+    if msg.opcode() != Opcode::BootRequest {
+        return Err(PacketError::NotRequest(buf[0]));
+    }
+    Ok(Request { msg, msg_type, raw })
+}
+
+fn check_len(code: u8, len: usize) -> Result<(), PacketError> {
+    if let Some((min, max)) = length_rule(code)
+        && (len < min || len > max)
+    {
+        return Err(PacketError::BadOptionLength { code, len });
+    }
+    // Lists of addresses must be whole addresses.
+    if matches!(code, 3..=11 | 41..=45 | 48 | 49 | 65 | 68..=76 | 89 | 92 | 150)
+        && !len.is_multiple_of(4)
+    {
+        return Err(PacketError::BadOptionLength { code, len });
+    }
+    Ok(())
+}
+
+/// Why a reply could not be encoded.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot encode reply: {0}")]
+pub struct EncodeError(String);
+
+/// Encodes a reply into `out` (cleared first), fitting it in `max_len` bytes by
+/// dropping options from the back of `droppable` (least important last), and
+/// padding it to the 300-byte BOOTP minimum.
+pub fn encode_reply(
+    msg: &mut Message,
+    max_len: usize,
+    droppable: &[OptionCode],
+    out: &mut Vec<u8>,
+) -> Result<(), EncodeError> {
+    let max_len = max_len.max(MIN_REPLY_LEN);
+    let mut drop = droppable.iter().rev();
+    loop {
+        out.clear();
+        msg.encode(&mut Encoder::new(out))
+            .map_err(|e| EncodeError(e.to_string()))?;
+        if out.len() <= max_len {
+            break;
+        }
+        match drop.next() {
+            Some(code) => {
+                msg.opts_mut().remove(*code);
+            }
+            None => {
+                return Err(EncodeError(format!(
+                    "{} bytes exceed the limit {max_len}",
+                    out.len()
+                )));
+            }
+        }
+    }
+    if out.len() < MIN_REPLY_LEN {
+        out.resize(MIN_REPLY_LEN, 0);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dhcproto::v4::DhcpOption;
+    use std::net::Ipv4Addr;
+
+    fn discover_bytes() -> Vec<u8> {
+        let mut m = Message::new(
+            Ipv4Addr::UNSPECIFIED,
+            Ipv4Addr::UNSPECIFIED,
+            Ipv4Addr::UNSPECIFIED,
+            Ipv4Addr::UNSPECIFIED,
+            &[1, 2, 3, 4, 5, 6],
+        );
+        m.opts_mut()
+            .insert(DhcpOption::MessageType(MessageType::Discover));
+        m.to_vec().unwrap()
+    }
+
+    #[test]
+    fn accepts_plain_discover() {
+        let r = decode_request(&discover_bytes()).unwrap();
+        assert_eq!(r.msg_type, MessageType::Discover);
+    }
+
+    #[test]
+    fn rejects_each_malformation() {
+        let good = discover_bytes();
+        assert_eq!(
+            decode_request(&good[..100]).unwrap_err(),
+            PacketError::Truncated(100)
+        );
+        let mut b = good.clone();
+        b[236] = 0;
+        assert_eq!(decode_request(&b).unwrap_err(), PacketError::BadMagic);
+        let mut b = good.clone();
+        b[2] = 200;
+        assert_eq!(decode_request(&b).unwrap_err(), PacketError::BadHlen(200));
+        let mut b = good.clone();
+        b[0] = 2;
+        assert_eq!(decode_request(&b).unwrap_err(), PacketError::NotRequest(2));
+        // Option 53 with a length running off the end.
+        let mut b = good[..240].to_vec();
+        b.extend_from_slice(&[53, 9, 1]);
+        assert!(matches!(
+            decode_request(&b),
+            Err(PacketError::OptionOverrun { code: 53, .. })
+        ));
+        // Option 53 with a wrong length.
+        let mut b = good[..240].to_vec();
+        b.extend_from_slice(&[53, 2, 1, 1, 255]);
+        assert_eq!(
+            decode_request(&b).unwrap_err(),
+            PacketError::BadOptionLength { code: 53, len: 2 }
+        );
+        // No message type at all: BOOTP.
+        let mut b = good[..240].to_vec();
+        b.push(255);
+        assert_eq!(decode_request(&b).unwrap_err(), PacketError::NoMessageType);
+        // Rapid commit with a payload (a dhcproto debug assertion).
+        let mut b = good[..240].to_vec();
+        b.extend_from_slice(&[53, 1, 1, 80, 1, 0, 255]);
+        assert_eq!(
+            decode_request(&b).unwrap_err(),
+            PacketError::BadOptionLength { code: 80, len: 1 }
+        );
+        // A server message type from a client.
+        let mut b = good[..240].to_vec();
+        b.extend_from_slice(&[53, 1, 2, 255]);
+        assert!(matches!(
+            decode_request(&b),
+            Err(PacketError::UnexpectedType(_))
+        ));
+    }
+
+    #[test]
+    fn options_from_overloaded_file_field() {
+        let mut b = discover_bytes()[..240].to_vec();
+        b.extend_from_slice(&[53, 1, 1, 52, 1, 1, 255]);
+        // Hostname in the file field.
+        b[FILE.start..FILE.start + 6].copy_from_slice(&[12, 3, b'a', b'b', b'c', 255]);
+        let r = decode_request(&b).unwrap();
+        assert_eq!(r.raw(12), Some(&b"abc"[..]));
+        assert!(r.msg.opts().get(OptionCode::Hostname).is_some());
+        assert!(r.msg.fname().is_none());
+    }
+
+    #[test]
+    fn reply_padded_and_trimmed() {
+        let mut m = Message::default();
+        m.set_opcode(Opcode::BootReply);
+        m.opts_mut()
+            .insert(DhcpOption::MessageType(MessageType::Offer));
+        let mut out = Vec::new();
+        encode_reply(&mut m, 1500, &[], &mut out).unwrap();
+        assert_eq!(out.len(), MIN_REPLY_LEN);
+        m.opts_mut().insert(DhcpOption::DomainName("x".repeat(250)));
+        m.opts_mut().insert(DhcpOption::Hostname("y".repeat(250)));
+        encode_reply(
+            &mut m,
+            576 - 28,
+            &[OptionCode::DomainName, OptionCode::Hostname],
+            &mut out,
+        )
+        .unwrap();
+        assert!(out.len() <= 548);
+        assert!(m.opts().get(OptionCode::DomainName).is_some());
+        assert!(m.opts().get(OptionCode::Hostname).is_none());
+    }
+}

@@ -1,0 +1,70 @@
+//! The DHCPv4 server daemon: real sockets, a tokio runtime and the durable
+//! lease store around the sans-IO engine of `dhcp-core`.
+//!
+//! # Command line
+//!
+//! ```text
+//! dhcpd run --config FILE [--store DIR] [--interface NAME]... [--log-level LEVEL]
+//!           [--quiet] [--stats-file FILE]
+//! dhcpd check-config --config FILE
+//! ```
+//!
+//! Flags override the file: `--store` replaces `server.store`, `--interface`
+//! (repeatable) replaces `server.interfaces` (which, when empty, defaults to
+//! the interfaces named by shared networks and subnets), `--log-level`
+//! replaces `RUST_LOG` and `server.log_level`. `--quiet` turns off the
+//! one-line-per-transaction log (target [`transaction::LOG_TARGET`]).
+//! Hidden flags for tests: `--server-port`, `--client-port`, `--relay-port`
+//! (67, 68 and the server port by default) and `--max-batch`.
+//!
+//! # Sockets
+//!
+//! One UDP socket per served interface, bound to `0.0.0.0:67` with
+//! `SO_BINDTODEVICE`, `SO_REUSEADDR`, `SO_BROADCAST` and `IP_PKTINFO`
+//! ([`socket`]); with no interface configured at all, one socket without a
+//! device binding serves every interface. The arrival interface index from
+//! `IP_PKTINFO` is looked up in the [`interfaces`] table (re-read every five
+//! seconds and on an unknown index) for the interface name and our address on
+//! it, which becomes the server identifier (option 54).
+//!
+//! Replies ([`transmit`]), by the engine's [`dhcp_core::engine::Destination`]:
+//! relayed → `giaddr:67` from the server port; `ciaddr` set → `ciaddr:68`;
+//! broadcast flag (and every NAK) → `255.255.255.255:68` out of the receiving
+//! interface; otherwise → `yiaddr:68` at the client's MAC through an
+//! `AF_PACKET` socket ([`l2`], which explains why we build frames rather than
+//! inject ARP entries). Without `CAP_NET_RAW` those replies are broadcast.
+//!
+//! # Durability and batching
+//!
+//! The engine task ([`service`]) owns the engine. It handles every request
+//! that is ready, submits all their lease writes as one group-commit job, and
+//! queues the replies for the sender, which sends them only once that job is
+//! durable; replies of batches without writes go at once but never overtake
+//! earlier ones (one ordered queue). A one-second timer runs the engine's
+//! expiry and commits what it changes.
+//!
+//! Everything but the store's commit thread runs on one current-thread tokio
+//! runtime: with a single-owner engine, worker threads only add wake-ups
+//! (measured: about 36–40 µs of daemon CPU per DORA exchange on loopback with
+//! a release build, against 54–60 µs with two workers).
+//!
+//! # Counters and shutdown
+//!
+//! Drops are counted per [`dhcp_core::packet::PacketError`] variant and per
+//! daemon reason, transactions per message type and ignore reason, replies
+//! per type ([`counters`]). On SIGTERM/SIGINT the receive loops stop, queued
+//! requests are handled, pending commits complete and their replies go out,
+//! the store is flushed, the counters are logged (and written to
+//! `--stats-file`), and the process exits 0 ([`server`]).
+
+pub mod cli;
+pub mod counters;
+pub mod interfaces;
+pub mod l2;
+pub mod receive;
+pub mod server;
+pub mod service;
+pub mod settings;
+pub mod socket;
+pub mod transaction;
+pub mod transmit;

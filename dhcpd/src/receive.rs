@@ -1,0 +1,111 @@
+//! The receive loop of one server socket: read, validate, find the arrival
+//! interface and our address on it, and queue the request for the engine.
+//! Everything that is dropped is counted by reason.
+
+use std::sync::Arc;
+
+use dhcp_core::packet::decode_request;
+use tokio::sync::{mpsc, watch};
+
+use crate::counters::{Counters, DropReason};
+use crate::interfaces::InterfaceTable;
+use crate::socket::ServerSocket;
+use crate::transaction::{Inbound, Origin};
+
+/// Receive buffer size: larger datagrams are dropped as oversize (DHCP
+/// messages fit in an Ethernet frame; jumbo frames included).
+pub const RECV_BUFFER: usize = 9000;
+
+/// What a receive loop needs.
+pub struct Receiver {
+    /// Index of the socket (for replies).
+    pub index: usize,
+    /// The socket.
+    pub socket: Arc<ServerSocket>,
+    /// The interface table.
+    pub interfaces: InterfaceTable,
+    /// The engine's queue.
+    pub queue: mpsc::Sender<Inbound>,
+    /// The counters.
+    pub counters: Arc<Counters>,
+}
+
+impl Receiver {
+    /// Runs until `shutdown` turns true (or the engine is gone).
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let mut buf = vec![0u8; RECV_BUFFER];
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            // Under a flood the socket is always ready: yield now and then so
+            // the engine and the sender (same thread) keep running.
+            tokio::task::consume_budget().await;
+            let meta = tokio::select! {
+                biased;
+                r = shutdown.changed() => {
+                    if r.is_err() { break; }
+                    continue;
+                }
+                m = self.socket.recv(&mut buf) => m,
+            };
+            let meta = match meta {
+                Ok(m) => m,
+                Err(e) => {
+                    self.counters
+                        .recv_errors
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    tracing::debug!(error = %e, "receive error");
+                    continue;
+                }
+            };
+            self.counters
+                .received
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if meta.truncated {
+                self.counters.dropped(DropReason::Oversize);
+                continue;
+            }
+            let Some(data) = buf.get(..meta.len) else {
+                self.counters.dropped(DropReason::Oversize);
+                continue;
+            };
+            let request = match decode_request(data) {
+                Ok(r) => r,
+                Err(e) => {
+                    self.counters.dropped(DropReason::from(&e));
+                    tracing::debug!(src = %meta.src, error = %e, "dropped datagram");
+                    continue;
+                }
+            };
+            let iface = self.interfaces.get(meta.ifindex);
+            let Some((iface, local_addr)) =
+                iface.and_then(|i| i.local_addr(meta.local).map(|a| (i, a)))
+            else {
+                self.counters.dropped(DropReason::NoLocalAddress);
+                tracing::debug!(
+                    ifindex = meta.ifindex,
+                    "no IPv4 address on the arrival interface"
+                );
+                continue;
+            };
+            let inbound = Inbound {
+                request,
+                origin: Origin {
+                    socket: self.index,
+                    ifindex: iface.index,
+                    interface: iface.name.clone(),
+                    local_addr,
+                    src: meta.src,
+                },
+            };
+            match self.queue.try_send(inbound) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    self.counters.dropped(DropReason::QueueFull);
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => break,
+            }
+        }
+    }
+}

@@ -1,0 +1,291 @@
+//! Starting and stopping the daemon: store, engine, sockets and tasks.
+//!
+//! Tasks (all on one tokio runtime):
+//! - one receive loop per server socket ([`crate::receive`]),
+//! - the engine task ([`crate::service`]), the only owner of the engine,
+//! - the sender ([`crate::transmit`]), which sends replies in order once their
+//!   writes are durable,
+//! - an interface watcher that re-reads interface addresses every few seconds,
+//! - and, on its own thread, the store's group-commit worker.
+//!
+//! Shutdown (SIGTERM/SIGINT in the binary): the receive loops stop accepting,
+//! the engine finishes what was queued, the sender waits for every pending
+//! commit and sends those replies, the group commit drains, the store is
+//! flushed, and [`serve`] returns the counters.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use dhcp_core::engine::Engine;
+use dhcp_core::policy::Standalone;
+use dhcp_core::store::{GroupCommit, LeaseStore, SledStore, StoreError};
+use tokio::sync::{mpsc, watch};
+
+use crate::counters::Counters;
+use crate::interfaces::InterfaceTable;
+use crate::l2::L2Sender;
+use crate::receive::Receiver;
+use crate::service::Service;
+use crate::settings::Settings;
+use crate::socket::ServerSocket;
+use crate::transmit::Transmitter;
+
+/// Capacity of the queue between the receive loops and the engine; beyond it
+/// requests are dropped (and counted as `queue_full`).
+pub const INBOUND_QUEUE: usize = 4096;
+/// Capacity of the sender's queue (batches).
+pub const SEND_QUEUE: usize = 1024;
+/// How often the stats file is rewritten while running.
+pub const STATS_INTERVAL: Duration = Duration::from_secs(5);
+/// How often interface addresses are re-read.
+pub const INTERFACE_REFRESH: Duration = Duration::from_secs(5);
+
+/// Why the daemon could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The lease store could not be opened or read.
+    #[error("lease store {path}: {source}")]
+    Store {
+        /// Its directory.
+        path: PathBuf,
+        /// The cause.
+        source: StoreError,
+    },
+    /// The interface list could not be read.
+    #[error("cannot read the network interfaces: {0}")]
+    Interfaces(std::io::Error),
+    /// A configured interface does not exist.
+    #[error("interface {0:?} does not exist")]
+    NoInterface(String),
+    /// A server socket could not be opened.
+    #[error("cannot open UDP port {port} on {interface}: {source}")]
+    Socket {
+        /// The interface (`*` for all).
+        interface: String,
+        /// The port.
+        port: u16,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The engine task stopped on its own (a bug); the daemon exits so that
+    /// its supervisor restarts it.
+    #[error("the engine task stopped unexpectedly: {0}")]
+    EngineStopped(String),
+}
+
+/// Runs the daemon until `shutdown` completes, counting into `counters`
+/// (shared so that a metrics exporter can read them while it runs).
+pub async fn serve(
+    settings: Settings,
+    counters: Arc<Counters>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
+    if !settings.config.failover.is_empty() {
+        tracing::warn!(
+            relationships = settings.config.failover.len(),
+            "failover is configured but not implemented in this daemon yet: serving standalone"
+        );
+    }
+    let store_err = |source| ServeError::Store {
+        path: settings.store.clone(),
+        source,
+    };
+    let store = Arc::new(SledStore::open(&settings.store).map_err(store_err)?);
+    let mut engine = Engine::new(settings.config.clone());
+    let report = engine.restore(store.load().map_err(store_err)?);
+    tracing::info!(
+        store = %settings.store.display(),
+        restored = report.restored,
+        orphaned = report.orphaned,
+        "lease store opened"
+    );
+
+    let interfaces = InterfaceTable::load().map_err(ServeError::Interfaces)?;
+    let sockets = open_sockets(&settings, &interfaces)?;
+    let l2 = match L2Sender::open() {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!(
+                error = %e,
+                "no layer-2 socket (needs CAP_NET_RAW): replies to address-less clients will be broadcast"
+            );
+            None
+        }
+    };
+
+    let batch_counters = counters.clone();
+    let commit = GroupCommit::start(store.clone(), settings.max_batch, move |b| {
+        batch_counters.commits.fetch_add(1, Ordering::Relaxed);
+        batch_counters
+            .committed_records
+            .fetch_add(b.records as u64, Ordering::Relaxed);
+        tracing::trace!(
+            transactions = b.transactions,
+            records = b.records,
+            micros = b.duration.as_micros() as u64,
+            "group commit"
+        );
+    });
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let (in_tx, in_rx) = mpsc::channel(INBOUND_QUEUE);
+    let (send_tx, send_rx) = mpsc::channel(SEND_QUEUE);
+
+    let mut receivers = Vec::new();
+    for (index, socket) in sockets.iter().enumerate() {
+        let r = Receiver {
+            index,
+            socket: socket.clone(),
+            interfaces: interfaces.clone(),
+            queue: in_tx.clone(),
+            counters: counters.clone(),
+        };
+        receivers.push(tokio::spawn(r.run(stop_rx.clone())));
+    }
+    drop(in_tx);
+    let sender = tokio::spawn(
+        Transmitter::new(sockets.clone(), l2, settings.ports, counters.clone()).run(send_rx),
+    );
+    let mut service = tokio::spawn(
+        Service {
+            engine,
+            policy: Box::new(Standalone),
+            commit,
+            sends: send_tx,
+            counters: counters.clone(),
+            max_batch: settings.max_batch,
+        }
+        .run(in_rx),
+    );
+    let watcher = tokio::spawn(watch_interfaces(interfaces, stop_rx.clone()));
+    let stats = settings
+        .stats_file
+        .clone()
+        .map(|path| tokio::spawn(write_stats_periodically(path, counters.clone(), stop_rx)));
+    tracing::info!(
+        sockets = sockets.len(),
+        port = settings.ports.server,
+        "serving"
+    );
+
+    let early_end = tokio::select! {
+        () = shutdown => None,
+        r = &mut service => Some(r),
+    };
+    tracing::info!("shutting down: no longer accepting requests");
+    let _ = stop_tx.send(true);
+    for r in receivers {
+        let _ = r.await;
+    }
+    let _ = watcher.await;
+    if let Some(s) = stats {
+        let _ = s.await;
+    }
+    let (commit, failure) = match early_end {
+        None => (service.await.ok(), None),
+        Some(Ok(c)) => (Some(c), Some("ended".to_owned())),
+        Some(Err(e)) => (None, Some(e.to_string())),
+    };
+    if let Some(f) = &failure {
+        tracing::error!(cause = %f, "the engine task stopped unexpectedly");
+    }
+    let _ = sender.await;
+    let flushed = tokio::task::spawn_blocking(move || {
+        // Dropping the group commit waits for its worker to finish every
+        // queued job; then one last flush.
+        drop(commit);
+        store.commit(&[])
+    })
+    .await;
+    match flushed {
+        Ok(Ok(())) => tracing::info!("lease store flushed"),
+        Ok(Err(e)) => tracing::error!(error = %e, "final store flush failed"),
+        Err(e) => tracing::error!(error = %e, "final store flush did not complete"),
+    }
+    match failure {
+        Some(f) => Err(ServeError::EngineStopped(f)),
+        None => Ok(()),
+    }
+}
+
+fn open_sockets(
+    settings: &Settings,
+    interfaces: &InterfaceTable,
+) -> Result<Vec<Arc<ServerSocket>>, ServeError> {
+    let port = settings.ports.server;
+    let socket_err = |interface: &str, source| ServeError::Socket {
+        interface: interface.to_owned(),
+        port,
+        source,
+    };
+    if settings.interfaces.is_empty() {
+        tracing::info!("no interfaces configured: listening on all interfaces");
+        let s = ServerSocket::bind(None, port).map_err(|e| socket_err("*", e))?;
+        return Ok(vec![Arc::new(s)]);
+    }
+    let mut out = Vec::new();
+    for name in &settings.interfaces {
+        let iface = interfaces
+            .by_name(name)
+            .ok_or_else(|| ServeError::NoInterface(name.clone()))?;
+        if iface.addrs.is_empty() {
+            tracing::warn!(interface = %name, "interface has no IPv4 address yet");
+        }
+        let s = ServerSocket::bind(Some(name), port).map_err(|e| socket_err(name, e))?;
+        tracing::info!(interface = %name, addrs = ?iface.addrs, port, "listening");
+        out.push(Arc::new(s));
+    }
+    Ok(out)
+}
+
+/// Writes the counters to `path` (`name value` lines), atomically.
+pub fn write_stats(path: &Path, counters: &Counters) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, counters.render())?;
+    std::fs::rename(&tmp, path)
+}
+
+async fn write_stats_periodically(
+    path: PathBuf,
+    counters: Arc<Counters>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut every = tokio::time::interval(STATS_INTERVAL);
+    loop {
+        tokio::select! {
+            r = stop.changed() => {
+                if r.is_err() || *stop.borrow() {
+                    break;
+                }
+            }
+            _ = every.tick() => {
+                let (p, c) = (path.clone(), counters.clone());
+                let r = tokio::task::spawn_blocking(move || write_stats(&p, &c)).await;
+                if let Ok(Err(e)) = r {
+                    tracing::warn!(error = %e, path = %path.display(), "cannot write the stats file");
+                }
+            }
+        }
+    }
+}
+
+async fn watch_interfaces(table: InterfaceTable, mut stop: watch::Receiver<bool>) {
+    let mut every = tokio::time::interval(INTERFACE_REFRESH);
+    every.tick().await;
+    loop {
+        tokio::select! {
+            r = stop.changed() => {
+                if r.is_err() || *stop.borrow() {
+                    break;
+                }
+            }
+            _ = every.tick() => {
+                let t = table.clone();
+                let _ = tokio::task::spawn_blocking(move || t.refresh()).await;
+            }
+        }
+    }
+}

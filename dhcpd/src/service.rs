@@ -1,0 +1,139 @@
+//! The engine task: the single owner of the [`Engine`].
+//!
+//! It takes every request that is ready (up to `max_batch`), runs each through
+//! the engine, submits all their lease writes to the group commit as one job,
+//! and queues the replies for the sender, which releases them only when that
+//! job is durable (RFC 2131: stable storage before reply). While one commit is
+//! being flushed the next batch is already being prepared, so the store flushes
+//! many transactions at once under load. A one-second timer runs
+//! [`Engine::tick`] (expiry and reclaim) and commits what it changes.
+//!
+//! The task ends when every receive loop has stopped (its queue closes), after
+//! handling what was already queued.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use dhcp_core::engine::{Engine, RecvInfo};
+use dhcp_core::lease::UnixTime;
+use dhcp_core::policy::LeasePolicy;
+use dhcp_core::store::GroupCommit;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::counters::Counters;
+use crate::transaction::{Inbound, LOG_TARGET, Outgoing, describe};
+use crate::transmit::SendJob;
+
+/// How often the engine's timers are run.
+pub const TICK_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The current time as the engine counts it.
+pub fn now_unix() -> UnixTime {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| UnixTime::try_from(d.as_secs()).unwrap_or(UnixTime::MAX))
+        .unwrap_or(0)
+}
+
+/// The engine task's state.
+pub struct Service {
+    /// The engine.
+    pub engine: Engine,
+    /// The failover policy (standalone for now).
+    pub policy: Box<dyn LeasePolicy + Send>,
+    /// The group commit in front of the store.
+    pub commit: GroupCommit,
+    /// The sender's queue.
+    pub sends: mpsc::Sender<SendJob>,
+    /// The counters.
+    pub counters: Arc<Counters>,
+    /// Most requests handled per batch.
+    pub max_batch: usize,
+}
+
+impl Service {
+    /// Runs until `inbound` closes; returns the group commit so the caller can
+    /// wait for it to drain.
+    pub async fn run(mut self, mut inbound: mpsc::Receiver<Inbound>) -> GroupCommit {
+        let mut tick = tokio::time::interval(TICK_INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut batch = Vec::with_capacity(self.max_batch);
+        loop {
+            tokio::select! {
+                n = inbound.recv_many(&mut batch, self.max_batch) => {
+                    if n == 0 {
+                        break;
+                    }
+                    self.handle_batch(&mut batch).await;
+                }
+                _ = tick.tick() => self.tick(),
+            }
+        }
+        self.commit
+    }
+
+    async fn handle_batch(&mut self, batch: &mut Vec<Inbound>) {
+        let now = now_unix();
+        let mut writes = Vec::new();
+        let mut replies = Vec::new();
+        for inbound in batch.drain(..) {
+            let o = &inbound.origin;
+            let info = RecvInfo {
+                interface: Some(&o.interface),
+                local_addr: o.local_addr,
+                src: o.src,
+            };
+            let out = self
+                .engine
+                .handle(self.policy.as_ref(), &inbound.request, &info, now);
+            self.counters.transaction(out.request_type, &out.verdict);
+            tracing::info!(target: LOG_TARGET, "{}", describe(&inbound.request, o, &out));
+            writes.extend(out.writes);
+            if let Some(reply) = out.reply {
+                replies.push(Outgoing {
+                    reply,
+                    origin: inbound.origin,
+                });
+            }
+        }
+        let job = if writes.is_empty() {
+            if replies.is_empty() {
+                return;
+            }
+            SendJob::Now(replies)
+        } else {
+            let (tx, rx) = oneshot::channel();
+            self.commit.submit(
+                writes,
+                Box::new(move |r| {
+                    let _ = tx.send(r);
+                }),
+            );
+            SendJob::AfterCommit(replies, rx)
+        };
+        if self.sends.send(job).await.is_err() {
+            tracing::error!("the sender has stopped; replies dropped");
+        }
+    }
+
+    fn tick(&mut self) {
+        let writes = self.engine.tick(self.policy.as_ref(), now_unix());
+        if writes.is_empty() {
+            return;
+        }
+        let n = writes.len();
+        tracing::debug!(records = n, "lease timers fired");
+        self.counters
+            .expiry_writes
+            .fetch_add(n as u64, Ordering::Relaxed);
+        self.commit.submit(
+            writes,
+            Box::new(move |r| {
+                if let Err(e) = r {
+                    tracing::error!(error = %e, records = n, "cannot commit expired leases");
+                }
+            }),
+        );
+    }
+}

@@ -1,0 +1,187 @@
+//! The UDP server socket, with the arrival interface and local address of every
+//! datagram.
+//!
+//! Sockets are made with `socket2` (`SO_REUSEADDR`, `SO_BROADCAST`,
+//! `SO_BINDTODEVICE`, bound to `0.0.0.0:port`) and driven by tokio. Tokio's
+//! `UdpSocket` does not expose `IP_PKTINFO`, so receiving and sending go through
+//! `recvmsg(2)`/`sendmsg(2)` from the `nix` crate inside tokio's readiness loop
+//! (`UdpSocket::async_io`). `nix` was chosen over `quinn-udp` because the
+//! latter also turns on QUIC-specific socket options (ECN, don't-fragment, GRO)
+//! that a DHCP server does not want, and over raw `libc` calls because it keeps
+//! the control-message parsing safe.
+
+use std::io;
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+
+use nix::sys::socket::{
+    ControlMessage, ControlMessageOwned, MsgFlags, SockaddrIn, recvmsg, sendmsg, setsockopt,
+    sockopt,
+};
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::io::Interest;
+use tokio::net::UdpSocket;
+
+/// Requested socket receive buffer size.
+pub const RECV_BUFFER_BYTES: usize = 4 << 20;
+
+/// What `IP_PKTINFO` and the socket told about a received datagram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecvMeta {
+    /// Bytes received (at most the buffer size).
+    pub len: usize,
+    /// Whether the datagram was larger than the buffer.
+    pub truncated: bool,
+    /// The sender.
+    pub src: SocketAddrV4,
+    /// Index of the interface it arrived on (0 if unknown).
+    pub ifindex: u32,
+    /// The local address the kernel would answer from (`ipi_spec_dst`), if known.
+    pub local: Option<Ipv4Addr>,
+    /// The destination address in the IP header (`ipi_addr`), if known.
+    pub dst: Option<Ipv4Addr>,
+}
+
+/// A UDP socket on the server port, optionally bound to one interface.
+#[derive(Debug)]
+pub struct ServerSocket {
+    sock: UdpSocket,
+    device: Option<Arc<str>>,
+}
+
+fn nix_err(e: nix::Error) -> io::Error {
+    io::Error::from(e)
+}
+
+impl ServerSocket {
+    /// Opens the socket on `0.0.0.0:port`, bound to `device` if given (every
+    /// interface otherwise). Must be called inside a tokio runtime.
+    pub fn bind(device: Option<&str>, port: u16) -> io::Result<Self> {
+        let s = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))?;
+        s.set_reuse_address(true)?;
+        s.set_broadcast(true)?;
+        if let Some(d) = device {
+            s.bind_device(Some(d.as_bytes()))?;
+        }
+        setsockopt(&s, sockopt::Ipv4PacketInfo, &true).map_err(nix_err)?;
+        // A large receive buffer absorbs bursts (and floods) while the engine
+        // catches up; the kernel caps it at `net.core.rmem_max`.
+        if let Err(e) = s.set_recv_buffer_size(RECV_BUFFER_BYTES) {
+            tracing::debug!(error = %e, "cannot enlarge the socket receive buffer");
+        }
+        s.set_nonblocking(true)?;
+        s.bind(&SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port).into())?;
+        let sock = UdpSocket::from_std(s.into())?;
+        Ok(Self {
+            sock,
+            device: device.map(Arc::from),
+        })
+    }
+
+    /// The interface the socket is bound to, if any.
+    pub fn device(&self) -> Option<&str> {
+        self.device.as_deref()
+    }
+
+    /// The local port.
+    pub fn port(&self) -> io::Result<u16> {
+        Ok(self.sock.local_addr()?.port())
+    }
+
+    /// Receives one datagram into `buf`.
+    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<RecvMeta> {
+        let fd = self.sock.as_raw_fd();
+        let mut cmsg = nix::cmsg_space!(libc::in_pktinfo);
+        self.sock
+            .async_io(Interest::READABLE, || recv_one(fd, buf, &mut cmsg))
+            .await
+    }
+
+    /// Sends `data` to `dst` from address `src`, out of interface `ifindex`
+    /// (0: let routing choose).
+    pub async fn send(
+        &self,
+        data: &[u8],
+        dst: SocketAddrV4,
+        src: Ipv4Addr,
+        ifindex: u32,
+    ) -> io::Result<usize> {
+        let fd = self.sock.as_raw_fd();
+        let info = libc::in_pktinfo {
+            ipi_ifindex: i32::try_from(ifindex).unwrap_or(0),
+            ipi_spec_dst: libc::in_addr {
+                s_addr: u32::from(src).to_be(),
+            },
+            ipi_addr: libc::in_addr { s_addr: 0 },
+        };
+        let addr = SockaddrIn::from(dst);
+        self.sock
+            .async_io(Interest::WRITABLE, || {
+                let iov = [io::IoSlice::new(data)];
+                let cmsgs = [ControlMessage::Ipv4PacketInfo(&info)];
+                sendmsg(fd, &iov, &cmsgs, MsgFlags::empty(), Some(&addr)).map_err(nix_err)
+            })
+            .await
+    }
+}
+
+fn recv_one(fd: i32, buf: &mut [u8], cmsg: &mut [u8]) -> io::Result<RecvMeta> {
+    let mut iov = [io::IoSliceMut::new(buf)];
+    let msg =
+        recvmsg::<SockaddrIn>(fd, &mut iov, Some(cmsg), MsgFlags::empty()).map_err(nix_err)?;
+    let src = msg
+        .address
+        .map(|a| SocketAddrV4::new(a.ip(), a.port()))
+        .unwrap_or_else(|| SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0));
+    let mut meta = RecvMeta {
+        len: msg.bytes,
+        truncated: msg.flags.contains(MsgFlags::MSG_TRUNC),
+        src,
+        ifindex: 0,
+        local: None,
+        dst: None,
+    };
+    if let Ok(cmsgs) = msg.cmsgs() {
+        for c in cmsgs {
+            if let ControlMessageOwned::Ipv4PacketInfo(info) = c {
+                meta.ifindex = u32::try_from(info.ipi_ifindex).unwrap_or(0);
+                meta.local = Some(Ipv4Addr::from(u32::from_be(info.ipi_spec_dst.s_addr)));
+                meta.dst = Some(Ipv4Addr::from(u32::from_be(info.ipi_addr.s_addr)));
+            }
+        }
+    }
+    Ok(meta)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn pktinfo_on_loopback() {
+        let s = ServerSocket::bind(Some("lo"), 0).unwrap();
+        let port = s.port().unwrap();
+        let c = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        c.send_to(b"hello", ("127.0.0.1", port)).unwrap();
+        let mut buf = [0u8; 3];
+        let m = s.recv(&mut buf).await.unwrap();
+        assert_eq!(m.len, 3);
+        assert!(m.truncated);
+        assert_eq!(&buf, b"hel");
+        let lo = nix::net::if_::if_nametoindex("lo").unwrap();
+        assert_eq!(m.ifindex, lo);
+        assert_eq!(m.dst, Some(Ipv4Addr::LOCALHOST));
+        assert_eq!(m.local, Some(Ipv4Addr::LOCALHOST));
+        assert_eq!(m.src.port(), c.local_addr().unwrap().port());
+        let to = match c.local_addr().unwrap() {
+            std::net::SocketAddr::V4(a) => a,
+            std::net::SocketAddr::V6(_) => unreachable!(),
+        };
+        s.send(b"back", to, Ipv4Addr::LOCALHOST, lo).await.unwrap();
+        let mut r = [0u8; 16];
+        let (n, from) = c.recv_from(&mut r).unwrap();
+        assert_eq!(&r[..n], b"back");
+        assert_eq!(from.port(), port);
+    }
+}

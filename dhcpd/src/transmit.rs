@@ -1,0 +1,302 @@
+//! Sending replies: choosing socket, destination and source for each
+//! [`Destination`], and the sender task that releases replies only once the
+//! lease writes they depend on are durable.
+
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use dhcp_core::engine::Destination;
+use dhcp_core::store::StoreError;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::counters::Counters;
+use crate::l2::{L2Sender, ethernet_mac};
+use crate::settings::Ports;
+use crate::socket::ServerSocket;
+use crate::transaction::Outgoing;
+
+/// The result of a group commit, delivered to the sender.
+pub type CommitResult = Result<(), Arc<StoreError>>;
+
+/// One unit of work for the sender, in the order the engine produced it.
+#[derive(Debug)]
+pub enum SendJob {
+    /// Replies whose transactions wrote nothing: send at once (after
+    /// everything queued before them).
+    Now(Vec<Outgoing>),
+    /// Replies to send once their batch's writes are durable; dropped if the
+    /// commit fails.
+    AfterCommit(Vec<Outgoing>, oneshot::Receiver<CommitResult>),
+}
+
+/// Sends replies out of the server sockets (or the layer-2 socket).
+pub struct Transmitter {
+    sockets: Vec<Arc<ServerSocket>>,
+    l2: Option<L2Sender>,
+    ports: Ports,
+    counters: Arc<Counters>,
+}
+
+/// Where and how one reply is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Route {
+    /// UDP from the receiving socket, to `dst`, out of `ifindex` (0: routed).
+    Udp { dst: SocketAddrV4, ifindex: u32 },
+    /// Layer-2 frame to `mac`.
+    Frame { dst: SocketAddrV4, mac: [u8; 6] },
+}
+
+fn route(dest: &Destination, ifindex: u32, ports: Ports, l2: bool) -> (Route, bool) {
+    let broadcast = Route::Udp {
+        dst: SocketAddrV4::new(Ipv4Addr::BROADCAST, ports.client),
+        ifindex,
+    };
+    match dest {
+        Destination::Relay(giaddr) => (
+            Route::Udp {
+                dst: SocketAddrV4::new(*giaddr, ports.relay),
+                ifindex: 0,
+            },
+            false,
+        ),
+        Destination::Unicast(ciaddr) => (
+            Route::Udp {
+                dst: SocketAddrV4::new(*ciaddr, ports.client),
+                ifindex: 0,
+            },
+            false,
+        ),
+        Destination::Broadcast => (broadcast, false),
+        Destination::Hardware { ip, hw } => match ethernet_mac(hw.htype, &hw.addr) {
+            Some(mac) if l2 => (
+                Route::Frame {
+                    dst: SocketAddrV4::new(*ip, ports.client),
+                    mac,
+                },
+                false,
+            ),
+            _ => (broadcast, true),
+        },
+    }
+}
+
+impl Transmitter {
+    /// A transmitter over the server sockets; `l2` is the layer-2 socket, if
+    /// it could be opened.
+    pub fn new(
+        sockets: Vec<Arc<ServerSocket>>,
+        l2: Option<L2Sender>,
+        ports: Ports,
+        counters: Arc<Counters>,
+    ) -> Self {
+        Self {
+            sockets,
+            l2,
+            ports,
+            counters,
+        }
+    }
+
+    /// Sends one reply; failures are logged and counted.
+    pub async fn send(&self, out: &Outgoing) {
+        let o = &out.origin;
+        let (route, fallback) = route(&out.reply.dest, o.ifindex, self.ports, self.l2.is_some());
+        if fallback {
+            self.counters.l2_fallbacks.fetch_add(1, Ordering::Relaxed);
+        }
+        let bytes = &out.reply.bytes;
+        let result = match &route {
+            Route::Udp { dst, ifindex } => match self.sockets.get(o.socket) {
+                Some(s) => s
+                    .send(bytes, *dst, o.local_addr, *ifindex)
+                    .await
+                    .map(|_| ()),
+                None => Err(std::io::Error::other("no such socket")),
+            },
+            Route::Frame { dst, mac } => match &self.l2 {
+                Some(l2) => {
+                    let src = SocketAddrV4::new(o.local_addr, self.ports.server);
+                    l2.send(o.ifindex, *mac, src, *dst, bytes)
+                }
+                None => Err(std::io::Error::other("no layer-2 socket")),
+            },
+        };
+        match result {
+            Ok(()) => self.counters.sent(out.reply.msg_type),
+            Err(e) => {
+                self.counters.send_errors.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(
+                    error = %e,
+                    route = ?route,
+                    interface = %o.interface,
+                    "cannot send reply"
+                );
+            }
+        }
+    }
+
+    /// The sender task: works through `jobs` in order until the queue closes.
+    pub async fn run(self, mut jobs: mpsc::Receiver<SendJob>) {
+        while let Some(job) = jobs.recv().await {
+            match job {
+                SendJob::Now(replies) => {
+                    for r in &replies {
+                        self.send(r).await;
+                    }
+                }
+                SendJob::AfterCommit(replies, done) => match done.await {
+                    Ok(Ok(())) => {
+                        for r in &replies {
+                            self.send(r).await;
+                        }
+                    }
+                    Ok(Err(e)) => {
+                        self.counters.commit_errors.fetch_add(1, Ordering::Relaxed);
+                        tracing::error!(
+                            error = %e,
+                            replies = replies.len(),
+                            "lease commit failed; replies withheld"
+                        );
+                    }
+                    Err(_) => {
+                        self.counters.commit_errors.fetch_add(1, Ordering::Relaxed);
+                        tracing::error!(
+                            replies = replies.len(),
+                            "lease commit abandoned; replies withheld"
+                        );
+                    }
+                },
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transaction::Origin;
+    use dhcp_core::engine::Reply;
+    use dhcp_core::lease::HwAddr;
+    use dhcproto::v4::{Message, MessageType};
+    use std::time::Duration;
+
+    fn outgoing(tag: u8, relay: Ipv4Addr) -> Outgoing {
+        Outgoing {
+            reply: Reply {
+                msg: Message::default(),
+                bytes: vec![tag; 4],
+                dest: Destination::Relay(relay),
+                msg_type: MessageType::Offer,
+            },
+            origin: Origin {
+                socket: 0,
+                ifindex: 1,
+                interface: Arc::from("lo"),
+                local_addr: Ipv4Addr::LOCALHOST,
+                src: SocketAddrV4::new(Ipv4Addr::LOCALHOST, 1),
+            },
+        }
+    }
+
+    /// The durability contract: a reply waits for its commit, later replies
+    /// wait behind it, and a failed commit's replies are never sent.
+    #[tokio::test]
+    async fn replies_wait_for_their_commit_in_order() {
+        let sock = Arc::new(ServerSocket::bind(Some("lo"), 0).unwrap());
+        let relay = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let ports = Ports {
+            server: sock.port().unwrap(),
+            client: 1,
+            relay: relay.local_addr().unwrap().port(),
+        };
+        let counters = Arc::new(Counters::default());
+        let t = Transmitter::new(vec![sock], None, ports, counters.clone());
+        let (tx, rx) = mpsc::channel(8);
+        let task = tokio::spawn(t.run(rx));
+        let lo = Ipv4Addr::LOCALHOST;
+        let (c1, r1) = oneshot::channel();
+        let (c2, r2) = oneshot::channel();
+        tx.send(SendJob::AfterCommit(vec![outgoing(1, lo)], r1))
+            .await
+            .unwrap();
+        tx.send(SendJob::Now(vec![outgoing(2, lo)])).await.unwrap();
+        tx.send(SendJob::AfterCommit(vec![outgoing(3, lo)], r2))
+            .await
+            .unwrap();
+        tx.send(SendJob::Now(vec![outgoing(4, lo)])).await.unwrap();
+        let mut buf = [0u8; 16];
+        let early = tokio::time::timeout(Duration::from_millis(200), relay.recv(&mut buf)).await;
+        assert!(early.is_err(), "a reply overtook its commit");
+        c1.send(Ok(())).unwrap();
+        for want in [1u8, 2] {
+            let n = relay.recv(&mut buf).await.unwrap();
+            assert_eq!(&buf[..n], &[want; 4]);
+        }
+        c2.send(Err(Arc::new(StoreError::Closed))).unwrap();
+        let n = relay.recv(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], &[4; 4], "the failed commit's reply was sent");
+        drop(tx);
+        task.await.unwrap();
+        assert_eq!(counters.commit_errors.load(Ordering::Relaxed), 1);
+        let snap: std::collections::HashMap<_, _> = counters.snapshot().into_iter().collect();
+        assert_eq!(snap["sent.offer"], 3);
+    }
+
+    const PORTS: Ports = Ports {
+        server: 1067,
+        client: 1068,
+        relay: 2067,
+    };
+
+    #[test]
+    fn routes_follow_rfc2131() {
+        let ip = Ipv4Addr::new(10, 99, 0, 7);
+        assert_eq!(
+            route(&Destination::Relay(ip), 3, PORTS, true),
+            (
+                Route::Udp {
+                    dst: SocketAddrV4::new(ip, 2067),
+                    ifindex: 0
+                },
+                false
+            )
+        );
+        assert_eq!(
+            route(&Destination::Unicast(ip), 3, PORTS, true).0,
+            Route::Udp {
+                dst: SocketAddrV4::new(ip, 1068),
+                ifindex: 0
+            }
+        );
+        let bcast = Route::Udp {
+            dst: SocketAddrV4::new(Ipv4Addr::BROADCAST, 1068),
+            ifindex: 3,
+        };
+        assert_eq!(route(&Destination::Broadcast, 3, PORTS, true).0, bcast);
+        let hw = Destination::Hardware {
+            ip,
+            hw: HwAddr::ethernet([2, 0, 0, 0, 0, 9]),
+        };
+        assert_eq!(
+            route(&hw, 3, PORTS, true),
+            (
+                Route::Frame {
+                    dst: SocketAddrV4::new(ip, 1068),
+                    mac: [2, 0, 0, 0, 0, 9]
+                },
+                false
+            )
+        );
+        // Without a layer-2 socket, or for a non-Ethernet client: broadcast.
+        assert_eq!(route(&hw, 3, PORTS, false), (bcast.clone(), true));
+        let ib = Destination::Hardware {
+            ip,
+            hw: HwAddr {
+                htype: 32,
+                addr: vec![1; 20],
+            },
+        };
+        assert_eq!(route(&ib, 3, PORTS, true), (bcast, true));
+    }
+}

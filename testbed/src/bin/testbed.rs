@@ -1,0 +1,243 @@
+//! `testbed`: the network-namespace lab from the command line (root needed).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use testbed::demo::{self, DemoOptions, ServerChoice};
+use testbed::topology::LabBuilder;
+
+#[derive(Parser)]
+#[command(name = "testbed", about = "Network-namespace DHCP lab (needs root)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ServerKind {
+    /// ISC dhcpd 4.4 (the default until our daemon serves).
+    Isc,
+    /// Our daemon (`--dhcpd PATH`).
+    Ours,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Side {
+    Primary,
+    Secondary,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// One server, a storm of simulated PXE clients, a summary table.
+    Demo {
+        /// The server under test.
+        #[arg(long, value_enum, default_value = "isc")]
+        server: ServerKind,
+        /// Our daemon's binary (with `--server ours`).
+        #[arg(long)]
+        dhcpd: Option<PathBuf>,
+        /// Number of simulated clients.
+        #[arg(long, default_value_t = 200)]
+        clients: usize,
+        /// First retransmission timeout of the clients, seconds (RFC 2131: 4).
+        #[arg(long, default_value_t = 4.0)]
+        initial_timeout: f64,
+        /// Spread the clients' starts over this many milliseconds.
+        #[arg(long, default_value_t = 0)]
+        spread_ms: u64,
+        /// Give up after this many seconds.
+        #[arg(long, default_value_t = 120)]
+        deadline: u64,
+        /// Also print leases granted per second, per server.
+        #[arg(long)]
+        timeline: bool,
+    },
+    /// Builds a lab (servers srv1.., clients cli1..), prints its namespaces
+    /// and waits until Ctrl-C, then removes it.
+    Up {
+        /// Number of server hosts (10.99.0.1, .2, ...).
+        #[arg(long, default_value_t = 1)]
+        servers: usize,
+        /// Number of client hosts.
+        #[arg(long, default_value_t = 1)]
+        clients: usize,
+        /// Add a relay host and this many relayed client hosts (rcl1..).
+        #[arg(long, default_value_t = 0)]
+        relayed: usize,
+        /// Namespace name prefix.
+        #[arg(long, default_value = "tb")]
+        prefix: String,
+    },
+    /// Prints the configuration the lab would give a server (the standard
+    /// single-server spec), for inspection.
+    Config {
+        /// Which server's format.
+        #[arg(long, value_enum, default_value = "ours")]
+        server: ServerKind,
+        /// Include the relayed subnet 10.99.1.0/24.
+        #[arg(long)]
+        relayed: bool,
+        /// Make it one side of a failover pair (10.99.0.1 primary, 10.99.0.2 secondary).
+        #[arg(long, value_enum)]
+        failover: Option<Side>,
+    },
+    /// Removes namespaces left by testbed runs whose process is gone
+    /// (`tb<pid>-<n>-*` with no live <pid>), killing what runs in them by PID.
+    Clean {
+        /// Namespace name prefix.
+        #[arg(long, default_value = "tb")]
+        prefix: String,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    testbed::cleanup::install_signal_handler().context("installing the Ctrl-C handler")?;
+    let cli = Cli::parse();
+    if let Command::Config {
+        server,
+        relayed,
+        failover,
+    } = &cli.command
+    {
+        print!("{}", render_config(*server, *relayed, *failover)?);
+        return Ok(());
+    }
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        bail!("testbed needs root (network namespaces)");
+    }
+    match cli.command {
+        Command::Demo {
+            server,
+            dhcpd,
+            clients,
+            initial_timeout,
+            spread_ms,
+            deadline,
+            timeline,
+        } => {
+            let server = match (server, dhcpd) {
+                (ServerKind::Isc, _) => ServerChoice::Isc,
+                (ServerKind::Ours, Some(path)) => ServerChoice::Ours(path),
+                (ServerKind::Ours, None) => {
+                    ServerChoice::Ours(testbed::server::default_our_binary())
+                }
+            };
+            if !(0.01..=64.0).contains(&initial_timeout) {
+                bail!("--initial-timeout must be between 0.01 and 64 seconds");
+            }
+            let options = DemoOptions {
+                server,
+                clients,
+                initial_timeout: Duration::from_secs_f64(initial_timeout),
+                start_spread: Duration::from_millis(spread_ms),
+                deadline: Duration::from_secs(deadline),
+            };
+            let result = demo::run(&options)?;
+            print!("{}", result.table());
+            if timeline {
+                println!("leases granted per second:");
+                print!("{}", result.report.timeline_table());
+            }
+            if !result.passed() {
+                bail!("demo failed: not every client got a distinct lease");
+            }
+        }
+        Command::Up {
+            servers,
+            clients,
+            relayed,
+            prefix,
+        } => {
+            let mut b = LabBuilder::new().prefix(&prefix);
+            for i in 1..=servers {
+                b = b.server(&format!("srv{i}"));
+            }
+            for i in 1..=clients {
+                b = b.client(&format!("cli{i}"));
+            }
+            for i in 1..=relayed {
+                b = b.relayed_client(&format!("rcl{i}"));
+            }
+            let lab = b.build()?;
+            println!("lab {} (files in {})", lab.id(), lab.dir().display());
+            for h in lab.hosts() {
+                let ifs: Vec<String> = h
+                    .interfaces
+                    .iter()
+                    .map(|i| match i.address {
+                        Some(a) => format!("{} {a}", i.name),
+                        None => i.name.clone(),
+                    })
+                    .collect();
+                println!(
+                    "  {:<8} ip netns exec {}   [{}]",
+                    h.name,
+                    h.namespace,
+                    ifs.join(", ")
+                );
+            }
+            println!("  bridges in {}", lab.bridge_namespace());
+            println!("READY: press Ctrl-C to remove the lab");
+            loop {
+                std::thread::sleep(Duration::from_secs(3600));
+            }
+        }
+        Command::Config { .. } => {}
+        Command::Clean { prefix } => {
+            let removed = clean(&prefix)?;
+            println!("removed {removed} namespace(s)");
+        }
+    }
+    Ok(())
+}
+
+fn render_config(
+    server: ServerKind,
+    relayed: bool,
+    failover: Option<Side>,
+) -> anyhow::Result<String> {
+    use testbed::server::{FailoverRole, FailoverSpec, IscDhcpd, OurDhcpd, ServerSpec};
+    use testbed::topology::server_address;
+    let mut spec = ServerSpec::standard(server_address(0));
+    if relayed {
+        spec = spec.with_relayed_subnet();
+    }
+    if let Some(side) = failover {
+        let (role, me, peer) = match side {
+            Side::Primary => (FailoverRole::Primary, server_address(0), server_address(1)),
+            Side::Secondary => (
+                FailoverRole::Secondary,
+                server_address(1),
+                server_address(0),
+            ),
+        };
+        spec = spec.with_failover(FailoverSpec::new(role, me, peer));
+    }
+    Ok(match server {
+        ServerKind::Isc => IscDhcpd::render(&spec),
+        ServerKind::Ours => OurDhcpd::render(&spec, PathBuf::from("/var/lib/dhcpd/leases"))?,
+    })
+}
+
+/// Removes `PREFIX<pid>-<n>-*` namespaces whose creating process is gone.
+fn clean(prefix: &str) -> anyhow::Result<usize> {
+    let mut removed = 0;
+    for ns in testbed::netns::list()? {
+        let Some(rest) = ns.strip_prefix(prefix) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        testbed::cleanup::remove_namespace(&ns);
+        removed += 1;
+    }
+    Ok(removed)
+}
