@@ -29,13 +29,12 @@ use std::net::Ipv4Addr;
 
 use dhcp_core::config::{FailoverConfig, Role};
 use dhcp_core::lease::{BindingState, ClientKey, HwAddr, UnixTime};
-use dhcp_core::table::PoolSpec;
 
 use crate::peer::{Event, FailoverState};
 use crate::wire::Message;
 
 pub use rng::Rng;
-pub use server::{Reply, Server, Write};
+pub use server::{Reply, Server, ServerError, Write, config_toml};
 
 /// The Unix time at which every simulation starts (true time 0).
 pub const EPOCH: UnixTime = 1_700_000_000;
@@ -170,15 +169,6 @@ impl Scenario {
             max_balance: 120,
         }
     }
-
-    fn pools(&self) -> Vec<PoolSpec> {
-        vec![PoolSpec {
-            start: Ipv4Addr::new(10, 99, 1, 1),
-            end: Ipv4Addr::new(10, 99, 1, self.pool_size),
-            network: 0,
-            failover_peer: Some("sim".into()),
-        }]
-    }
 }
 
 /// A broken invariant.
@@ -236,7 +226,7 @@ struct Held {
 #[derive(Debug)]
 struct Client {
     key: ClientKey,
-    hw: HwAddr,
+    mac: [u8; 6],
     held: Option<Held>,
     /// An ACK on its way: the client waits for it (until this time in ms).
     pending: Option<u64>,
@@ -294,13 +284,15 @@ fn pair_failure(seed: u64, at_ms: u64, what: impl fmt::Display) -> Box<Failure> 
 }
 
 impl Pair {
-    fn new(sc: Scenario) -> Result<Self, crate::peer::PeerError> {
+    fn new(sc: Scenario) -> Result<Self, server::ServerError> {
         let mut rng = Rng::new(sc.seed.wrapping_mul(31).wrapping_add(7));
         let mk = |role: Role, i: usize| {
             let skew = sc.skew[i];
             Server::new(
                 sc.config(role),
-                sc.pools(),
+                sc.pool_size,
+                sc.lease_time,
+                Ipv4Addr::new(10, 99, 1, 250 + i as u8),
                 skew,
                 (i64::from(EPOCH) + skew) as UnixTime,
             )
@@ -309,10 +301,9 @@ impl Pair {
         let clients = (0..sc.clients)
             .map(|i| {
                 let mac = [2, 0, 0, 0, (i >> 8) as u8, i as u8];
-                let hw = HwAddr::ethernet(mac);
                 Client {
-                    key: ClientKey::Hw(hw.clone()),
-                    hw,
+                    key: ClientKey::Hw(HwAddr::ethernet(mac)),
+                    mac,
                     held: None,
                     pending: None,
                     next_ms: rng.range(1_000, 60_000),
@@ -476,8 +467,9 @@ impl Pair {
                 self.deliver_reply(i, r)?;
             }
             let s = &mut self.servers[i];
-            s.peer.handle_timeout(local, &mut s.table);
-            let changed = s.expire(local);
+            let (peer, table) = s.parts();
+            peer.handle_timeout(local, table);
+            let changed = s.tick(local);
             if !changed.is_empty() {
                 let at = self.now_ms + self.rng.range(0, 20);
                 self.servers[i].enqueue(at, Write::Engine(changed, None));
@@ -528,7 +520,8 @@ impl Pair {
                     if self.servers[i].up && !self.servers[1 - i].up {
                         let local = self.local(i);
                         let s = &mut self.servers[i];
-                        s.peer.partner_down(local, &mut s.table);
+                        let (peer, table) = s.parts();
+                        peer.partner_down(local, table);
                     }
                 }
             }
@@ -607,7 +600,8 @@ impl Pair {
                 if self.servers[side].up {
                     let local = self.local(side);
                     let s = &mut self.servers[side];
-                    s.peer.handle_disconnected(local, &mut s.table);
+                    let (peer, table) = s.parts();
+                    peer.handle_disconnected(local, table);
                     self.log(format!("server {side} sees the connection close"));
                 }
             }
@@ -626,7 +620,8 @@ impl Pair {
                 }
                 let local = self.local(side);
                 let s = &mut self.servers[side];
-                s.peer.handle_message(local, m, &mut s.table);
+                let (peer, table) = s.parts();
+                peer.handle_message(local, m, table);
             }
         }
         self.conn = Some(c);
@@ -689,16 +684,15 @@ impl Pair {
             if self.clients[ci].next_ms > self.now_ms {
                 continue;
             }
-            let desired = self.sc.lease_time;
             let c = &self.clients[ci];
-            let (key, hw) = (c.key.clone(), c.hw.clone());
+            let mac = c.mac;
             match c.held.clone() {
                 _ if c.pending.is_some_and(|t| t > self.now_ms) => {
                     // Still waiting for the ACK; look again shortly.
                     self.clients[ci].next_ms = self.now_ms + 1_000;
                 }
                 None => {
-                    // DISCOVER to both; the first to answer gets the REQUEST.
+                    // DISCOVER to both; the first OFFER gets the REQUEST.
                     let secs = self.rng.range(0, 6) as u16;
                     let first = self.rng.below(2) as usize;
                     let mut done = false;
@@ -707,17 +701,20 @@ impl Pair {
                             continue;
                         }
                         let local = self.local(i);
-                        if let Some((l, reply)) =
-                            self.servers[i].allocate(ci, &key, &hw, secs, desired, local)
+                        let Some(addr) = self.servers[i].discover(mac, secs, local) else {
+                            continue;
+                        };
+                        self.log(format!("server {i} offers {addr} to client {ci}"));
+                        if let Some((writes, reply)) =
+                            self.servers[i].request(ci, mac, addr, true, local)
                         {
-                            self.log(format!("server {i} offers {} to client {ci}", l.addr));
                             self.check_partner_knows(i, &reply)?;
                             let at = self.now_ms + self.rng.range(0, 20);
-                            self.servers[i].enqueue(at, Write::Engine(vec![l], Some(reply)));
+                            self.servers[i].enqueue(at, Write::Engine(writes, Some(reply)));
                             self.clients[ci].pending = Some(self.now_ms + 2_000);
                             done = true;
-                            break;
                         }
+                        break;
                     }
                     self.clients[ci].next_ms = self.now_ms + if done { 500 } else { 10_000 };
                 }
@@ -733,9 +730,10 @@ impl Pair {
                         let i = h.server;
                         if self.servers[i].up {
                             let local = self.local(i);
-                            if let Some(l) = self.servers[i].release(&key, h.addr, local) {
+                            let writes = self.servers[i].release(mac, h.addr, local);
+                            if !writes.is_empty() {
                                 let at = self.now_ms + self.rng.range(0, 20);
-                                self.servers[i].enqueue(at, Write::Engine(vec![l], None));
+                                self.servers[i].enqueue(at, Write::Engine(writes, None));
                             }
                         }
                         self.log(format!("client {ci} releases {}", h.addr));
@@ -758,12 +756,12 @@ impl Pair {
                             continue;
                         }
                         let local = self.local(i);
-                        if let Some((l, reply)) =
-                            self.servers[i].renew(ci, &key, &hw, h.addr, desired, local)
+                        if let Some((writes, reply)) =
+                            self.servers[i].request(ci, mac, h.addr, false, local)
                         {
                             self.check_partner_knows(i, &reply)?;
                             let at = self.now_ms + self.rng.range(0, 20);
-                            self.servers[i].enqueue(at, Write::Engine(vec![l], Some(reply)));
+                            self.servers[i].enqueue(at, Write::Engine(writes, Some(reply)));
                             self.clients[ci].pending = Some(self.now_ms + 2_000);
                             done = true;
                             break;
@@ -815,13 +813,13 @@ impl Pair {
     /// A grant beyond `now + MCLT` relies on the partner knowing the potential
     /// expiry `tsfp` it was computed from: check that it does.
     fn check_partner_knows(&self, i: usize, r: &Reply) -> Result<(), Box<Failure>> {
-        let tsfp = r.mclt_bound.saturating_sub(self.sc.mclt);
-        if tsfp <= self.local(i) {
+        let tsfp = r.tsfp;
+        if r.ends <= self.local(i).saturating_add(self.sc.mclt) {
             return Ok(());
         }
         let other = &self.servers[1 - i];
         let rec = if other.up {
-            other.table.get(r.addr).cloned()
+            other.table().get(r.addr).cloned()
         } else {
             other.durable.get(&r.addr).cloned()
         };
@@ -863,11 +861,11 @@ impl Pair {
             let [a, b] = &self.servers;
             let (la, lb) = (self.local(0), self.local(1));
             let tol = (TOL_MS / 1000) as u32;
-            for l in a.table.iter() {
+            for l in a.table().iter() {
                 if l.state != BindingState::Active || l.ends <= la.saturating_add(tol) {
                     continue;
                 }
-                if let Some(m) = b.table.get(l.addr)
+                if let Some(m) = b.table().get(l.addr)
                     && m.state == BindingState::Active
                     && m.ends > lb.saturating_add(tol)
                     && m.client != l.client
