@@ -192,18 +192,37 @@ pub fn conflict_transition_ok(local: &Lease, new: BindingState, now: UnixTime) -
     }
 }
 
-/// Reference §6.5: whether the partner's update (`theirs`, with its CLTT)
-/// beats our sent-but-unacknowledged update `mine` for the same address.
-pub fn incoming_wins(mine: &Lease, theirs: BindingState, their_cltt: UnixTime, role: Role) -> bool {
-    use BindingState::*;
+/// Reference §6.5: whether the partner's update (`theirs`, with its CLTT and
+/// start time of state) beats our unacknowledged update `mine` for the same
+/// address ("dueling updates").
+///
+/// Both ACTIVE: the later CLTT wins, a tie goes to the primary (as ISC).
+/// Otherwise the binding that entered its state later wins, a tie going to
+/// the primary. **This differs from ISC**, which lets an incoming ACTIVE win
+/// and otherwise the primary's: when both peers changed the address while out
+/// of contact and their updates cross, ISC's rule makes *both* accept the
+/// other's update (the primary takes the secondary's ACTIVE, the secondary the
+/// primary's RELEASED), leaving the tables disagreeing; the simulator finds
+/// the resulting double allocations and lost leases. Our rule is symmetric, so
+/// both peers keep the same winner. It agrees with ISC in the common cases
+/// (FREE against FREE at start-up: the primary's; a fresh ACTIVE against an
+/// older state: the ACTIVE).
+pub fn incoming_wins(
+    mine: &Lease,
+    theirs: BindingState,
+    their_cltt: UnixTime,
+    their_stos: UnixTime,
+    role: Role,
+) -> bool {
     let partner_is_primary = role == Role::Secondary;
-    match (mine.state, theirs) {
-        (Active, Active) if their_cltt != mine.cltt => their_cltt > mine.cltt,
-        (Active, Active) => partner_is_primary,
-        (Active, Expired) => true,
-        (_, Active) => true,
-        _ => partner_is_primary,
+    if mine.state == BindingState::Active && theirs == BindingState::Active {
+        if their_cltt != mine.cltt {
+            return their_cltt > mine.cltt;
+        }
+    } else if their_stos != mine.starts {
+        return their_stos > mine.starts;
     }
+    partner_is_primary
 }
 
 #[cfg(test)]
@@ -341,39 +360,28 @@ mod tests {
     fn dueling_rules() {
         let mut mine = lease(BindingState::Active, 1000);
         mine.cltt = 50;
-        assert!(incoming_wins(
-            &mine,
-            BindingState::Active,
-            60,
-            Role::Primary
-        ));
-        assert!(!incoming_wins(
-            &mine,
-            BindingState::Active,
-            40,
-            Role::Primary
-        ));
-        assert!(!incoming_wins(
-            &mine,
-            BindingState::Active,
-            50,
-            Role::Primary
-        ));
-        assert!(incoming_wins(
-            &mine,
-            BindingState::Active,
-            50,
-            Role::Secondary
-        ));
-        assert!(incoming_wins(
-            &mine,
-            BindingState::Expired,
-            0,
-            Role::Primary
-        ));
-        let free = lease(BindingState::Free, 0);
-        assert!(incoming_wins(&free, BindingState::Active, 0, Role::Primary));
-        assert!(!incoming_wins(&free, BindingState::Free, 0, Role::Primary));
-        assert!(incoming_wins(&free, BindingState::Free, 0, Role::Secondary));
+        mine.starts = 50;
+        let wins = |l: &Lease, s, cltt, stos, role| incoming_wins(l, s, cltt, stos, role);
+        use BindingState::*;
+        assert!(wins(&mine, Active, 60, 60, Role::Primary));
+        assert!(!wins(&mine, Active, 40, 40, Role::Primary));
+        assert!(!wins(&mine, Active, 50, 50, Role::Primary));
+        assert!(wins(&mine, Active, 50, 50, Role::Secondary));
+        // Their expiry after our grant wins; our renewal after their expiry wins.
+        assert!(wins(&mine, Expired, 0, 60, Role::Primary));
+        assert!(!wins(&mine, Expired, 0, 40, Role::Primary));
+        assert!(!wins(&mine, Released, 0, 40, Role::Secondary));
+        // Start-up: FREE against FREE, never used: the primary's.
+        let free = lease(Free, 0);
+        assert!(wins(&free, Active, 10, 10, Role::Primary));
+        assert!(!wins(&free, Free, 0, 0, Role::Primary));
+        assert!(wins(&free, Free, 0, 0, Role::Secondary));
+        // Symmetry: whatever the pair, exactly one side wins.
+        let mut released = lease(Released, 0);
+        released.starts = 70;
+        assert_ne!(
+            wins(&mine, Released, 0, 70, Role::Secondary),
+            wins(&released, Active, 50, 50, Role::Primary)
+        );
     }
 }

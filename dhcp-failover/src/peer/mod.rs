@@ -818,7 +818,8 @@ impl Peer {
         // stale update from the partner must not overwrite.
         if let Some(mine) = self.updates.outstanding(ip) {
             let their_cltt = b.cltt.unwrap_or(0);
-            if !binding::incoming_wins(mine, status, their_cltt, self.cfg.role) {
+            let their_stos = b.start_time_of_state.unwrap_or(self.now);
+            if !binding::incoming_wins(mine, status, their_cltt, their_stos, self.cfg.role) {
                 self.reject(
                     xid,
                     ip,

@@ -15,7 +15,7 @@ use dhcp_core::table::LeaseTable;
 use dhcproto::Encodable;
 use dhcproto::v4::{DhcpOption, Message, MessageType};
 
-use crate::peer::{CommitToken, Event, PeerError, PersistedState, Peer};
+use crate::peer::{CommitToken, Event, Peer, PeerError, PersistedState};
 use crate::policy::FailoverPolicy;
 
 /// A durable write, applied in order.
@@ -250,9 +250,7 @@ impl Server {
         let mut other = Vec::new();
         while let Some(e) = self.peer.poll_event() {
             match e {
-                Event::Commit { token, leases } => {
-                    self.enqueue(at_ms, Write::Peer(token, leases))
-                }
+                Event::Commit { token, leases } => self.enqueue(at_ms, Write::Peer(token, leases)),
                 Event::Persist(s) => self.enqueue(at_ms, Write::State(s)),
                 e => other.push(e),
             }
