@@ -816,7 +816,9 @@ impl Peer {
         // acknowledged; we also apply it to updates still queued, which hold
         // newer local data (e.g. a renewal made while out of contact) that a
         // stale update from the partner must not overwrite.
-        if let Some(mine) = self.updates.outstanding(ip) {
+        // A recovering server's own queued changes are not to be trusted.
+        let sent_only = !self.unsolicited_updates_allowed();
+        if let Some(mine) = self.updates.outstanding(ip, sent_only) {
             let their_cltt = b.cltt.unwrap_or(0);
             let their_stos = b.start_time_of_state.unwrap_or(self.now);
             if !binding::incoming_wins(mine, status, their_cltt, their_stos, self.cfg.role) {

@@ -738,7 +738,12 @@ impl Pair {
                         }
                         self.log(format!("client {ci} releases {}", h.addr));
                         self.clients[ci].held = None;
-                        self.clients[ci].next_ms = self.now_ms + self.rng.range(1_000, 60_000);
+                        // Events on the two servers closer together than their
+                        // clock skew cannot be ordered by the servers' time
+                        // stamps; a client that comes back that soon after a
+                        // release could see its new lease lost to the release.
+                        let pause = (2 * MAX_SKEW as u64 + 1) * 1000;
+                        self.clients[ci].next_ms = self.now_ms + self.rng.range(pause, 60_000);
                         continue;
                     }
                     // RENEW to the granting server; after 7/8 of the lease,
