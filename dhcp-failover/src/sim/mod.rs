@@ -469,6 +469,9 @@ impl Pair {
             let s = &mut self.servers[i];
             let (peer, table) = s.parts();
             peer.handle_timeout(local, table);
+            // The peer's table changes reach the store before the engine's next ones.
+            self.pump(i);
+            let s = &mut self.servers[i];
             let changed = s.tick(local);
             if !changed.is_empty() {
                 let at = self.now_ms + self.rng.range(0, 20);
@@ -522,6 +525,7 @@ impl Pair {
                         let s = &mut self.servers[i];
                         let (peer, table) = s.parts();
                         peer.partner_down(local, table);
+                        self.pump(i);
                     }
                 }
             }
@@ -602,6 +606,9 @@ impl Pair {
                     let s = &mut self.servers[side];
                     let (peer, table) = s.parts();
                     peer.handle_disconnected(local, table);
+                    self.conn = Some(std::mem::take(&mut c));
+                    self.pump(side);
+                    c = self.conn.take().unwrap_or_default();
                     self.log(format!("server {side} sees the connection close"));
                 }
             }
@@ -622,6 +629,9 @@ impl Pair {
                 let s = &mut self.servers[side];
                 let (peer, table) = s.parts();
                 peer.handle_message(local, m, table);
+                self.conn = Some(std::mem::take(&mut c));
+                self.pump(side);
+                c = self.conn.take().unwrap_or_default();
             }
         }
         self.conn = Some(c);
