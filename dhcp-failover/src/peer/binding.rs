@@ -192,37 +192,48 @@ pub fn conflict_transition_ok(local: &Lease, new: BindingState, now: UnixTime) -
     }
 }
 
-/// Reference §6.5: whether the partner's update (`theirs`, with its CLTT and
-/// start time of state) beats our unacknowledged update `mine` for the same
-/// address ("dueling updates").
+/// The fields of an incoming update that decide a duel.
+#[derive(Debug, Clone, Copy)]
+pub struct Contender {
+    /// Its binding status.
+    pub state: BindingState,
+    /// Its CLTT (0 if absent).
+    pub cltt: UnixTime,
+    /// Its start time of state.
+    pub stos: UnixTime,
+    /// Its lease-expiration time (0 if absent).
+    pub ends: UnixTime,
+}
+
+/// Reference §6.5: whether the partner's update `theirs` beats our
+/// unacknowledged update `mine` for the same address ("dueling updates").
 ///
-/// Both ACTIVE: the later CLTT wins, a tie goes to the primary (as ISC).
-/// Otherwise the binding that entered its state later wins, a tie going to
-/// the primary. **This differs from ISC**, which lets an incoming ACTIVE win
-/// and otherwise the primary's: when both peers changed the address while out
-/// of contact and their updates cross, ISC's rule makes *both* accept the
-/// other's update (the primary takes the secondary's ACTIVE, the secondary the
-/// primary's RELEASED), leaving the tables disagreeing; the simulator finds
-/// the resulting double allocations and lost leases. Our rule is symmetric, so
-/// both peers keep the same winner. It agrees with ISC in the common cases
-/// (FREE against FREE at start-up: the primary's; a fresh ACTIVE against an
-/// older state: the ACTIVE).
-pub fn incoming_wins(
-    mine: &Lease,
-    theirs: BindingState,
-    their_cltt: UnixTime,
-    their_stos: UnixTime,
-    role: Role,
-) -> bool {
+/// * Both ACTIVE: the later CLTT wins, a tie goes to the primary (as ISC).
+/// * ACTIVE against EXPIRED: the expiry wins only if it happened after the
+///   ACTIVE binding's end; otherwise the ACTIVE one is a renewal the expiring
+///   side did not know of.
+/// * Otherwise the binding that entered its state later wins; a tie goes to
+///   the primary.
+///
+/// **This differs from ISC**, which lets an incoming ACTIVE (or an incoming
+/// EXPIRED against our ACTIVE) win and otherwise the primary's. When both
+/// peers changed the address while out of contact and their updates cross,
+/// ISC's rule can make *both* accept the other's update, leaving the tables
+/// disagreeing; the simulator finds the resulting double allocations and lost
+/// leases. This rule is symmetric (both peers pick the same winner) and agrees
+/// with ISC in the common cases (FREE against FREE at start-up: the primary's;
+/// a fresh ACTIVE against an older state: the ACTIVE).
+pub fn incoming_wins(mine: &Lease, theirs: Contender, role: Role) -> bool {
+    use BindingState::*;
     let partner_is_primary = role == Role::Secondary;
-    if mine.state == BindingState::Active && theirs == BindingState::Active {
-        if their_cltt != mine.cltt {
-            return their_cltt > mine.cltt;
-        }
-    } else if their_stos != mine.starts {
-        return their_stos > mine.starts;
+    match (mine.state, theirs.state) {
+        (Active, Active) if theirs.cltt != mine.cltt => theirs.cltt > mine.cltt,
+        (Active, Active) => partner_is_primary,
+        (Active, Expired) => mine.ends <= theirs.stos,
+        (Expired, Active) => theirs.ends > mine.starts,
+        _ if theirs.stos != mine.starts => theirs.stos > mine.starts,
+        _ => partner_is_primary,
     }
-    partner_is_primary
 }
 
 #[cfg(test)]
@@ -358,30 +369,57 @@ mod tests {
 
     #[test]
     fn dueling_rules() {
-        let mut mine = lease(BindingState::Active, 1000);
+        use BindingState::*;
+        let mut mine = lease(Active, 1000);
         mine.cltt = 50;
         mine.starts = 50;
-        let wins = |l: &Lease, s, cltt, stos, role| incoming_wins(l, s, cltt, stos, role);
-        use BindingState::*;
-        assert!(wins(&mine, Active, 60, 60, Role::Primary));
-        assert!(!wins(&mine, Active, 40, 40, Role::Primary));
-        assert!(!wins(&mine, Active, 50, 50, Role::Primary));
-        assert!(wins(&mine, Active, 50, 50, Role::Secondary));
-        // Their expiry after our grant wins; our renewal after their expiry wins.
-        assert!(wins(&mine, Expired, 0, 60, Role::Primary));
-        assert!(!wins(&mine, Expired, 0, 40, Role::Primary));
-        assert!(!wins(&mine, Released, 0, 40, Role::Secondary));
+        let c = |state, cltt, stos, ends| Contender {
+            state,
+            cltt,
+            stos,
+            ends,
+        };
+        assert!(incoming_wins(&mine, c(Active, 60, 60, 900), Role::Primary));
+        assert!(!incoming_wins(&mine, c(Active, 40, 40, 900), Role::Primary));
+        assert!(!incoming_wins(&mine, c(Active, 50, 50, 900), Role::Primary));
+        assert!(incoming_wins(
+            &mine,
+            c(Active, 50, 50, 900),
+            Role::Secondary
+        ));
+        // An expiry after our lease's end wins; before it, our lease wins.
+        assert!(incoming_wins(
+            &mine,
+            c(Expired, 0, 1000, 1000),
+            Role::Primary
+        ));
+        assert!(!incoming_wins(
+            &mine,
+            c(Expired, 0, 999, 999),
+            Role::Primary
+        ));
+        // A release after our grant wins; before it, ours.
+        assert!(incoming_wins(
+            &mine,
+            c(Released, 0, 60, 60),
+            Role::Secondary
+        ));
+        assert!(!incoming_wins(
+            &mine,
+            c(Released, 0, 40, 40),
+            Role::Secondary
+        ));
         // Start-up: FREE against FREE, never used: the primary's.
         let free = lease(Free, 0);
-        assert!(wins(&free, Active, 10, 10, Role::Primary));
-        assert!(!wins(&free, Free, 0, 0, Role::Primary));
-        assert!(wins(&free, Free, 0, 0, Role::Secondary));
-        // Symmetry: whatever the pair, exactly one side wins.
-        let mut released = lease(Released, 0);
-        released.starts = 70;
+        assert!(incoming_wins(&free, c(Active, 10, 10, 100), Role::Primary));
+        assert!(!incoming_wins(&free, c(Free, 0, 0, 0), Role::Primary));
+        assert!(incoming_wins(&free, c(Free, 0, 0, 0), Role::Secondary));
+        // Symmetry: exactly one side wins.
+        let mut expired = lease(Expired, 999);
+        expired.starts = 999;
         assert_ne!(
-            wins(&mine, Released, 0, 70, Role::Secondary),
-            wins(&released, Active, 50, 50, Role::Primary)
+            incoming_wins(&mine, c(Expired, 0, 999, 999), Role::Secondary),
+            incoming_wins(&expired, c(Active, 50, 50, 1000), Role::Primary)
         );
     }
 }

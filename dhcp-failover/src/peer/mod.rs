@@ -819,9 +819,13 @@ impl Peer {
         // A recovering server's own queued changes are not to be trusted.
         let sent_only = !self.unsolicited_updates_allowed();
         if let Some(mine) = self.updates.outstanding(ip, sent_only) {
-            let their_cltt = b.cltt.unwrap_or(0);
-            let their_stos = b.start_time_of_state.unwrap_or(self.now);
-            if !binding::incoming_wins(mine, status, their_cltt, their_stos, self.cfg.role) {
+            let theirs = binding::Contender {
+                state: status,
+                cltt: b.cltt.unwrap_or(0),
+                stos: b.start_time_of_state.unwrap_or(self.now),
+                ends: b.lease_expiration.unwrap_or(0),
+            };
+            if !binding::incoming_wins(mine, theirs, self.cfg.role) {
                 self.reject(
                     xid,
                     ip,
