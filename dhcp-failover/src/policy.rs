@@ -96,7 +96,11 @@ impl LeasePolicy for FailoverPolicy {
         if desired <= m {
             return desired;
         }
-        if lease.tsfp <= now {
+        // Only a running binding may lean on the partner's acknowledged
+        // potential expiry: once it has ended, the partner may have retracted
+        // it (a release it saw while we did not), so a lapsed or new binding
+        // gets MCLT, never more (stricter than ISC; found by the simulator).
+        if lease.tsfp <= now || lease.state != BindingState::Active || lease.ends <= now {
             m
         } else if u64::from(now) + u64::from(desired) > u64::from(lease.tsfp) + u64::from(m) {
             (lease.tsfp - now).saturating_add(m)
@@ -175,15 +179,15 @@ mod tests {
             3600
         );
         // Acked potential expiry far enough: the full time.
-        assert_eq!(
-            p.grant_time(&lease(BindingState::Active, 9000), 7200, 2000),
-            7200
-        );
+        let mut running = lease(BindingState::Active, 9000);
+        running.ends = 2500;
+        assert_eq!(p.grant_time(&running, 7200, 2000), 7200);
         // Acked potential expiry close: tsfp - now + MCLT.
-        assert_eq!(
-            p.grant_time(&lease(BindingState::Active, 3000), 7200, 2000),
-            4600
-        );
+        running.tsfp = 3000;
+        assert_eq!(p.grant_time(&running, 7200, 2000), 4600);
+        // A lapsed binding does not lean on its old potential expiry.
+        running.ends = 2000;
+        assert_eq!(p.grant_time(&running, 7200, 2000), 3600);
     }
 
     #[test]
