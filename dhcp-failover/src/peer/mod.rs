@@ -833,7 +833,7 @@ impl Peer {
             let theirs = binding::Contender {
                 state: status,
                 cltt: b.cltt.unwrap_or(0),
-                stos: b.start_time_of_state.unwrap_or(self.now),
+                stos: b.start_time_of_state.unwrap_or(0),
                 ends: b.lease_expiration.unwrap_or(0),
             };
             if !binding::incoming_wins(mine, theirs, self.cfg.role) {
