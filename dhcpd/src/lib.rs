@@ -58,13 +58,20 @@
 //! `--stats-file`), and the process exits 0 ([`server`]).
 
 pub mod cli;
+pub mod control;
 pub mod counters;
+pub mod events;
+pub mod failover_ops;
 pub mod interfaces;
 pub mod l2;
+pub mod metrics;
+pub mod ops;
 pub mod receive;
+pub mod reload;
 pub mod server;
 pub mod service;
 pub mod settings;
 pub mod socket;
+pub mod systemd;
 pub mod transaction;
 pub mod transmit;
