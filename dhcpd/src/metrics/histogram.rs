@@ -32,7 +32,8 @@ pub struct HistogramSnapshot {
     pub sum: f64,
     /// Number of observations.
     pub count: u64,
-    /// `(upper bound, cumulative count)`, ending with `+Inf`.
+    /// `(upper bound, count in this bucket)`, ending with `+Inf`; not
+    /// cumulative (the `prometheus-client` encoder accumulates them).
     pub buckets: Vec<(f64, u64)>,
 }
 
@@ -76,17 +77,18 @@ impl Histogram {
         self.counts.iter().map(|c| c.load(Ordering::Relaxed)).sum()
     }
 
-    /// The cumulative buckets, sum and count.
+    /// The buckets (per bucket, not cumulative), sum and count.
     pub fn snapshot(&self) -> HistogramSnapshot {
         let mut buckets = Vec::with_capacity(self.counts.len());
         let mut total = 0u64;
         for (i, c) in self.counts.iter().enumerate() {
-            total += c.load(Ordering::Relaxed);
+            let n = c.load(Ordering::Relaxed);
+            total += n;
             let bound = self
                 .bounds
                 .get(i)
                 .map_or(f64::INFINITY, |b| *b as f64 / self.per_unit);
-            buckets.push((bound, total));
+            buckets.push((bound, n));
         }
         HistogramSnapshot {
             sum: self.sum.load(Ordering::Relaxed) as f64 / self.per_unit,
@@ -122,7 +124,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn buckets_are_cumulative_and_inclusive() {
+    fn buckets_are_inclusive_upper_bounds() {
         let h = Histogram::latency();
         h.observe(100); // le 0.0001
         h.observe(101); // le 0.00025
@@ -131,9 +133,9 @@ mod tests {
         let s = h.snapshot();
         assert_eq!(s.count, 4);
         assert_eq!(s.buckets[0], (0.0001, 1));
-        assert_eq!(s.buckets[1].1, 2);
-        assert_eq!(s.buckets[3].1, 3);
-        assert_eq!(s.buckets.last().unwrap(), &(f64::INFINITY, 4));
+        assert_eq!(s.buckets[1].1, 1);
+        assert_eq!(s.buckets[3].1, 1);
+        assert_eq!(s.buckets.last().unwrap(), &(f64::INFINITY, 1));
         assert!((s.sum - 10.001201).abs() < 1e-9, "{}", s.sum);
         let b = Histogram::sizes();
         b.observe(3);
