@@ -401,6 +401,8 @@ async fn keepalive(
         .map_or(STATUS_INTERVAL, |w| (w / 2).min(STATUS_INTERVAL));
     let watchdog = notifier.watchdog().is_some();
     let mut every = tokio::time::interval(period);
+    // The first tick is immediate; READY=1 (with its status) comes first.
+    every.tick().await;
     loop {
         tokio::select! {
             r = stop.changed() => if r.is_err() || *stop.borrow() { break },
