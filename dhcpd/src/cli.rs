@@ -199,6 +199,10 @@ pub struct RunArgs {
     /// Run this shell command for each lease event, the event JSON on stdin.
     #[arg(long, value_name = "COMMAND")]
     pub event_command: Option<String>,
+    /// Drop the runtime host reservations at start (as ISC under MAAS, where
+    /// the rendered configuration is the single source of truth).
+    #[arg(long)]
+    pub forget_runtime_hosts: bool,
     /// Lease events queued per destination before new ones are dropped.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_QUEUE)]
     pub event_queue: usize,

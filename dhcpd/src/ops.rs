@@ -54,6 +54,8 @@ pub struct OpsSettings {
     pub control_mode: u32,
     /// Lease event destinations.
     pub events: EventSettings,
+    /// Drop the stored runtime hosts at start.
+    pub forget_runtime_hosts: bool,
     /// `--interface` was given (config interface changes do not matter).
     pub interfaces_fixed: bool,
     /// `--store` was given.
@@ -222,7 +224,7 @@ pub struct OpsContext<'a> {
 pub async fn start(ctx: OpsContext<'_>, engine: &mut Engine) -> Result<(Ops, EngineOps), OpsError> {
     let settings = ctx.settings;
     let ops = &settings.ops;
-    load_runtime_hosts(ctx.store.as_ref(), engine);
+    load_runtime_hosts(ctx.store.as_ref(), engine, ops.forget_runtime_hosts);
     let pools = Arc::new(PoolGauges::default());
     pools.publish(engine);
     let started = unix_now();
@@ -329,7 +331,7 @@ pub async fn start(ctx: OpsContext<'_>, engine: &mut Engine) -> Result<(Ops, Eng
     ))
 }
 
-fn load_runtime_hosts(store: &dyn LeaseStore, engine: &mut Engine) {
+fn load_runtime_hosts(store: &dyn LeaseStore, engine: &mut Engine, forget: bool) {
     let stored = match hosts::load(store) {
         Ok(h) => h,
         Err(e) => {
@@ -338,6 +340,16 @@ fn load_runtime_hosts(store: &dyn LeaseStore, engine: &mut Engine) {
         }
     };
     if stored.is_empty() {
+        return;
+    }
+    if forget {
+        match hosts::save(store, &[]) {
+            Ok(()) => tracing::info!(
+                hosts = stored.len(),
+                "runtime host reservations forgotten (--forget-runtime-hosts)"
+            ),
+            Err(e) => tracing::error!(error = %e, "cannot clear the runtime hosts"),
+        }
         return;
     }
     let (kept, dropped) = hosts::reconcile(engine.config(), stored);

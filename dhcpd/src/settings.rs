@@ -90,6 +90,7 @@ impl Settings {
                     command: args.event_command.clone(),
                     queue: args.event_queue,
                 },
+                forget_runtime_hosts: args.forget_runtime_hosts,
                 interfaces_fixed: !args.interfaces.is_empty(),
                 store_fixed: args.store.is_some(),
             },

@@ -160,6 +160,32 @@ fn cli_drives_a_running_daemon() {
     assert_ne!(ack.yiaddr(), HOST_IP);
     let missing = ctl(&sock, &["hosts", "remove", "node7"]);
     assert!(!missing.ok, "{}", missing.stdout);
+    let added = ctl(
+        &sock,
+        &[
+            "hosts",
+            "add",
+            "node8",
+            "--mac",
+            "02:00:00:99:00:08",
+            "--ip",
+            "127.0.0.51",
+        ],
+    );
+    assert!(added.ok, "{}", added.stderr);
+    drop(d);
+
+    // MAAS semantics on request: runtime hosts do not outlive a restart.
+    let d = Daemon::start(
+        dir.path(),
+        &cfg,
+        &store,
+        relay.port(),
+        &["--control-socket", &sock_s, "--forget-runtime-hosts"],
+    );
+    assert!(d.log_text().contains("runtime host reservations forgotten"));
+    let hosts = ctl_json(&sock, &["hosts", "list"]);
+    assert!(hosts["hosts"].as_array().unwrap().is_empty(), "{hosts}");
     drop(d);
 
     // No daemon: a clear error, non-zero exit.
