@@ -7,6 +7,10 @@
 //! dhcpd run --config FILE [--store DIR] [--interface NAME]... [--log-level LEVEL]
 //!           [--quiet] [--stats-file FILE]
 //! dhcpd check-config --config FILE
+//! dhcpd status | reload                       [--socket PATH] [--json]
+//! dhcpd leases list [--state S] [--all] | show KEY | release KEY
+//! dhcpd hosts list | add NAME --mac MAC --ip IP | remove NAME
+//! dhcpd failover status | partner-down [RELATIONSHIP]
 //! ```
 //!
 //! Flags override the file: `--store` replaces `server.store`, `--interface`
@@ -47,6 +51,18 @@
 //! runtime: with a single-owner engine, worker threads only add wake-ups
 //! (measured: about 36–40 µs of daemon CPU per DORA exchange on loopback with
 //! a release build, against 54–60 µs with two workers).
+//!
+//! # Operations
+//!
+//! [`ops`] starts, as configured by flags of `dhcpd run`: the Prometheus
+//! exporter ([`metrics`], `--metrics-listen`), the control socket and its
+//! JSON-lines API used by the other subcommands ([`control`],
+//! `--control-socket`), MAAS lease notifications ([`events`],
+//! `--event-socket`, `--event-command`), reload on SIGHUP or over the control
+//! socket ([`reload`]) and systemd notifications ([`systemd`]: READY, STATUS,
+//! WATCHDOG). What these need from failover is the [`failover_ops`] trait
+//! ([`failover_ops::NoFailover`] while standalone). `docs/operations.md` is
+//! the operator's guide.
 //!
 //! # Counters and shutdown
 //!

@@ -169,7 +169,9 @@ fn run(args: &RunArgs) -> Result<()> {
     runtime.block_on(async {
         let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
         let mut int = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
-        // SIGHUP (reload) is handled by the daemon's operations side.
+        // SIGHUP means reload (handled by the operations side once serving);
+        // registering here already keeps an early SIGHUP from killing us.
+        let _hup = signal(SignalKind::hangup()).context("cannot handle SIGHUP")?;
         let shutdown = async move {
             tokio::select! {
                 _ = term.recv() => tracing::info!("SIGTERM received"),
