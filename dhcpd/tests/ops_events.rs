@@ -41,6 +41,18 @@ fn next(sock: &UnixDatagram) -> (String, Value) {
     (text, v)
 }
 
+/// The next datagram with `action`, skipping repeated commits (a client
+/// retransmitting on a slow machine gets a second ACK, hence a second commit).
+fn expect(sock: &UnixDatagram, action: &str) -> (String, Value) {
+    loop {
+        let (text, v) = next(sock);
+        if v["action"] == action {
+            return (text, v);
+        }
+        assert_eq!(v["action"], "commit", "expected {action}, got {text}");
+    }
+}
+
 fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -101,8 +113,7 @@ fn commit_release_and_expiry_datagrams() {
 
     // Release: no lease_time, no hostname.
     send_only(&d, &relay, &release(m, RELAY, 3, ip));
-    let (text, r) = next(&listener);
-    assert_eq!(r["action"], "release", "{text}");
+    let (text, r) = expect(&listener, "release");
     assert_eq!(r["ip"], ip.to_string());
     assert_eq!(r["mac"], "52:54:0:0:0:7");
     assert!(
@@ -113,11 +124,9 @@ fn commit_release_and_expiry_datagrams() {
     // Expiry of a second client's 2 s lease; it sent no host name.
     let m2 = [0x52, 0x54, 0, 0, 0, 8];
     let ack2 = dora(&d, &relay, m2, 10);
-    let (text, c2) = next(&listener);
-    assert_eq!(c2["action"], "commit", "{text}");
+    let (text, c2) = expect(&listener, "commit");
     assert_eq!(c2["hostname"], "(none)", "{text}");
-    let (text, e) = next(&listener);
-    assert_eq!(e["action"], "expiry", "{text}");
+    let (text, e) = expect(&listener, "expiry");
     assert_eq!(e["mac"], "52:54:0:0:0:8");
     assert_eq!(e["ip"], ack2.yiaddr().to_string());
     assert!(e.get("lease_time").is_none(), "{text}");
@@ -132,7 +141,7 @@ fn commit_release_and_expiry_datagrams() {
             .collect();
         lines.len() >= 4
     }));
-    let actions: Vec<String> = lines
+    let mut actions: Vec<String> = lines
         .iter()
         .map(|l| {
             serde_json::from_str::<Value>(l).unwrap()["action"]
@@ -141,13 +150,14 @@ fn commit_release_and_expiry_datagrams() {
                 .to_owned()
         })
         .collect();
+    actions.dedup();
     assert_eq!(actions, ["commit", "release", "commit", "expiry"]);
 
     let stats = d.stats.clone();
     let (status, log) = d.terminate();
     assert!(status.success(), "{log}");
     let s = Daemon::read_stats(&stats);
-    assert_eq!(s["events_delivered"], 8, "{s:?}");
+    assert!(s["events_delivered"] >= 8, "{s:?}");
     assert_eq!(s["events_dropped"], 0, "{s:?}");
 }
 

@@ -61,18 +61,23 @@ fn metrics_move_with_traffic_and_cover_the_alert_rules() {
         "{after}"
     );
     let get = |s: &str| sample(&after, s).unwrap_or_else(|| panic!("no {s} in\n{after}"));
-    assert_eq!(get("dhcpd_requests_total{type=\"discover\"}"), 3.0);
-    assert_eq!(get("dhcpd_requests_total{type=\"request\"}"), 3.0);
-    assert_eq!(get("dhcpd_replies_sent_total{type=\"offer\"}"), 3.0);
-    assert_eq!(get("dhcpd_replies_sent_total{type=\"ack\"}"), 3.0);
+    // Clients retransmit after 1 s without an answer: at least, not exactly.
+    assert!(get("dhcpd_requests_total{type=\"discover\"}") >= 3.0);
+    assert!(get("dhcpd_requests_total{type=\"request\"}") >= 3.0);
+    assert!(get("dhcpd_replies_sent_total{type=\"offer\"}") >= 3.0);
+    assert!(get("dhcpd_replies_sent_total{type=\"ack\"}") >= 3.0);
     assert_eq!(
         get("dhcpd_dropped_packets_total{reason=\"truncated\"}"),
         1.0
     );
-    assert_eq!(get("dhcpd_received_packets_total"), 7.0);
-    assert_eq!(get("dhcpd_reply_latency_seconds_count"), 6.0);
+    assert!(get("dhcpd_received_packets_total") >= 7.0);
+    let replies = get("dhcpd_reply_latency_seconds_count");
+    assert!(replies >= 6.0);
     assert!(get("dhcpd_reply_latency_seconds_sum") > 0.0);
-    assert_eq!(get("dhcpd_reply_latency_seconds_bucket{le=\"+Inf\"}"), 6.0);
+    assert_eq!(
+        get("dhcpd_reply_latency_seconds_bucket{le=\"+Inf\"}"),
+        replies
+    );
     assert!(get("dhcpd_store_commits_total") >= 3.0);
     assert!(get("dhcpd_store_commit_duration_seconds_count") >= 3.0);
     assert!(get("dhcpd_store_commit_batch_records_sum") >= 3.0);
