@@ -182,7 +182,7 @@ pub struct RunArgs {
     pub max_batch: usize,
     /// Serve Prometheus metrics over HTTP at this address (e.g.
     /// 127.0.0.1:9267); off by default.
-    #[arg(long, value_name = "ADDR:PORT")]
+    #[arg(long, alias = "metrics", value_name = "ADDR:PORT")]
     pub metrics_listen: Option<SocketAddr>,
     /// Create the control socket (for `dhcpd status`, `leases`, `hosts`, …)
     /// at this path; off by default (the unit file sets it).

@@ -459,3 +459,95 @@ impl DaemonCollector {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::failover_ops::{FailoverOps, FailoverOpsError, RelationshipStatus};
+    use dhcp_core::config::{Config, FailoverConfig};
+    use dhcp_failover::wire::ServerState;
+
+    /// A failover side as the failover engineer's implementation will report.
+    struct Fake;
+
+    impl FailoverOps for Fake {
+        fn status(&self) -> Vec<RelationshipStatus> {
+            let mut r =
+                RelationshipStatus::new("rack", "primary", ServerState::CommunicationsInterrupted);
+            r.partner_state = Some(ServerState::Normal.name().to_owned());
+            r.unacked_updates = 5;
+            r.last_contact = Some(unix_now() - 10);
+            vec![r]
+        }
+        fn partner_down(&self, _r: Option<&str>) -> Result<String, FailoverOpsError> {
+            Ok("ok".into())
+        }
+        fn reconfigure(
+            &self,
+            _old: &[FailoverConfig],
+            _new: &[FailoverConfig],
+        ) -> Result<(), FailoverOpsError> {
+            Ok(())
+        }
+    }
+
+    fn scrape(failover: SharedFailoverOps) -> String {
+        let cfg = Config::from_toml(
+            "[[subnets]]\nsubnet = \"10.99.0.0/24\"\n[[subnets.pools]]\nstart = \"10.99.0.10\"\nend = \"10.99.0.19\"\n",
+        )
+        .unwrap();
+        let pools = Arc::new(PoolGauges::default());
+        pools.publish(&Engine::new(cfg));
+        let reg = registry(DaemonCollector {
+            counters: Arc::new(Counters::default()),
+            pools,
+            failover,
+            reload: Arc::new(ReloadStatus::default()),
+            started: 1,
+        });
+        render(&reg).unwrap()
+    }
+
+    #[test]
+    fn failover_series_are_exported() {
+        let text = scrape(Arc::new(Fake));
+        let has = |l: &str| text.lines().any(|x| x == l);
+        let id = "relationship=\"rack\",role=\"primary\"";
+        assert!(
+            has(&format!(
+                "dhcpd_failover_state{{{id},side=\"local\",state=\"communications-interrupted\"}} 1.0"
+            )),
+            "{text}"
+        );
+        assert!(has(&format!(
+            "dhcpd_failover_state{{{id},side=\"local\",state=\"normal\"}} 0.0"
+        )));
+        assert!(has(&format!(
+            "dhcpd_failover_state{{{id},side=\"partner\",state=\"normal\"}} 1.0"
+        )));
+        assert!(has("dhcpd_failover_connected{relationship=\"rack\"} 0.0"));
+        assert!(has(
+            "dhcpd_failover_unacked_updates{relationship=\"rack\"} 5.0"
+        ));
+        assert!(
+            text.contains("dhcpd_failover_last_contact_age_seconds{relationship=\"rack\"} 1"),
+            "{text}"
+        );
+        assert!(has("dhcpd_failover_relationships 1.0"));
+        assert!(has(
+            "dhcpd_pool_size{network=\"10.99.0.0/24\",pool=\"10.99.0.10-10.99.0.19\"} 10.0"
+        ));
+        assert!(has(
+            "dhcpd_leases{network=\"10.99.0.0/24\",pool=\"10.99.0.10-10.99.0.19\",state=\"free\"} 10.0"
+        ));
+    }
+
+    #[test]
+    fn standalone_exports_descriptors_without_failover_series() {
+        let text = scrape(Arc::new(crate::failover_ops::NoFailover));
+        assert!(text.contains("# TYPE dhcpd_failover_state gauge"), "{text}");
+        assert!(!text.contains("dhcpd_failover_state{"), "{text}");
+        assert!(text.contains("dhcpd_failover_relationships 0.0"));
+        assert!(text.contains("# TYPE dhcpd_requests_total counter"));
+    }
+}
