@@ -174,3 +174,106 @@ impl Reloader {
         Ok((cfg, notes.join("; ")))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::failover_ops::{FailoverOps, FailoverOpsError, RelationshipStatus};
+    use dhcp_core::config::FailoverConfig;
+    use std::sync::atomic::AtomicUsize;
+
+    /// Counts reconfigure calls; refuses them while `refuse` is set.
+    #[derive(Default)]
+    struct Hook {
+        calls: AtomicUsize,
+        refuse: AtomicBool,
+    }
+
+    impl FailoverOps for Hook {
+        fn status(&self) -> Vec<RelationshipStatus> {
+            Vec::new()
+        }
+        fn partner_down(&self, _r: Option<&str>) -> Result<String, FailoverOpsError> {
+            Err(FailoverOpsError::Standalone)
+        }
+        fn reconfigure(
+            &self,
+            _old: &[FailoverConfig],
+            _new: &[FailoverConfig],
+        ) -> Result<(), FailoverOpsError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            if self.refuse.load(Ordering::SeqCst) {
+                Err(FailoverOpsError::Refused("needs a restart".into()))
+            } else {
+                Ok(())
+            }
+        }
+    }
+
+    const EXAMPLE: &str = include_str!("../../docs/config-example.toml");
+
+    #[tokio::test]
+    async fn failover_hook_only_when_relationships_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dhcpd.toml");
+        std::fs::write(&path, EXAMPLE).unwrap();
+        let current = Config::load(&path).unwrap();
+        let (tx, mut rx) = mpsc::channel::<EngineCall>(4);
+        let applied = Arc::new(AtomicUsize::new(0));
+        let a2 = applied.clone();
+        tokio::spawn(async move {
+            while let Some(call) = rx.recv().await {
+                a2.fetch_add(1, Ordering::SeqCst);
+                let _ = call.reply.send(Ok(Reply::Done {
+                    message: "applied".into(),
+                }));
+            }
+        });
+        let hook = Arc::new(Hook::default());
+        let status = Arc::new(ReloadStatus::default());
+        let r = Reloader::new(
+            Some(path.clone()),
+            current,
+            (false, false),
+            tx,
+            hook.clone(),
+            status.clone(),
+        );
+
+        // A subnet option changes, the relationship does not: no hook call.
+        std::fs::write(&path, EXAMPLE.replace("mtu = 9000", "mtu = 1500")).unwrap();
+        let rec = r.reload().await;
+        assert!(rec.ok, "{rec:?}");
+        assert_eq!(hook.calls.load(Ordering::SeqCst), 0);
+        assert_eq!(applied.load(Ordering::SeqCst), 1);
+
+        // The relationship changes and failover refuses: nothing applied.
+        hook.refuse.store(true, Ordering::SeqCst);
+        std::fs::write(&path, EXAMPLE.replace("mclt = 3600", "mclt = 1800")).unwrap();
+        let rec = r.reload().await;
+        assert!(
+            !rec.ok && rec.message.contains("needs a restart"),
+            "{rec:?}"
+        );
+        assert_eq!(hook.calls.load(Ordering::SeqCst), 1);
+        assert_eq!(applied.load(Ordering::SeqCst), 1);
+        assert!(!status.last_ok());
+
+        // Accepted: applied.
+        hook.refuse.store(false, Ordering::SeqCst);
+        let rec = r.reload().await;
+        assert!(rec.ok, "{rec:?}");
+        assert_eq!(hook.calls.load(Ordering::SeqCst), 2);
+        assert_eq!(applied.load(Ordering::SeqCst), 2);
+        assert!(status.last_ok() && status.last_success() > 0);
+
+        // Invalid file: refused before anyone is asked.
+        std::fs::write(&path, "[[subnets]]\nsubnet = \"10.99.0.1/24\"\n").unwrap();
+        let rec = r.reload().await;
+        assert!(
+            !rec.ok && rec.message.contains("invalid configuration"),
+            "{rec:?}"
+        );
+        assert_eq!(applied.load(Ordering::SeqCst), 2);
+    }
+}

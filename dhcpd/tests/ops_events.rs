@@ -1,6 +1,7 @@
 //! MAAS lease notifications: a test listener bound where MAAS's rack would
 //! bind receives one JSON datagram per commit, release and expiry with the
-//! fields of maas-integration.md §7.2; the event command gets the same JSON
+//! fields of maas-integration.md §7.2 (an operator's release included); the
+//! event command gets the same JSON
 //! on stdin; a missing receiver never stops serving (events dropped, counted).
 
 mod common;
@@ -70,6 +71,7 @@ fn commit_release_and_expiry_datagrams() {
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
     let out = dir.path().join("events.jsonl");
+    let sock = dir.path().join("control.sock");
     let cmd = format!("cat >> {}", out.display());
     let relay = Relay::bind(RELAY);
     let d = Daemon::start(
@@ -82,6 +84,8 @@ fn commit_release_and_expiry_datagrams() {
             path.to_str().unwrap(),
             "--event-command",
             &cmd,
+            "--control-socket",
+            sock.to_str().unwrap(),
         ],
     );
 
@@ -121,6 +125,16 @@ fn commit_release_and_expiry_datagrams() {
         "{text}"
     );
 
+    // An operator's release is reported as a release too.
+    let m3 = [0x52, 0x54, 0, 0, 0, 9];
+    let ack3 = dora(&d, &relay, m3, 20);
+    expect(&listener, "commit");
+    let r = ctl(&sock, &["leases", "release", &ack3.yiaddr().to_string()]);
+    assert!(r.ok, "{}", r.stderr);
+    let (text, r3) = expect(&listener, "release");
+    assert_eq!(r3["mac"], "52:54:0:0:0:9", "{text}");
+    assert_eq!(r3["ip"], ack3.yiaddr().to_string());
+
     // Expiry of a second client's 2 s lease; it sent no host name.
     let m2 = [0x52, 0x54, 0, 0, 0, 8];
     let ack2 = dora(&d, &relay, m2, 10);
@@ -139,7 +153,7 @@ fn commit_release_and_expiry_datagrams() {
             .lines()
             .map(str::to_owned)
             .collect();
-        lines.len() >= 4
+        lines.len() >= 6
     }));
     let mut actions: Vec<String> = lines
         .iter()
@@ -151,13 +165,16 @@ fn commit_release_and_expiry_datagrams() {
         })
         .collect();
     actions.dedup();
-    assert_eq!(actions, ["commit", "release", "commit", "expiry"]);
+    assert_eq!(
+        actions,
+        ["commit", "release", "commit", "release", "commit", "expiry"]
+    );
 
     let stats = d.stats.clone();
     let (status, log) = d.terminate();
     assert!(status.success(), "{log}");
     let s = Daemon::read_stats(&stats);
-    assert!(s["events_delivered"] >= 8, "{s:?}");
+    assert!(s["events_delivered"] >= 12, "{s:?}");
     assert_eq!(s["events_dropped"], 0, "{s:?}");
 }
 
