@@ -15,6 +15,8 @@ use tokio::sync::watch;
 const MAX_HEAD: usize = 8192;
 /// How long a client may take to send its request.
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// Most scrapes served at once; further connections are closed at once.
+const MAX_CONNECTIONS: usize = 32;
 /// Content type of the Prometheus text format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -25,6 +27,7 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
 
 /// Serves scrapes until `stop` turns true.
 pub async fn run(listener: TcpListener, registry: Arc<Registry>, mut stop: watch::Receiver<bool>) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
         let conn = tokio::select! {
             r = stop.changed() => {
@@ -35,11 +38,16 @@ pub async fn run(listener: TcpListener, registry: Arc<Registry>, mut stop: watch
         };
         match conn {
             Ok((stream, _)) => {
+                let Ok(slot) = slots.clone().try_acquire_owned() else {
+                    tracing::debug!("too many metrics connections; one refused");
+                    continue;
+                };
                 let reg = registry.clone();
                 tokio::spawn(async move {
                     if let Err(e) = handle(stream, &reg).await {
                         tracing::debug!(error = %e, "metrics request failed");
                     }
+                    drop(slot);
                 });
             }
             Err(e) => {
