@@ -88,6 +88,19 @@ pub fn reconcile(
     cfg: &Config,
     hosts: Vec<HostConfig>,
 ) -> (Vec<HostConfig>, Vec<(HostConfig, String)>) {
+    // Usually they all fit: one validation instead of one per host.
+    let names: std::collections::HashSet<&str> =
+        cfg.hosts.iter().map(|h| h.name.as_str()).collect();
+    if hosts
+        .iter()
+        .all(|h| !h.name.trim().is_empty() && !names.contains(h.name.as_str()))
+    {
+        let mut trial = cfg.clone();
+        trial.hosts.extend(hosts.iter().cloned());
+        if trial.validate().is_ok() {
+            return (hosts, Vec::new());
+        }
+    }
     let mut kept: Vec<HostConfig> = Vec::new();
     let mut dropped = Vec::new();
     for h in hosts {
