@@ -25,8 +25,10 @@ use dhcp_core::store::{GroupCommit, LeaseStore, SledStore, StoreError};
 use tokio::sync::{mpsc, watch};
 
 use crate::counters::Counters;
+use crate::failover_ops::{NoFailover, SharedFailoverOps};
 use crate::interfaces::InterfaceTable;
 use crate::l2::L2Sender;
+use crate::ops::{self, OpsContext, OpsError};
 use crate::receive::Receiver;
 use crate::service::Service;
 use crate::settings::Settings;
@@ -70,6 +72,9 @@ pub enum ServeError {
         /// The cause.
         source: std::io::Error,
     },
+    /// The metrics exporter, control socket or signal handling could not start.
+    #[error(transparent)]
+    Ops(#[from] OpsError),
     /// The engine task stopped on its own (a bug); the daemon exits so that
     /// its supervisor restarts it.
     #[error("the engine task stopped unexpectedly: {0}")]
@@ -116,12 +121,30 @@ pub async fn serve(
         }
     };
 
+    let (stop_tx, stop_rx) = watch::channel(false);
+    // Failover's operations interface: standalone until failover runs here.
+    let failover: SharedFailoverOps = Arc::new(NoFailover);
+    let (ops, engine_ops) = ops::start(
+        OpsContext {
+            settings: &settings,
+            counters: &counters,
+            store: store.clone(),
+            failover,
+            stop: stop_rx.clone(),
+        },
+        &mut engine,
+    )
+    .await?;
+
     let batch_counters = counters.clone();
     let commit = GroupCommit::start(store.clone(), settings.max_batch, move |b| {
         batch_counters.commits.fetch_add(1, Ordering::Relaxed);
         batch_counters
             .committed_records
             .fetch_add(b.records as u64, Ordering::Relaxed);
+        let t = &batch_counters.timings;
+        t.commit_latency.observe_duration(b.duration);
+        t.commit_batch.observe(b.records as u64);
         tracing::trace!(
             transactions = b.transactions,
             records = b.records,
@@ -130,7 +153,6 @@ pub async fn serve(
         );
     });
 
-    let (stop_tx, stop_rx) = watch::channel(false);
     let (in_tx, in_rx) = mpsc::channel(INBOUND_QUEUE);
     let (send_tx, send_rx) = mpsc::channel(SEND_QUEUE);
 
@@ -157,6 +179,7 @@ pub async fn serve(
             sends: send_tx,
             counters: counters.clone(),
             max_batch: settings.max_batch,
+            ops: engine_ops,
         }
         .run(in_rx),
     );
@@ -170,12 +193,14 @@ pub async fn serve(
         port = settings.ports.server,
         "serving"
     );
+    ops.ready();
 
     let early_end = tokio::select! {
         () = shutdown => None,
         r = &mut service => Some(r),
     };
     tracing::info!("shutting down: no longer accepting requests");
+    ops.stopping();
     let _ = stop_tx.send(true);
     for r in receivers {
         let _ = r.await;
@@ -205,6 +230,7 @@ pub async fn serve(
         Ok(Err(e)) => tracing::error!(error = %e, "final store flush failed"),
         Err(e) => tracing::error!(error = %e, "final store flush did not complete"),
     }
+    ops.finish(&counters).await;
     match failure {
         Some(f) => Err(ServeError::EngineStopped(f)),
         None => Ok(()),
