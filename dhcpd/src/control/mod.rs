@@ -215,26 +215,12 @@ pub struct Response {
     pub result: Option<Reply>,
 }
 
-/// `v` as JSON without `null` object members. Host reservations need this:
-/// `HostConfig` writes an absent MAC or client id as `null` but reads only
-/// strings (or an absent key), so nulls must not travel.
+/// `v` as JSON.
 pub fn to_json<T: Serialize>(v: &T) -> serde_json::Result<serde_json::Value> {
-    fn strip(v: &mut serde_json::Value) {
-        match v {
-            serde_json::Value::Object(m) => {
-                m.retain(|_, x| !x.is_null());
-                m.values_mut().for_each(strip);
-            }
-            serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
-            _ => {}
-        }
-    }
-    let mut value = serde_json::to_value(v)?;
-    strip(&mut value);
-    Ok(value)
+    serde_json::to_value(v)
 }
 
-/// `v` as one line of JSON without `null` object members.
+/// `v` as one line of JSON.
 pub fn to_json_line<T: Serialize>(v: &T) -> serde_json::Result<String> {
     to_json(v).map(|v| v.to_string())
 }
