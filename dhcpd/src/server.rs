@@ -42,6 +42,8 @@ pub const INBOUND_QUEUE: usize = 4096;
 pub const SEND_QUEUE: usize = 1024;
 /// How often the stats file is rewritten while running.
 pub const STATS_INTERVAL: Duration = Duration::from_secs(5);
+/// Free lease records idle this long (seconds) are removed at start-up.
+pub const COMPACT_AFTER: u32 = 30 * 86_400;
 /// How often interface addresses are re-read.
 pub const INTERFACE_REFRESH: Duration = Duration::from_secs(5);
 
@@ -99,12 +101,17 @@ pub async fn serve(
         source,
     };
     let store = Arc::new(SledStore::open(&settings.store).map_err(store_err)?);
+    // Compaction: free records idle for longer than COMPACT_AFTER carry nothing
+    // worth keeping (the table recreates them as never-used free addresses).
+    let idle_before = crate::service::now_unix().saturating_sub(COMPACT_AFTER);
+    let compacted = store.compact(idle_before).map_err(store_err)?;
     let mut engine = Engine::new(settings.config.clone());
     let report = engine.restore(store.load().map_err(store_err)?);
     tracing::info!(
         store = %settings.store.display(),
         restored = report.restored,
         orphaned = report.orphaned,
+        compacted,
         "lease store opened"
     );
 
