@@ -575,7 +575,13 @@ impl Engine {
         new.state = BindingState::Active;
         new.client = Some(c.key.clone());
         new.hw = Some(c.hw.clone());
-        new.client_id = c.client_id.clone();
+        // The record carries a client identifier only when it identifies the
+        // client: with ignore-client-uids the hardware address does, and a
+        // failover partner rebuilds the client from what the record carries.
+        new.client_id = match &c.key {
+            ClientKey::ClientId(_) => c.client_id.clone(),
+            ClientKey::Hw(_) => None,
+        };
         new.hostname = c.hostname.clone();
         new.starts = now;
         new.ends = now.saturating_add(granted);
