@@ -78,6 +78,8 @@ impl LeasePolicy for FailoverPolicy {
         let theirs = peer_free(self.role);
         match lease.state {
             BindingState::Active => false,
+            // A declined address stays out of use until its abandon time ends.
+            BindingState::Abandoned if lease.ends > now => false,
             s if s == own => true,
             BindingState::Abandoned if self.role == Role::Primary => true,
             s if s == theirs || s == BindingState::Abandoned => {
