@@ -1,0 +1,345 @@
+//! Acceptance of the partner's binding updates (reference §6.4 and §6.5).
+
+use dhcp_core::config::Role;
+use dhcp_core::lease::{BindingState, ClientKey, Lease, LeaseFlags, UnixTime};
+
+use crate::wire::{Binding, RejectReason};
+
+/// ISC's tolerance when the partner expires a lease we think is running: 60 s
+/// maximum clock skew plus a fudge.
+pub const EXPIRY_FUDGE: u32 = 65;
+
+/// ISC's longest client hardware address in a BNDUPD (htype byte included).
+const MAX_CHADDR: usize = 21;
+
+/// A refused update: reason and message text.
+pub type Refusal = (RejectReason, String);
+
+/// Reference §6.4 steps 3–8 for an update whose address and status are known:
+/// validates the update against `local` and builds the record to install.
+/// `normal` selects the NORMAL transition table (else the conflict table).
+pub fn accept(
+    b: &Binding,
+    status: BindingState,
+    local: &Lease,
+    role: Role,
+    normal: bool,
+    now: UnixTime,
+) -> Result<Lease, Refusal> {
+    let ip = local.addr;
+    let misc = |why: &str| (RejectReason::Misc, format!("{ip}: {why}"));
+    if let Some(hw) = &b.chaddr {
+        if status == BindingState::Abandoned {
+            return Err(misc("hardware address on an abandoned lease"));
+        }
+        if hw.addr.len() + 1 > MAX_CHADDR {
+            return Err(misc("hardware address too long"));
+        }
+    } else if matches!(
+        status,
+        BindingState::Active | BindingState::Expired | BindingState::Released
+    ) {
+        return Err((
+            RejectReason::MissingBindingInfo,
+            format!("{ip}: no hardware address"),
+        ));
+    }
+    if b.client_id.is_some() && status == BindingState::Abandoned {
+        return Err(misc("client identifier on an abandoned lease"));
+    }
+    let potential = b.potential_expiration.unwrap_or(0);
+    let allowed = if normal {
+        normal_transition_ok(local, status, potential, role, now)
+    } else {
+        conflict_transition_ok(local, status, now)
+    };
+    if !allowed {
+        return Err((
+            RejectReason::FatalConflict,
+            format!(
+                "{ip}: invalid state transition: {} to {}",
+                local.state, status
+            ),
+        ));
+    }
+    let flags: LeaseFlags = b.ip_flags.map(LeaseFlags::from).unwrap_or_default();
+    let own_free = if role == Role::Primary {
+        BindingState::Free
+    } else {
+        BindingState::Backup
+    };
+    if flags.reserved && local.state == own_free && !local.flags.reserved {
+        return Err((
+            RejectReason::IpNotReserved,
+            format!("{ip}: not reserved on this server"),
+        ));
+    }
+
+    let mut l = local.clone();
+    l.state = status;
+    if status == BindingState::Abandoned {
+        l.hw = None;
+        l.client_id = None;
+    } else {
+        if let Some(hw) = &b.chaddr {
+            l.hw = Some(hw.clone());
+        }
+        match &b.client_id {
+            Some(id) => l.client_id = Some(id.clone()),
+            None if !matches!(
+                status,
+                BindingState::Reset | BindingState::Free | BindingState::Backup
+            ) =>
+            {
+                l.client_id = None
+            }
+            None => {}
+        }
+    }
+    l.client = l
+        .client_id
+        .clone()
+        .map(ClientKey::ClientId)
+        .or_else(|| l.hw.clone().map(ClientKey::Hw));
+    l.starts = b.start_time_of_state.unwrap_or(now);
+    l.ends = b.lease_expiration.unwrap_or(0);
+    l.tsfp = potential;
+    l.atsfp = potential;
+    l.tstp = potential;
+    l.flags = flags;
+    l.rewind_state = Some(status);
+    // Step 8: ISC does not keep the partner's transitional states.
+    if matches!(
+        status,
+        BindingState::Expired | BindingState::Released | BindingState::Reset
+    ) {
+        l.state = BindingState::Free;
+        l.rewind_state = Some(BindingState::Free);
+    }
+    Ok(l)
+}
+
+/// The NORMAL-state table (reference §6.4).
+pub fn normal_transition_ok(
+    local: &Lease,
+    new: BindingState,
+    potential: UnixTime,
+    role: Role,
+    now: UnixTime,
+) -> bool {
+    use BindingState::*;
+    match local.state {
+        Free | Abandoned | Released | Backup => true,
+        Active if new == Active => true,
+        Active => match role {
+            Role::Primary => matches!(new, Released | Abandoned),
+            Role::Secondary => match new {
+                Free | Backup => potential <= now,
+                Expired => local.ends.saturating_sub(EXPIRY_FUDGE) <= now,
+                _ => true,
+            },
+        },
+        Expired | Reset => match new {
+            Free | Backup => potential <= now,
+            _ => true,
+        },
+    }
+}
+
+/// The conflict table, used in every state but NORMAL (reference §6.4).
+pub fn conflict_transition_ok(local: &Lease, new: BindingState, now: UnixTime) -> bool {
+    use BindingState::*;
+    if local.state != Active {
+        return true;
+    }
+    match new {
+        Free | Backup => false,
+        Expired => local.ends.saturating_sub(EXPIRY_FUDGE) <= now,
+        _ => true,
+    }
+}
+
+/// Reference §6.5: whether the partner's update (`theirs`, with its CLTT)
+/// beats our sent-but-unacknowledged update `mine` for the same address.
+pub fn incoming_wins(mine: &Lease, theirs: BindingState, their_cltt: UnixTime, role: Role) -> bool {
+    use BindingState::*;
+    let partner_is_primary = role == Role::Secondary;
+    match (mine.state, theirs) {
+        (Active, Active) if their_cltt != mine.cltt => their_cltt > mine.cltt,
+        (Active, Active) => partner_is_primary,
+        (Active, Expired) => true,
+        (_, Active) => true,
+        _ => partner_is_primary,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dhcp_core::lease::HwAddr;
+    use std::net::Ipv4Addr;
+
+    fn lease(state: BindingState, ends: UnixTime) -> Lease {
+        let mut l = Lease::new_free(Ipv4Addr::new(10, 99, 0, 5), state);
+        l.ends = ends;
+        l
+    }
+
+    fn upd(status: BindingState) -> Binding {
+        Binding {
+            assigned_ip: Some(Ipv4Addr::new(10, 99, 0, 5)),
+            binding_status: Some(status),
+            chaddr: Some(HwAddr::ethernet([1, 2, 3, 4, 5, 6])),
+            lease_expiration: Some(500),
+            potential_expiration: Some(600),
+            start_time_of_state: Some(100),
+            ..Binding::default()
+        }
+    }
+
+    #[test]
+    fn active_without_chaddr_is_missing_information() {
+        let mut b = upd(BindingState::Active);
+        b.chaddr = None;
+        let r = accept(
+            &b,
+            BindingState::Active,
+            &lease(BindingState::Free, 0),
+            Role::Primary,
+            true,
+            100,
+        );
+        assert_eq!(r.unwrap_err().0, RejectReason::MissingBindingInfo);
+    }
+
+    #[test]
+    fn abandoned_with_chaddr_is_misc() {
+        let b = upd(BindingState::Abandoned);
+        let r = accept(
+            &b,
+            BindingState::Abandoned,
+            &lease(BindingState::Free, 0),
+            Role::Primary,
+            true,
+            100,
+        );
+        assert_eq!(r.unwrap_err().0, RejectReason::Misc);
+    }
+
+    #[test]
+    fn expired_update_is_installed_as_free() {
+        let b = upd(BindingState::Expired);
+        let l = accept(
+            &b,
+            BindingState::Expired,
+            &lease(BindingState::Active, 100),
+            Role::Secondary,
+            true,
+            100,
+        )
+        .unwrap();
+        assert_eq!(l.state, BindingState::Free);
+        assert_eq!((l.tsfp, l.atsfp, l.ends, l.starts), (600, 600, 500, 100));
+    }
+
+    #[test]
+    fn secondary_refuses_early_expiry() {
+        let b = upd(BindingState::Expired);
+        let r = accept(
+            &b,
+            BindingState::Expired,
+            &lease(BindingState::Active, 1000),
+            Role::Secondary,
+            true,
+            100,
+        );
+        assert_eq!(r.unwrap_err().0, RejectReason::FatalConflict);
+        // Within the 65 s fudge it is accepted.
+        assert!(
+            accept(
+                &b,
+                BindingState::Expired,
+                &lease(BindingState::Active, 160),
+                Role::Secondary,
+                true,
+                100
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn primary_active_accepts_only_release_abandon_or_active() {
+        let l = lease(BindingState::Active, 1000);
+        for (s, ok) in [
+            (BindingState::Free, false),
+            (BindingState::Backup, false),
+            (BindingState::Expired, false),
+            (BindingState::Reset, false),
+            (BindingState::Released, true),
+            (BindingState::Abandoned, true),
+            (BindingState::Active, true),
+        ] {
+            assert_eq!(
+                normal_transition_ok(&l, s, 0, Role::Primary, 100),
+                ok,
+                "{s}"
+            );
+        }
+    }
+
+    #[test]
+    fn conflict_table_protects_active() {
+        let l = lease(BindingState::Active, 1000);
+        assert!(!conflict_transition_ok(&l, BindingState::Free, 100));
+        assert!(!conflict_transition_ok(&l, BindingState::Backup, 100));
+        assert!(!conflict_transition_ok(&l, BindingState::Expired, 100));
+        assert!(conflict_transition_ok(&l, BindingState::Expired, 1000));
+        assert!(conflict_transition_ok(&l, BindingState::Released, 100));
+        assert!(conflict_transition_ok(
+            &lease(BindingState::Free, 0),
+            BindingState::Active,
+            100
+        ));
+    }
+
+    #[test]
+    fn dueling_rules() {
+        let mut mine = lease(BindingState::Active, 1000);
+        mine.cltt = 50;
+        assert!(incoming_wins(
+            &mine,
+            BindingState::Active,
+            60,
+            Role::Primary
+        ));
+        assert!(!incoming_wins(
+            &mine,
+            BindingState::Active,
+            40,
+            Role::Primary
+        ));
+        assert!(!incoming_wins(
+            &mine,
+            BindingState::Active,
+            50,
+            Role::Primary
+        ));
+        assert!(incoming_wins(
+            &mine,
+            BindingState::Active,
+            50,
+            Role::Secondary
+        ));
+        assert!(incoming_wins(
+            &mine,
+            BindingState::Expired,
+            0,
+            Role::Primary
+        ));
+        let free = lease(BindingState::Free, 0);
+        assert!(incoming_wins(&free, BindingState::Active, 0, Role::Primary));
+        assert!(!incoming_wins(&free, BindingState::Free, 0, Role::Primary));
+        assert!(incoming_wins(&free, BindingState::Free, 0, Role::Secondary));
+    }
+}
