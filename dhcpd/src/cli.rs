@@ -20,6 +20,32 @@ pub enum Command {
     Run(RunArgs),
     /// Validate a configuration file and exit (non-zero with the error).
     CheckConfig(CheckArgs),
+    /// Talk to the failover relationship of a running daemon.
+    #[command(subcommand)]
+    Failover(FailoverCommand),
+}
+
+/// `dhcpd failover ...` (through the daemon's failover control socket).
+#[derive(Debug, Subcommand)]
+pub enum FailoverCommand {
+    /// Print the failover state, partner state, connection and update queue.
+    Status(ControlArgs),
+    /// Move the server to PARTNER-DOWN (the partner is known to be down).
+    PartnerDown(ControlArgs),
+}
+
+/// How to reach a running daemon's failover control socket.
+#[derive(Debug, Args)]
+pub struct ControlArgs {
+    /// The daemon's configuration file (its lease store locates the socket).
+    #[arg(long, short = 'c', value_name = "FILE", required_unless_present = "socket")]
+    pub config: Option<PathBuf>,
+    /// The daemon's lease store directory (overrides `server.store`).
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
+    /// The control socket itself (default: `<store>.failover.sock`).
+    #[arg(long, value_name = "PATH")]
+    pub socket: Option<PathBuf>,
 }
 
 /// Log levels accepted by `--log-level` (and `server.log_level`).

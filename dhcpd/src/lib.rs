@@ -59,6 +59,7 @@
 
 pub mod cli;
 pub mod counters;
+pub mod failover;
 pub mod interfaces;
 pub mod l2;
 pub mod receive;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::Parser;
 use dhcp_core::config::Config;
-use dhcpd::cli::{CheckArgs, Cli, Command, RunArgs};
+use dhcpd::cli::{CheckArgs, Cli, Command, ControlArgs, FailoverCommand, RunArgs};
 use dhcpd::counters::Counters;
 use dhcpd::server;
 use dhcpd::settings::Settings;
@@ -21,6 +21,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(&args),
         Command::CheckConfig(args) => check_config(&args),
+        Command::Failover(cmd) => failover_command(&cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -49,6 +50,30 @@ fn check_config(args: &CheckArgs) -> Result<()> {
         cfg.failover.len()
     );
     Ok(())
+}
+
+/// `dhcpd failover status|partner-down`: one request on the control socket.
+fn failover_command(cmd: &FailoverCommand) -> Result<()> {
+    let (args, request) = match cmd {
+        FailoverCommand::Status(a) => (a, "status"),
+        FailoverCommand::PartnerDown(a) => (a, "partner-down"),
+    };
+    let path = control_socket(args)?;
+    let answer = dhcpd::failover::control::request(&path, request)?;
+    print!("{answer}");
+    Ok(())
+}
+
+fn control_socket(args: &ControlArgs) -> Result<std::path::PathBuf> {
+    if let Some(s) = &args.socket {
+        return Ok(s.clone());
+    }
+    let store = match (&args.store, &args.config) {
+        (Some(s), _) => s.clone(),
+        (None, Some(c)) => load(c)?.server.store,
+        (None, None) => anyhow::bail!("give --config, --store or --socket"),
+    };
+    Ok(dhcpd::failover::control_socket_path(&store))
 }
 
 /// The log filter: `--log-level`, else `RUST_LOG`, else `server.log_level`,

@@ -20,11 +20,15 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use dhcp_core::engine::Engine;
-use dhcp_core::policy::Standalone;
+use dhcp_core::policy::{LeasePolicy, Standalone};
 use dhcp_core::store::{GroupCommit, LeaseStore, SledStore, StoreError};
 use tokio::sync::{mpsc, watch};
 
 use crate::counters::Counters;
+use crate::failover::{
+    self, FailoverHandle,
+    driver::{Driver, DriverError},
+};
 use crate::interfaces::InterfaceTable;
 use crate::l2::L2Sender;
 use crate::receive::Receiver;
@@ -70,6 +74,9 @@ pub enum ServeError {
         /// The cause.
         source: std::io::Error,
     },
+    /// The failover relationship could not start.
+    #[error("failover: {0}")]
+    Failover(DriverError),
     /// The engine task stopped on its own (a bug); the daemon exits so that
     /// its supervisor restarts it.
     #[error("the engine task stopped unexpectedly: {0}")]
@@ -83,12 +90,18 @@ pub async fn serve(
     counters: Arc<Counters>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
-    if !settings.config.failover.is_empty() {
-        tracing::warn!(
-            relationships = settings.config.failover.len(),
-            "failover is configured but not implemented in this daemon yet: serving standalone"
-        );
-    }
+    serve_with(settings, counters, shutdown, |_| {}).await
+}
+
+/// [`serve`], handing the failover handle (status and commands, for metrics
+/// and control) to `on_failover` once the failover driver has started (not
+/// called without a failover relationship).
+pub async fn serve_with(
+    settings: Settings,
+    counters: Arc<Counters>,
+    shutdown: impl Future<Output = ()>,
+    on_failover: impl FnOnce(FailoverHandle),
+) -> Result<(), ServeError> {
     let store_err = |source| ServeError::Store {
         path: settings.store.clone(),
         source,
@@ -102,6 +115,21 @@ pub async fn serve(
         orphaned = report.orphaned,
         "lease store opened"
     );
+
+    // Failover (one relationship; see crate::failover).
+    let failover = match settings.config.failover.as_slice() {
+        [] => None,
+        [first, rest @ ..] => {
+            if !rest.is_empty() {
+                tracing::warn!(
+                    ignored = rest.len(),
+                    "only the first failover relationship is driven"
+                );
+            }
+            let (d, h) = Driver::start(first.clone(), store.clone()).map_err(ServeError::Failover)?;
+            Some((d, h))
+        }
+    };
 
     let interfaces = InterfaceTable::load().map_err(ServeError::Interfaces)?;
     let sockets = open_sockets(&settings, &interfaces)?;
@@ -149,14 +177,32 @@ pub async fn serve(
     let sender = tokio::spawn(
         Transmitter::new(sockets.clone(), l2, settings.ports, counters.clone()).run(send_rx),
     );
+    let (failover, control) = match failover {
+        Some((driver, handle)) => {
+            let path = failover::control_socket_path(&settings.store);
+            let control = tokio::spawn(failover::control::serve(
+                path,
+                handle.clone(),
+                stop_rx.clone(),
+            ));
+            on_failover(handle);
+            (Some(driver), Some(control))
+        }
+        None => (None, None),
+    };
+    let policy: Box<dyn LeasePolicy + Send> = match &failover {
+        Some(d) => Box::new(d.policy()),
+        None => Box::new(Standalone),
+    };
     let mut service = tokio::spawn(
         Service {
             engine,
-            policy: Box::new(Standalone),
+            policy,
             commit,
             sends: send_tx,
             counters: counters.clone(),
             max_batch: settings.max_batch,
+            failover,
         }
         .run(in_rx),
     );
@@ -181,6 +227,9 @@ pub async fn serve(
         let _ = r.await;
     }
     let _ = watcher.await;
+    if let Some(c) = control {
+        let _ = c.await;
+    }
     if let Some(s) = stats {
         let _ = s.await;
     }

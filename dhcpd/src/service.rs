@@ -40,7 +40,7 @@ pub fn now_unix() -> UnixTime {
 pub struct Service {
     /// The engine.
     pub engine: Engine,
-    /// The failover policy (standalone for now).
+    /// The lease policy: standalone, or the failover peer's.
     pub policy: Box<dyn LeasePolicy + Send>,
     /// The group commit in front of the store.
     pub commit: GroupCommit,
@@ -50,6 +50,20 @@ pub struct Service {
     pub counters: Arc<Counters>,
     /// Most requests handled per batch.
     pub max_batch: usize,
+    /// The failover driver, when a relationship is configured; `policy` is
+    /// then its [`crate::failover::driver::Driver::policy`], refreshed after
+    /// every failover input.
+    pub failover: Option<crate::failover::driver::Driver>,
+}
+
+/// The next failover input, or never without failover.
+async fn failover_input(
+    d: &mut Option<crate::failover::driver::Driver>,
+) -> crate::failover::driver::Input {
+    match d {
+        Some(d) => d.next_input().await,
+        None => std::future::pending().await,
+    }
 }
 
 impl Service {
@@ -67,10 +81,50 @@ impl Service {
                     }
                     self.handle_batch(&mut batch).await;
                 }
-                _ = tick.tick() => self.tick(),
+                _ = tick.tick() => {
+                    self.tick();
+                    // Peer timers also run here: under a request storm the
+                    // driver's own timer future is re-created too often.
+                    if self.failover.is_some() {
+                        self.on_failover(crate::failover::driver::Input::Timer);
+                    }
+                }
+                input = failover_input(&mut self.failover) => self.on_failover(input),
             }
         }
+        if let Some(d) = &mut self.failover {
+            d.save();
+        }
         self.commit
+    }
+
+    fn on_failover(&mut self, input: crate::failover::driver::Input) {
+        if let Some(d) = &mut self.failover {
+            d.handle(input, &mut self.engine, &self.commit);
+            self.policy = Box::new(d.policy());
+        }
+    }
+
+    /// A completion that also reports `writes` to the failover driver once
+    /// they are durable (its binding updates follow the commit).
+    fn with_failover_notice(
+        &self,
+        writes: &[dhcp_core::lease::Lease],
+        done: dhcp_core::store::Completion,
+    ) -> dhcp_core::store::Completion {
+        match &self.failover {
+            None => done,
+            Some(d) => {
+                let notifier = d.notifier();
+                let writes = writes.to_vec();
+                Box::new(move |r| {
+                    if r.is_ok() {
+                        notifier.durable(writes);
+                    }
+                    done(r);
+                })
+            }
+        }
     }
 
     async fn handle_batch(&mut self, batch: &mut Vec<Inbound>) {
@@ -104,12 +158,13 @@ impl Service {
             SendJob::Now(replies)
         } else {
             let (tx, rx) = oneshot::channel();
-            self.commit.submit(
-                writes,
+            let done = self.with_failover_notice(
+                &writes,
                 Box::new(move |r| {
                     let _ = tx.send(r);
                 }),
             );
+            self.commit.submit(writes, done);
             SendJob::AfterCommit(replies, rx)
         };
         if self.sends.send(job).await.is_err() {
@@ -127,13 +182,14 @@ impl Service {
         self.counters
             .expiry_writes
             .fetch_add(n as u64, Ordering::Relaxed);
-        self.commit.submit(
-            writes,
+        let done = self.with_failover_notice(
+            &writes,
             Box::new(move |r| {
                 if let Err(e) = r {
                     tracing::error!(error = %e, records = n, "cannot commit expired leases");
                 }
             }),
         );
+        self.commit.submit(writes, done);
     }
 }
