@@ -117,6 +117,8 @@ pub struct Peer {
     acks: VecDeque<(u64, Message)>,
     events: VecDeque<Event>,
     staged: Vec<Lease>,
+    /// Our own lease changes to announce once their commit is confirmed.
+    after_commit: VecDeque<(u64, Lease)>,
     next_token: u64,
     committed: u64,
     now: UnixTime,
@@ -154,6 +156,7 @@ impl Peer {
             acks: VecDeque::new(),
             events: VecDeque::new(),
             staged: Vec::new(),
+            after_commit: VecDeque::new(),
             next_token: 1,
             committed: 0,
             now,
@@ -325,6 +328,15 @@ impl Peer {
     /// The driver committed every lease batch up to and including `token`.
     pub fn handle_committed(&mut self, token: CommitToken) {
         self.committed = self.committed.max(token.0);
+        while self
+            .after_commit
+            .front()
+            .is_some_and(|(t, _)| *t <= self.committed)
+        {
+            if let Some((_, l)) = self.after_commit.pop_front() {
+                self.updates.push(l);
+            }
+        }
     }
 
     /// The engine committed a change to `lease` (allocation, renewal, release,
@@ -736,12 +748,7 @@ impl Peer {
             }
             FailoverState::Normal => {
                 for l in self.relationship_leases(table) {
-                    let needs = l.tstp > l.atsfp
-                        || matches!(
-                            l.state,
-                            BindingState::Expired | BindingState::Released | BindingState::Reset
-                        );
-                    if needs && !self.updates.contains(l.addr) {
+                    if needs_update(&l) && !self.updates.contains(l.addr) {
                         self.updates.push(l);
                     }
                 }
@@ -805,9 +812,13 @@ impl Peer {
                 return;
             }
         };
-        if let Some(mine) = self.updates.unacked(ip) {
+        // Dueling updates (§6.5). ISC applies the rule to updates sent and not
+        // acknowledged; we also apply it to updates still queued, which hold
+        // newer local data (e.g. a renewal made while out of contact) that a
+        // stale update from the partner must not overwrite.
+        if let Some(mine) = self.updates.outstanding(ip) {
             let their_cltt = b.cltt.unwrap_or(0);
-            if !binding::incoming_wins(&mine.lease, status, their_cltt, self.cfg.role) {
+            if !binding::incoming_wins(mine, status, their_cltt, self.cfg.role) {
                 self.reject(
                     xid,
                     ip,
@@ -818,6 +829,12 @@ impl Peer {
             }
         }
         self.updates.forget(ip);
+        // Our record is now the partner's: nothing left to tell it about this
+        // address for an update request it is waiting on.
+        if let Some(req_xid) = self.updates.settled(ip) {
+            self.ctrl
+                .push_back(Message::new(self.now, req_xid, Body::UpdDone));
+        }
         let token = self.next_token;
         self.stage(table, new);
         let ack = BindingAck::accept(ip);
@@ -878,12 +895,7 @@ impl Peer {
     fn on_update_request(&mut self, xid: u32, all: bool, table: &mut LeaseTable) {
         let mut addrs = BTreeSet::new();
         for l in self.relationship_leases(table) {
-            let wanted = all
-                || l.tstp > l.atsfp
-                || matches!(
-                    l.state,
-                    BindingState::Expired | BindingState::Released | BindingState::Reset
-                );
+            let wanted = all || needs_update(&l);
             if wanted {
                 addrs.insert(l.addr);
                 self.updates.push(l);
@@ -953,7 +965,8 @@ impl Peer {
                     l.starts = self.now;
                     l.tstp = self.now;
                     self.stage(table, l.clone());
-                    self.updates.push(l);
+                    // The partner must not hear of it before it is durable here.
+                    self.after_commit.push_back((self.next_token, l));
                     moved += 1;
                 }
             }
@@ -1011,8 +1024,13 @@ impl Peer {
         if self.restore.is_empty() {
             return;
         }
+        // The list may be older than the leases: only what still needs
+        // telling is re-queued (re-sending an acknowledged record could undo
+        // a newer change on the partner).
         for addr in std::mem::take(&mut self.restore) {
-            if let Some(l) = self.relationship_lease(table, addr) {
+            if let Some(l) = self.relationship_lease(table, addr)
+                && needs_update(l)
+            {
                 let l = l.clone();
                 self.updates.push(l);
             }
@@ -1057,4 +1075,14 @@ impl Peer {
         }
         x
     }
+}
+
+/// Whether the partner has not acknowledged the current record of `l`
+/// (ISC: `tstp > atsfp`, or a transitional state that awaits its ack).
+fn needs_update(l: &Lease) -> bool {
+    l.tstp > l.atsfp
+        || matches!(
+            l.state,
+            BindingState::Expired | BindingState::Released | BindingState::Reset
+        )
 }

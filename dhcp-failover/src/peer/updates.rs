@@ -76,9 +76,12 @@ impl UpdateQueue {
         }
     }
 
-    /// The sent-but-unacknowledged update for `addr`.
-    pub fn unacked(&self, addr: Ipv4Addr) -> Option<&Unacked> {
-        self.unacked.get(&addr)
+    /// Our latest update for `addr` that the partner has not acknowledged:
+    /// queued (newest) or sent.
+    pub fn outstanding(&self, addr: Ipv4Addr) -> Option<&Lease> {
+        self.queued
+            .get(&addr)
+            .or_else(|| self.unacked.get(&addr).map(|u| &u.lease))
     }
 
     /// Drops every update for `addr` (the partner's dueling update won, or
