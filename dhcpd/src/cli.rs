@@ -38,7 +38,12 @@ pub enum FailoverCommand {
 #[derive(Debug, Args)]
 pub struct ControlArgs {
     /// The daemon's configuration file (its lease store locates the socket).
-    #[arg(long, short = 'c', value_name = "FILE", required_unless_present = "socket")]
+    #[arg(
+        long,
+        short = 'c',
+        value_name = "FILE",
+        required_unless_present = "socket"
+    )]
     pub config: Option<PathBuf>,
     /// The daemon's lease store directory (overrides `server.store`).
     #[arg(long, value_name = "DIR")]

@@ -126,7 +126,8 @@ pub async fn serve_with(
                     "only the first failover relationship is driven"
                 );
             }
-            let (d, h) = Driver::start(first.clone(), store.clone()).map_err(ServeError::Failover)?;
+            let (d, h) =
+                Driver::start(first.clone(), store.clone()).map_err(ServeError::Failover)?;
             Some((d, h))
         }
     };

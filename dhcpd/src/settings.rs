@@ -112,7 +112,7 @@ mod tests {
         v.extend_from_slice(extra);
         match Cli::try_parse_from(v).unwrap().command {
             Command::Run(r) => r,
-            Command::CheckConfig(_) => unreachable!(),
+            _ => unreachable!(),
         }
     }
 

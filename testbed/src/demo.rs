@@ -115,3 +115,21 @@ pub fn run(options: &DemoOptions) -> Result<DemoResult> {
         report,
     })
 }
+
+/// Our daemon's failover states from its log: the last
+/// `failover status: state=S partner=P` line, as (S, P).
+pub fn our_failover_states<S: AsRef<str>>(log: &[S]) -> (Option<String>, Option<String>) {
+    let mut out = (None, None);
+    for line in log {
+        let Some((_, rest)) = line.as_ref().split_once("failover status: ") else {
+            continue;
+        };
+        let field = |name: &str| {
+            rest.split_whitespace()
+                .find_map(|w| w.strip_prefix(name))
+                .map(str::to_owned)
+        };
+        out = (field("state="), field("partner="));
+    }
+    out
+}

@@ -29,7 +29,7 @@ use dhcp_core::config::{FailoverConfig, Role};
 use dhcp_core::engine::Engine;
 use dhcp_core::lease::{Lease, UnixTime};
 use dhcp_core::store::{GroupCommit, LeaseStore, StoreError};
-use dhcp_failover::peer::{CommitToken, Event, FailoverState, PersistedState, Peer, PeerError};
+use dhcp_failover::peer::{CommitToken, Event, FailoverState, Peer, PeerError, PersistedState};
 use dhcp_failover::policy::FailoverPolicy;
 use dhcp_failover::wire::{Body, Message};
 use tokio::sync::{mpsc, watch};
@@ -362,7 +362,7 @@ impl Driver {
                 reason,
                 by_partner,
             } => {
-                tracing::info!(target: LOG_TARGET, %addr, %reason, by_partner, "binding update rejected");
+                tracing::debug!(target: LOG_TARGET, %addr, %reason, by_partner, "binding update rejected");
             }
             Event::Fatal(text) => {
                 tracing::error!(target: LOG_TARGET, %text, "failover relationship shut down");
@@ -390,7 +390,9 @@ impl Driver {
             .put_meta(&meta_key(&self.peer.config().name), &bytes)
         {
             Ok(()) => self.last_persisted = Some(p.clone()),
-            Err(e) => tracing::error!(target: LOG_TARGET, error = %e, "cannot save the failover state"),
+            Err(e) => {
+                tracing::error!(target: LOG_TARGET, error = %e, "cannot save the failover state")
+            }
         }
     }
 

@@ -136,7 +136,14 @@ async fn listen(
                         continue;
                     }
                     let conn = ids.fetch_add(1, Ordering::Relaxed);
-                    tokio::spawn(run_connection(conn, stream, from, false, events.clone(), None));
+                    tokio::spawn(run_connection(
+                        conn,
+                        stream,
+                        from,
+                        false,
+                        events.clone(),
+                        None,
+                    ));
                 }
                 Err(e) => {
                     tracing::warn!(target: super::LOG_TARGET, error = %e, "failover accept failed");
