@@ -138,6 +138,24 @@ impl Service {
                 local_addr: o.local_addr,
                 src: o.src,
             };
+            if let Some(reply) = self
+                .failover
+                .as_mut()
+                .and_then(|d| d.nak_stranded(&inbound.request.msg, o.local_addr))
+            {
+                let verdict = dhcp_core::engine::Verdict::Replied(reply.msg_type);
+                self.counters
+                    .transaction(inbound.request.msg_type, &verdict);
+                tracing::info!(target: LOG_TARGET,
+                    "DHCPREQUEST from {} via {}: DHCPNAK (the failover partner it selected is down)",
+                    crate::failover::partner_requests::hw_text(inbound.request.msg.chaddr()),
+                    o.interface);
+                replies.push(Outgoing {
+                    reply,
+                    origin: inbound.origin,
+                });
+                continue;
+            }
             let out = self
                 .engine
                 .handle(self.policy.as_ref(), &inbound.request, &info, now);

@@ -34,6 +34,7 @@ use dhcp_failover::policy::FailoverPolicy;
 use dhcp_failover::wire::{Body, Message};
 use tokio::sync::{mpsc, watch};
 
+use super::partner_requests::{self, PartnerRequests};
 use super::transport::{ConnId, LinkEvent, Transport};
 use super::{Command, FailoverHandle, FailoverStatus, LOG_TARGET, meta_key};
 use crate::service::now_unix;
@@ -98,6 +99,7 @@ pub struct Driver {
     last_contact: Option<UnixTime>,
     last_persisted: Option<PersistedState>,
     logged: (FailoverState, FailoverState),
+    stranded: PartnerRequests,
 }
 
 impl std::fmt::Debug for Driver {
@@ -160,6 +162,7 @@ impl Driver {
             last_contact: None,
             last_persisted: persisted,
             logged: (FailoverState::Unknown, FailoverState::Unknown),
+            stranded: PartnerRequests::new(cfg.peer_address),
         };
         d.publish();
         let handle = FailoverHandle {
@@ -177,6 +180,30 @@ impl Driver {
     /// The peer (read-only).
     pub fn peer(&self) -> &Peer {
         &self.peer
+    }
+
+    /// A DHCPNAK for `msg` when it is a retransmitted REQUEST naming the
+    /// partner while the partner is out of contact (see
+    /// [`super::partner_requests`]); `server_id` is our address on the
+    /// arrival interface. Call for every request before the engine.
+    pub fn nak_stranded(
+        &mut self,
+        msg: &dhcproto::v4::Message,
+        server_id: std::net::Ipv4Addr,
+    ) -> Option<dhcp_core::engine::Reply> {
+        let unreachable = !self.peer.is_linked()
+            && matches!(
+                self.peer.state(),
+                FailoverState::CommunicationsInterrupted | FailoverState::PartnerDown
+            );
+        if self
+            .stranded
+            .should_nak(msg, unreachable, std::time::Instant::now())
+        {
+            partner_requests::nak(msg, server_id)
+        } else {
+            None
+        }
     }
 
     /// For the engine task: where to report durable writes.

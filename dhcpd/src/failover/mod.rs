@@ -15,6 +15,9 @@
 //!   Peer `Commit` events go through the group commit before
 //!   `handle_committed`; `Persist` events are written to the store's metadata
 //!   ([`meta_key`]) after every earlier commit is durable, and loaded at start.
+//! * [`partner_requests`]: while the partner is out of contact, the
+//!   retransmitted REQUESTs of clients that had selected it get a DHCPNAK so
+//!   they start over with us at once instead of backing off for seconds.
 //! * [`control`]: a small unix socket next to the lease store
 //!   ([`control_socket_path`]) for `dhcpd failover status` and
 //!   `dhcpd failover partner-down`.
@@ -28,6 +31,7 @@
 
 pub mod control;
 pub mod driver;
+pub mod partner_requests;
 pub mod transport;
 
 use std::path::{Path, PathBuf};
