@@ -112,6 +112,16 @@ enum Command {
     },
 }
 
+/// Our daemon: the `dhcpd` built next to this binary (same profile), else
+/// the workspace's `target/debug/dhcpd`.
+fn our_binary() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(|d| d.join("dhcpd")))
+        .filter(|p| p.exists())
+        .unwrap_or_else(testbed::server::default_our_binary)
+}
+
 fn main() -> anyhow::Result<()> {
     testbed::cleanup::install_signal_handler().context("installing the Ctrl-C handler")?;
     let cli = Cli::parse();
@@ -145,9 +155,7 @@ fn main() -> anyhow::Result<()> {
             let server = match (server, dhcpd) {
                 (ServerKind::Isc, _) => ServerChoice::Isc,
                 (ServerKind::Ours, Some(path)) => ServerChoice::Ours(path),
-                (ServerKind::Ours, None) => {
-                    ServerChoice::Ours(testbed::server::default_our_binary())
-                }
+                (ServerKind::Ours, None) => ServerChoice::Ours(our_binary()),
             };
             let initial_timeout = initial_timeout.unwrap_or(if single { 4.0 } else { 2.0 });
             if !(0.01..=64.0).contains(&initial_timeout) {
