@@ -114,3 +114,43 @@ fn ours_secondary_naks_requests_stranded_on_a_dead_primary() {
     .unwrap();
     assert_eq!(replies, vec![None, Some(MessageType::Nak)]);
 }
+
+/// `dhcpd failover partner-down` moves a server whose partner is gone from
+/// COMMUNICATIONS-INTERRUPTED to PARTNER-DOWN; `dhcpd failover status`
+/// reports it.
+#[test]
+fn ours_partner_down_command() {
+    use std::time::Duration;
+
+    if !testbed::can_run_root_test("ours_partner_down_command") {
+        return;
+    }
+    let lab = failover_common::pair_lab();
+    let mut pair = failover_common::Pair::start(&lab, Impl::Ours, Impl::Ours, 300, 0);
+    let mark = pair.p.log_len();
+    pair.s.kill().unwrap();
+    failover_common::wait_states_in_order(
+        Impl::Ours,
+        &pair.p,
+        mark,
+        &["communications-interrupted"],
+        Duration::from_secs(15),
+    );
+    let before = failover_common::our_status(&lab, "srv1");
+    assert_eq!(before["state"], "communications-interrupted");
+    assert_eq!(before["connected"], "false");
+    let sock = format!("{}.failover.sock", lab.path("store-srv1").display());
+    let out = std::process::Command::new(testbed::server::default_our_binary())
+        .args(["failover", "partner-down", "--socket", &sock])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "state partner-down\n");
+    let after = failover_common::our_status(&lab, "srv1");
+    assert_eq!(after["state"], "partner-down");
+    assert_eq!(after["role"], "primary");
+    assert_eq!(
+        failover_common::our_states(&pair.p).0.as_deref(),
+        Some("partner-down")
+    );
+}
