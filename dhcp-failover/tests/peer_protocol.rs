@@ -2,6 +2,8 @@
 //! keep-alive, the lazy update queue with flow control, the durability
 //! contract for BNDACKs, BNDACK rejections, update requests and pool requests.
 
+#![allow(clippy::unwrap_used)]
+
 mod peer_support;
 
 use dhcp_core::config::Role;

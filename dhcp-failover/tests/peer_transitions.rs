@@ -3,6 +3,8 @@
 //! entering a state) and §4.6 (UPDDONE). The expected outcomes are written out
 //! from the reference, not computed from the implementation's tables.
 
+#![allow(clippy::unwrap_used)]
+
 mod peer_support;
 
 use dhcp_core::config::Role;

@@ -3,7 +3,7 @@
 //! `cargo test -p dhcp-failover --test sim_pair` runs 10,000 seeds (split over
 //! four tests so they use the available cores). Environment:
 //! * `SIM_SEED=N` replays seed N alone with a full trace (add `-- --nocapture`);
-//! * `SIM_SEEDS=N` changes the number of seeds per sweep.
+//! * `SIM_SEEDS=N` changes the number of seeds, `SIM_SEED_START=S` the first.
 
 use std::time::Instant;
 
@@ -28,8 +28,12 @@ fn sweep(part: u64) {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(DEFAULT_SEEDS);
+    let start: u64 = std::env::var("SIM_SEED_START")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     let per = total.div_ceil(SWEEPS);
-    let seeds = part * per..((part + 1) * per).min(total);
+    let seeds = start + part * per..start + ((part + 1) * per).min(total);
     let n = seeds.end - seeds.start;
     let started = Instant::now();
     let mut grants = 0;

@@ -281,15 +281,61 @@ impl Engine {
         }
         self.expire_offers(now);
         match req.msg_type {
-            MessageType::Discover => {
-                self.discover(policy, msg, &client, network, info, now, &mut out)
-            }
-            MessageType::Request => {
-                self.request(policy, msg, &client, network, info, now, &mut out)
-            }
-            MessageType::Release => self.release(policy, msg, &client, info, now, &mut out),
-            MessageType::Decline => self.decline(&client, info, now, &mut out),
-            MessageType::Inform => self.inform(msg, &client, network, info, &mut out),
+            MessageType::Discover => self.discover(
+                &Txn {
+                    policy,
+                    msg,
+                    client,
+                    network,
+                    info,
+                    now,
+                },
+                &mut out,
+            ),
+            MessageType::Request => self.request(
+                &Txn {
+                    policy,
+                    msg,
+                    client,
+                    network,
+                    info,
+                    now,
+                },
+                &mut out,
+            ),
+            MessageType::Release => self.release(
+                &Txn {
+                    policy,
+                    msg,
+                    client,
+                    network,
+                    info,
+                    now,
+                },
+                &mut out,
+            ),
+            MessageType::Decline => self.decline(
+                &Txn {
+                    policy,
+                    msg,
+                    client,
+                    network,
+                    info,
+                    now,
+                },
+                &mut out,
+            ),
+            MessageType::Inform => self.inform(
+                &Txn {
+                    policy,
+                    msg,
+                    client,
+                    network,
+                    info,
+                    now,
+                },
+                &mut out,
+            ),
             _ => {}
         }
         out
@@ -384,17 +430,8 @@ impl Engine {
             .cloned()
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn discover(
-        &mut self,
-        policy: &dyn LeasePolicy,
-        msg: &Message,
-        c: &Client,
-        network: usize,
-        info: &RecvInfo<'_>,
-        now: UnixTime,
-        out: &mut Outcome,
-    ) {
+    fn discover(&mut self, t: &Txn<'_>, out: &mut Outcome) {
+        let (policy, msg, c, network, info, now) = t.parts();
         let host = self.host_on(c, network);
         let addr = match &host {
             Some(h) => h.address,
@@ -428,17 +465,8 @@ impl Engine {
         );
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn request(
-        &mut self,
-        policy: &dyn LeasePolicy,
-        msg: &Message,
-        c: &Client,
-        network: usize,
-        info: &RecvInfo<'_>,
-        now: UnixTime,
-        out: &mut Outcome,
-    ) {
+    fn request(&mut self, t: &Txn<'_>, out: &mut Outcome) {
+        let (policy, msg, c, network, info, now) = t.parts();
         let authoritative = self.cfg.server.authoritative;
         let ciaddr = msg.ciaddr();
         // Which address is being asked for, and in which RFC 2131 state.
@@ -578,15 +606,8 @@ impl Engine {
         out.lease_time = Some(granted);
     }
 
-    fn release(
-        &mut self,
-        policy: &dyn LeasePolicy,
-        msg: &Message,
-        c: &Client,
-        info: &RecvInfo<'_>,
-        now: UnixTime,
-        out: &mut Outcome,
-    ) {
+    fn release(&mut self, t: &Txn<'_>, out: &mut Outcome) {
+        let (policy, msg, c, _, info, now) = t.parts();
         let addr = msg.ciaddr();
         out.addr = Some(addr);
         if c.server_id.is_some_and(|s| s != info.local_addr) {
@@ -608,7 +629,8 @@ impl Engine {
         }
     }
 
-    fn decline(&mut self, c: &Client, info: &RecvInfo<'_>, now: UnixTime, out: &mut Outcome) {
+    fn decline(&mut self, t: &Txn<'_>, out: &mut Outcome) {
+        let (_, _, c, _, info, now) = t.parts();
         let Some(addr) = c.requested_addr else {
             out.verdict = Verdict::Ignored(IgnoreReason::Malformed);
             return;
@@ -638,14 +660,8 @@ impl Engine {
         }
     }
 
-    fn inform(
-        &mut self,
-        msg: &Message,
-        c: &Client,
-        network: usize,
-        info: &RecvInfo<'_>,
-        out: &mut Outcome,
-    ) {
+    fn inform(&mut self, t: &Txn<'_>, out: &mut Outcome) {
+        let (_, msg, c, network, info, _) = t.parts();
         let addr = if msg.ciaddr().is_unspecified() {
             info.src.ip().to_owned()
         } else {
@@ -875,6 +891,39 @@ impl Engine {
     /// Number of outstanding offer holds.
     pub fn offers_held(&self) -> usize {
         self.offers.len()
+    }
+}
+
+/// One request being handled: everything the per-message handlers need.
+struct Txn<'a> {
+    policy: &'a dyn LeasePolicy,
+    msg: &'a Message,
+    client: Client,
+    network: usize,
+    info: &'a RecvInfo<'a>,
+    now: UnixTime,
+}
+
+impl<'a> Txn<'a> {
+    #[allow(clippy::type_complexity)]
+    fn parts(
+        &self,
+    ) -> (
+        &'a dyn LeasePolicy,
+        &'a Message,
+        &Client,
+        usize,
+        &'a RecvInfo<'a>,
+        UnixTime,
+    ) {
+        (
+            self.policy,
+            self.msg,
+            &self.client,
+            self.network,
+            self.info,
+            self.now,
+        )
     }
 }
 

@@ -56,11 +56,12 @@ pub fn accept(
         return Err(misc("client identifier on an abandoned lease"));
     }
     let potential = b.potential_expiration.unwrap_or(0);
-    let allowed = if normal {
-        normal_transition_ok(local, status, potential, role, now)
-    } else {
-        conflict_transition_ok(local, status, now)
-    };
+    let allowed = superseding_free(b, status, local)
+        || if normal {
+            normal_transition_ok(local, status, potential, role, now)
+        } else {
+            conflict_transition_ok(local, status, now)
+        };
     if !allowed {
         return Err((
             RejectReason::FatalConflict,
@@ -127,6 +128,30 @@ pub fn accept(
     Ok(l)
 }
 
+/// Whether `b` frees an address we hold ACTIVE for the same client, with a
+/// start time of state no older than our binding's. The partner then knows
+/// more than we do: the client released it (or it expired) and the partner
+/// reclaimed it, typically in PARTNER-DOWN while our RELEASED update was never
+/// delivered. **Deviation from ISC**, which refuses FREE/BACKUP over ACTIVE
+/// and so keeps a stale ACTIVE record that could later be renewed to the old
+/// client while the partner has given the address to another (found by the
+/// simulator).
+fn superseding_free(b: &Binding, status: BindingState, local: &Lease) -> bool {
+    if local.state != BindingState::Active
+        || !matches!(status, BindingState::Free | BindingState::Backup)
+    {
+        return false;
+    }
+    let theirs = b
+        .client_id
+        .clone()
+        .map(ClientKey::ClientId)
+        .or_else(|| b.chaddr.clone().map(ClientKey::Hw));
+    theirs.is_some()
+        && theirs == local.client
+        && b.start_time_of_state.is_some_and(|t| t >= local.starts)
+}
+
 /// The NORMAL-state table (reference §6.4).
 pub fn normal_transition_ok(
     local: &Lease,
@@ -167,16 +192,46 @@ pub fn conflict_transition_ok(local: &Lease, new: BindingState, now: UnixTime) -
     }
 }
 
-/// Reference §6.5: whether the partner's update (`theirs`, with its CLTT)
-/// beats our sent-but-unacknowledged update `mine` for the same address.
-pub fn incoming_wins(mine: &Lease, theirs: BindingState, their_cltt: UnixTime, role: Role) -> bool {
+/// The fields of an incoming update that decide a duel.
+#[derive(Debug, Clone, Copy)]
+pub struct Contender {
+    /// Its binding status.
+    pub state: BindingState,
+    /// Its CLTT (0 if absent).
+    pub cltt: UnixTime,
+    /// Its start time of state.
+    pub stos: UnixTime,
+    /// Its lease-expiration time (0 if absent).
+    pub ends: UnixTime,
+}
+
+/// Reference §6.5: whether the partner's update `theirs` beats our
+/// unacknowledged update `mine` for the same address ("dueling updates").
+///
+/// * Both ACTIVE: the later CLTT wins, a tie goes to the primary (as ISC).
+/// * ACTIVE against EXPIRED: the expiry wins only if it happened after the
+///   ACTIVE binding's end; otherwise the ACTIVE one is a renewal the expiring
+///   side did not know of.
+/// * Otherwise the binding that entered its state later wins; a tie goes to
+///   the primary.
+///
+/// **This differs from ISC**, which lets an incoming ACTIVE (or an incoming
+/// EXPIRED against our ACTIVE) win and otherwise the primary's. When both
+/// peers changed the address while out of contact and their updates cross,
+/// ISC's rule can make *both* accept the other's update, leaving the tables
+/// disagreeing; the simulator finds the resulting double allocations and lost
+/// leases. This rule is symmetric (both peers pick the same winner) and agrees
+/// with ISC in the common cases (FREE against FREE at start-up: the primary's;
+/// a fresh ACTIVE against an older state: the ACTIVE).
+pub fn incoming_wins(mine: &Lease, theirs: Contender, role: Role) -> bool {
     use BindingState::*;
     let partner_is_primary = role == Role::Secondary;
-    match (mine.state, theirs) {
-        (Active, Active) if their_cltt != mine.cltt => their_cltt > mine.cltt,
+    match (mine.state, theirs.state) {
+        (Active, Active) if theirs.cltt != mine.cltt => theirs.cltt > mine.cltt,
         (Active, Active) => partner_is_primary,
-        (Active, Expired) => true,
-        (_, Active) => true,
+        (Active, Expired) => mine.ends <= theirs.stos,
+        (Expired, Active) => theirs.ends > mine.starts,
+        _ if theirs.stos != mine.starts => theirs.stos > mine.starts,
         _ => partner_is_primary,
     }
 }
@@ -314,41 +369,57 @@ mod tests {
 
     #[test]
     fn dueling_rules() {
-        let mut mine = lease(BindingState::Active, 1000);
+        use BindingState::*;
+        let mut mine = lease(Active, 1000);
         mine.cltt = 50;
+        mine.starts = 50;
+        let c = |state, cltt, stos, ends| Contender {
+            state,
+            cltt,
+            stos,
+            ends,
+        };
+        assert!(incoming_wins(&mine, c(Active, 60, 60, 900), Role::Primary));
+        assert!(!incoming_wins(&mine, c(Active, 40, 40, 900), Role::Primary));
+        assert!(!incoming_wins(&mine, c(Active, 50, 50, 900), Role::Primary));
         assert!(incoming_wins(
             &mine,
-            BindingState::Active,
-            60,
-            Role::Primary
-        ));
-        assert!(!incoming_wins(
-            &mine,
-            BindingState::Active,
-            40,
-            Role::Primary
-        ));
-        assert!(!incoming_wins(
-            &mine,
-            BindingState::Active,
-            50,
-            Role::Primary
-        ));
-        assert!(incoming_wins(
-            &mine,
-            BindingState::Active,
-            50,
+            c(Active, 50, 50, 900),
             Role::Secondary
         ));
+        // An expiry after our lease's end wins; before it, our lease wins.
         assert!(incoming_wins(
             &mine,
-            BindingState::Expired,
-            0,
+            c(Expired, 0, 1000, 1000),
             Role::Primary
         ));
-        let free = lease(BindingState::Free, 0);
-        assert!(incoming_wins(&free, BindingState::Active, 0, Role::Primary));
-        assert!(!incoming_wins(&free, BindingState::Free, 0, Role::Primary));
-        assert!(incoming_wins(&free, BindingState::Free, 0, Role::Secondary));
+        assert!(!incoming_wins(
+            &mine,
+            c(Expired, 0, 999, 999),
+            Role::Primary
+        ));
+        // A release after our grant wins; before it, ours.
+        assert!(incoming_wins(
+            &mine,
+            c(Released, 0, 60, 60),
+            Role::Secondary
+        ));
+        assert!(!incoming_wins(
+            &mine,
+            c(Released, 0, 40, 40),
+            Role::Secondary
+        ));
+        // Start-up: FREE against FREE, never used: the primary's.
+        let free = lease(Free, 0);
+        assert!(incoming_wins(&free, c(Active, 10, 10, 100), Role::Primary));
+        assert!(!incoming_wins(&free, c(Free, 0, 0, 0), Role::Primary));
+        assert!(incoming_wins(&free, c(Free, 0, 0, 0), Role::Secondary));
+        // Symmetry: exactly one side wins.
+        let mut expired = lease(Expired, 999);
+        expired.starts = 999;
+        assert_ne!(
+            incoming_wins(&mine, c(Expired, 0, 999, 999), Role::Secondary),
+            incoming_wins(&expired, c(Active, 50, 50, 1000), Role::Primary)
+        );
     }
 }

@@ -816,9 +816,16 @@ impl Peer {
         // acknowledged; we also apply it to updates still queued, which hold
         // newer local data (e.g. a renewal made while out of contact) that a
         // stale update from the partner must not overwrite.
-        if let Some(mine) = self.updates.outstanding(ip) {
-            let their_cltt = b.cltt.unwrap_or(0);
-            if !binding::incoming_wins(mine, status, their_cltt, self.cfg.role) {
+        // A recovering server's own queued changes are not to be trusted.
+        let sent_only = !self.unsolicited_updates_allowed();
+        if let Some(mine) = self.updates.outstanding(ip, sent_only) {
+            let theirs = binding::Contender {
+                state: status,
+                cltt: b.cltt.unwrap_or(0),
+                stos: b.start_time_of_state.unwrap_or(self.now),
+                ends: b.lease_expiration.unwrap_or(0),
+            };
+            if !binding::incoming_wins(mine, theirs, self.cfg.role) {
                 self.reject(
                     xid,
                     ip,

@@ -77,11 +77,14 @@ impl UpdateQueue {
     }
 
     /// Our latest update for `addr` that the partner has not acknowledged:
-    /// queued (newest) or sent.
-    pub fn outstanding(&self, addr: Ipv4Addr) -> Option<&Lease> {
-        self.queued
-            .get(&addr)
-            .or_else(|| self.unacked.get(&addr).map(|u| &u.lease))
+    /// queued (newest) or, unless `sent_only`, sent.
+    pub fn outstanding(&self, addr: Ipv4Addr, sent_only: bool) -> Option<&Lease> {
+        let sent = || self.unacked.get(&addr).map(|u| &u.lease);
+        if sent_only {
+            sent()
+        } else {
+            self.queued.get(&addr).or_else(sent)
+        }
     }
 
     /// Drops every update for `addr` (the partner's dueling update won, or

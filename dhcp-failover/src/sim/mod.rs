@@ -29,13 +29,12 @@ use std::net::Ipv4Addr;
 
 use dhcp_core::config::{FailoverConfig, Role};
 use dhcp_core::lease::{BindingState, ClientKey, HwAddr, UnixTime};
-use dhcp_core::table::PoolSpec;
 
 use crate::peer::{Event, FailoverState};
 use crate::wire::Message;
 
 pub use rng::Rng;
-pub use server::{Reply, Server, Write};
+pub use server::{Reply, Server, ServerError, Write, config_toml};
 
 /// The Unix time at which every simulation starts (true time 0).
 pub const EPOCH: UnixTime = 1_700_000_000;
@@ -170,15 +169,6 @@ impl Scenario {
             max_balance: 120,
         }
     }
-
-    fn pools(&self) -> Vec<PoolSpec> {
-        vec![PoolSpec {
-            start: Ipv4Addr::new(10, 99, 1, 1),
-            end: Ipv4Addr::new(10, 99, 1, self.pool_size),
-            network: 0,
-            failover_peer: Some("sim".into()),
-        }]
-    }
 }
 
 /// A broken invariant.
@@ -236,7 +226,7 @@ struct Held {
 #[derive(Debug)]
 struct Client {
     key: ClientKey,
-    hw: HwAddr,
+    mac: [u8; 6],
     held: Option<Held>,
     /// An ACK on its way: the client waits for it (until this time in ms).
     pending: Option<u64>,
@@ -264,6 +254,7 @@ struct Pair {
     partition_until: u64,
     next_connect_ms: u64,
     restart_at: [Option<u64>; 2],
+    last_restart_ms: u64,
     faults: VecDeque<(u64, Fault)>,
     stats: Stats,
     trace: VecDeque<String>,
@@ -293,13 +284,15 @@ fn pair_failure(seed: u64, at_ms: u64, what: impl fmt::Display) -> Box<Failure> 
 }
 
 impl Pair {
-    fn new(sc: Scenario) -> Result<Self, crate::peer::PeerError> {
+    fn new(sc: Scenario) -> Result<Self, server::ServerError> {
         let mut rng = Rng::new(sc.seed.wrapping_mul(31).wrapping_add(7));
         let mk = |role: Role, i: usize| {
             let skew = sc.skew[i];
             Server::new(
                 sc.config(role),
-                sc.pools(),
+                sc.pool_size,
+                sc.lease_time,
+                Ipv4Addr::new(10, 99, 1, 250 + i as u8),
                 skew,
                 (i64::from(EPOCH) + skew) as UnixTime,
             )
@@ -308,10 +301,9 @@ impl Pair {
         let clients = (0..sc.clients)
             .map(|i| {
                 let mac = [2, 0, 0, 0, (i >> 8) as u8, i as u8];
-                let hw = HwAddr::ethernet(mac);
                 Client {
-                    key: ClientKey::Hw(hw.clone()),
-                    hw,
+                    key: ClientKey::Hw(HwAddr::ethernet(mac)),
+                    mac,
                     held: None,
                     pending: None,
                     next_ms: rng.range(1_000, 60_000),
@@ -329,6 +321,7 @@ impl Pair {
             partition_until: 0,
             next_connect_ms: 100,
             restart_at: [None, None],
+            last_restart_ms: 0,
             stats: Stats::default(),
             trace: VecDeque::new(),
             verbose: false,
@@ -400,10 +393,12 @@ impl Pair {
                         && s.peer.partner_state() == FailoverState::Normal
                 });
                 if both_normal {
-                    self.stats.heal_secs = (self.now_ms - h) / 1000;
+                    self.stats.heal_secs = (self.now_ms - h.max(self.last_restart_ms)) / 1000;
                     return Ok(self.stats);
                 }
-                if self.now_ms > h + bound_ms {
+                // Measured from when the last crashed server came back.
+                let since = h.max(self.last_restart_ms);
+                if self.restart_at.iter().all(Option::is_none) && self.now_ms > since + bound_ms {
                     let st: Vec<String> = self
                         .servers
                         .iter()
@@ -472,8 +467,12 @@ impl Pair {
                 self.deliver_reply(i, r)?;
             }
             let s = &mut self.servers[i];
-            s.peer.handle_timeout(local, &mut s.table);
-            let changed = s.expire(local);
+            let (peer, table) = s.parts();
+            peer.handle_timeout(local, table);
+            // The peer's table changes reach the store before the engine's next ones.
+            self.pump(i);
+            let s = &mut self.servers[i];
+            let changed = s.tick(local);
             if !changed.is_empty() {
                 let at = self.now_ms + self.rng.range(0, 20);
                 self.servers[i].enqueue(at, Write::Engine(changed, None));
@@ -524,7 +523,9 @@ impl Pair {
                     if self.servers[i].up && !self.servers[1 - i].up {
                         let local = self.local(i);
                         let s = &mut self.servers[i];
-                        s.peer.partner_down(local, &mut s.table);
+                        let (peer, table) = s.parts();
+                        peer.partner_down(local, table);
+                        self.pump(i);
                     }
                 }
             }
@@ -540,6 +541,7 @@ impl Pair {
                 self.servers[i]
                     .restart(local)
                     .map_err(|e| self.fail(e.to_string()))?;
+                self.last_restart_ms = self.now_ms;
                 self.log(format!("server {i} restarts"));
             }
         }
@@ -550,11 +552,13 @@ impl Pair {
 
     fn run_connect(&mut self) {
         // Tear down a connection both sides have closed.
-        if let Some(c) = &self.conn {
-            if !c.open[0] && !c.open[1] && c.closing.is_empty() {
-                self.conn = None;
-                self.next_connect_ms = self.now_ms + 5_000;
-            }
+        if let Some(c) = &self.conn
+            && !c.open[0]
+            && !c.open[1]
+            && c.closing.is_empty()
+        {
+            self.conn = None;
+            self.next_connect_ms = self.now_ms + 5_000;
         }
         if self.conn.is_some() || self.now_ms < self.next_connect_ms {
             return;
@@ -600,7 +604,11 @@ impl Pair {
                 if self.servers[side].up {
                     let local = self.local(side);
                     let s = &mut self.servers[side];
-                    s.peer.handle_disconnected(local, &mut s.table);
+                    let (peer, table) = s.parts();
+                    peer.handle_disconnected(local, table);
+                    self.conn = Some(std::mem::take(&mut c));
+                    self.pump(side);
+                    c = self.conn.take().unwrap_or_default();
                     self.log(format!("server {side} sees the connection close"));
                 }
             }
@@ -619,7 +627,11 @@ impl Pair {
                 }
                 let local = self.local(side);
                 let s = &mut self.servers[side];
-                s.peer.handle_message(local, m, &mut s.table);
+                let (peer, table) = s.parts();
+                peer.handle_message(local, m, table);
+                self.conn = Some(std::mem::take(&mut c));
+                self.pump(side);
+                c = self.conn.take().unwrap_or_default();
             }
         }
         self.conn = Some(c);
@@ -682,16 +694,15 @@ impl Pair {
             if self.clients[ci].next_ms > self.now_ms {
                 continue;
             }
-            let desired = self.sc.lease_time;
             let c = &self.clients[ci];
-            let (key, hw) = (c.key.clone(), c.hw.clone());
+            let mac = c.mac;
             match c.held.clone() {
                 _ if c.pending.is_some_and(|t| t > self.now_ms) => {
                     // Still waiting for the ACK; look again shortly.
                     self.clients[ci].next_ms = self.now_ms + 1_000;
                 }
                 None => {
-                    // DISCOVER to both; the first to answer gets the REQUEST.
+                    // DISCOVER to both; the first OFFER gets the REQUEST.
                     let secs = self.rng.range(0, 6) as u16;
                     let first = self.rng.below(2) as usize;
                     let mut done = false;
@@ -700,17 +711,20 @@ impl Pair {
                             continue;
                         }
                         let local = self.local(i);
-                        if let Some((l, reply)) =
-                            self.servers[i].allocate(ci, &key, &hw, secs, desired, local)
+                        let Some(addr) = self.servers[i].discover(mac, secs, local) else {
+                            continue;
+                        };
+                        self.log(format!("server {i} offers {addr} to client {ci}"));
+                        if let Some((writes, reply)) =
+                            self.servers[i].request(ci, mac, addr, true, local)
                         {
-                            self.log(format!("server {i} offers {} to client {ci}", l.addr));
                             self.check_partner_knows(i, &reply)?;
                             let at = self.now_ms + self.rng.range(0, 20);
-                            self.servers[i].enqueue(at, Write::Engine(vec![l], Some(reply)));
+                            self.servers[i].enqueue(at, Write::Engine(writes, Some(reply)));
                             self.clients[ci].pending = Some(self.now_ms + 2_000);
                             done = true;
-                            break;
                         }
+                        break;
                     }
                     self.clients[ci].next_ms = self.now_ms + if done { 500 } else { 10_000 };
                 }
@@ -726,14 +740,20 @@ impl Pair {
                         let i = h.server;
                         if self.servers[i].up {
                             let local = self.local(i);
-                            if let Some(l) = self.servers[i].release(&key, h.addr, local) {
+                            let writes = self.servers[i].release(mac, h.addr, local);
+                            if !writes.is_empty() {
                                 let at = self.now_ms + self.rng.range(0, 20);
-                                self.servers[i].enqueue(at, Write::Engine(vec![l], None));
+                                self.servers[i].enqueue(at, Write::Engine(writes, None));
                             }
                         }
                         self.log(format!("client {ci} releases {}", h.addr));
                         self.clients[ci].held = None;
-                        self.clients[ci].next_ms = self.now_ms + self.rng.range(1_000, 60_000);
+                        // Events on the two servers closer together than their
+                        // clock skew cannot be ordered by the servers' time
+                        // stamps; a client that comes back that soon after a
+                        // release could see its new lease lost to the release.
+                        let pause = (2 * MAX_SKEW as u64 + 1) * 1000;
+                        self.clients[ci].next_ms = self.now_ms + self.rng.range(pause, 60_000);
                         continue;
                     }
                     // RENEW to the granting server; after 7/8 of the lease,
@@ -751,12 +771,12 @@ impl Pair {
                             continue;
                         }
                         let local = self.local(i);
-                        if let Some((l, reply)) =
-                            self.servers[i].renew(ci, &key, &hw, h.addr, desired, local)
+                        if let Some((writes, reply)) =
+                            self.servers[i].request(ci, mac, h.addr, false, local)
                         {
                             self.check_partner_knows(i, &reply)?;
                             let at = self.now_ms + self.rng.range(0, 20);
-                            self.servers[i].enqueue(at, Write::Engine(vec![l], Some(reply)));
+                            self.servers[i].enqueue(at, Write::Engine(writes, Some(reply)));
                             self.clients[ci].pending = Some(self.now_ms + 2_000);
                             done = true;
                             break;
@@ -808,13 +828,13 @@ impl Pair {
     /// A grant beyond `now + MCLT` relies on the partner knowing the potential
     /// expiry `tsfp` it was computed from: check that it does.
     fn check_partner_knows(&self, i: usize, r: &Reply) -> Result<(), Box<Failure>> {
-        let tsfp = r.mclt_bound.saturating_sub(self.sc.mclt);
-        if tsfp <= self.local(i) {
+        let tsfp = r.tsfp;
+        if r.ends <= self.local(i).saturating_add(self.sc.mclt) {
             return Ok(());
         }
         let other = &self.servers[1 - i];
         let rec = if other.up {
-            other.table.get(r.addr).cloned()
+            other.table().get(r.addr).cloned()
         } else {
             other.durable.get(&r.addr).cloned()
         };
@@ -856,20 +876,19 @@ impl Pair {
             let [a, b] = &self.servers;
             let (la, lb) = (self.local(0), self.local(1));
             let tol = (TOL_MS / 1000) as u32;
-            for l in a.table.iter() {
+            for l in a.table().iter() {
                 if l.state != BindingState::Active || l.ends <= la.saturating_add(tol) {
                     continue;
                 }
-                if let Some(m) = b.table.get(l.addr) {
-                    if m.state == BindingState::Active
-                        && m.ends > lb.saturating_add(tol)
-                        && m.client != l.client
-                    {
-                        return Err(self.fail(format!(
-                            "{} ACTIVE for {:?} on server 0 and {:?} on server 1",
-                            l.addr, l.client, m.client
-                        )));
-                    }
+                if let Some(m) = b.table().get(l.addr)
+                    && m.state == BindingState::Active
+                    && m.ends > lb.saturating_add(tol)
+                    && m.client != l.client
+                {
+                    return Err(self.fail(format!(
+                        "{} ACTIVE for {:?} on server 0 and {:?} on server 1",
+                        l.addr, l.client, m.client
+                    )));
                 }
             }
         }

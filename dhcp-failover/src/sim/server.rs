@@ -1,16 +1,19 @@
-//! One simulated failover server: a [`Peer`], its working lease table, its
+//! One simulated failover server: a [`Peer`], the real DHCP engine
+//! ([`dhcp_core::engine::Engine`], which owns the working lease table), a
 //! durable store (leases and persisted state, written in order through a
-//! commit queue), and a minimal DHCP engine that allocates, renews, releases,
-//! expires and reclaims leases through [`FailoverPolicy`] exactly as the
-//! engine must.
+//! commit queue), and the glue a daemon has: engine writes are made durable
+//! before the reply leaves and are then handed to the peer.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, SocketAddrV4};
 
-use dhcp_core::config::FailoverConfig;
-use dhcp_core::lease::{BindingState, ClientKey, HwAddr, Lease, UnixTime};
-use dhcp_core::policy::{LeasePolicy, QueryKind, ServeQuery};
-use dhcp_core::table::{LeaseTable, PoolSpec};
+use dhcp_core::config::{Config, FailoverConfig, Role};
+use dhcp_core::engine::{Engine, RecvInfo, Verdict};
+use dhcp_core::lease::{Lease, UnixTime};
+use dhcp_core::packet::decode_request;
+use dhcp_core::table::LeaseTable;
+use dhcproto::Encodable;
+use dhcproto::v4::{DhcpOption, Message, MessageType};
 
 use crate::peer::{CommitToken, Event, Peer, PeerError, PersistedState};
 use crate::policy::FailoverPolicy;
@@ -37,23 +40,35 @@ pub struct Reply {
     pub ends: UnixTime,
     /// What the MCLT rule allowed: `max(now, tsfp) + MCLT` before the grant.
     pub mclt_bound: UnixTime,
+    /// The `tsfp` the grant relied on.
+    pub tsfp: UnixTime,
+}
+
+/// Error building a simulated server.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The generated configuration was refused.
+    #[error("simulated config: {0}")]
+    Config(#[from] dhcp_core::config::ConfigError),
+    /// The peer refused the failover configuration.
+    #[error(transparent)]
+    Peer(#[from] PeerError),
 }
 
 /// One simulated server.
-#[derive(Debug)]
 pub struct Server {
-    /// Configuration of its failover relationship.
-    pub cfg: FailoverConfig,
-    /// The pools.
-    pub pools: Vec<PoolSpec>,
+    /// The whole configuration (one shared network, one pool, one relationship).
+    pub cfg: Config,
+    /// Its address (server identifier).
+    pub addr: Ipv4Addr,
     /// Clock offset from true time, seconds.
     pub skew: i64,
     /// Running (false while crashed).
     pub up: bool,
     /// The peer (replaced on restart).
     pub peer: Peer,
-    /// The working lease table (rebuilt from `durable` on restart).
-    pub table: LeaseTable,
+    /// The engine, owner of the working lease table (rebuilt on restart).
+    pub engine: Engine,
     /// Durable lease records.
     pub durable: BTreeMap<Ipv4Addr, Lease>,
     /// Durable persisted failover state.
@@ -62,19 +77,93 @@ pub struct Server {
     pub queue: VecDeque<(u64, Write)>,
 }
 
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("addr", &self.addr)
+            .field("up", &self.up)
+            .field("peer", &self.peer)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The configuration of a simulated server, as TOML (validated by
+/// [`Config::from_toml`]).
+pub fn config_toml(fo: &FailoverConfig, pool_size: u8, lease_time: u32) -> String {
+    let primary = fo.role == Role::Primary;
+    let mut s = format!(
+        r#"
+[server]
+offer_hold = 5
+ignore_client_uids = true
+
+[lease_time]
+default = {lease_time}
+max = {lease_time}
+
+[[shared_networks]]
+name = "sim"
+interface = "eth0"
+[[shared_networks.subnets]]
+subnet = "10.99.1.0/24"
+[[shared_networks.subnets.pools]]
+start = "10.99.1.1"
+end = "10.99.1.{pool_size}"
+failover_peer = "{name}"
+
+[[failover]]
+name = "{name}"
+role = "{role}"
+address = "{address}"
+peer_address = "{peer_address}"
+max_response_delay = {mrd}
+max_unacked_updates = {window}
+load_balance_max_seconds = {lbms}
+auto_partner_down = {apd}
+max_lease_misbalance = {mis}
+max_lease_ownership = {own}
+min_balance = {minb}
+max_balance = {maxb}
+"#,
+        name = fo.name,
+        role = if primary { "primary" } else { "secondary" },
+        address = fo.address,
+        peer_address = fo.peer_address,
+        mrd = fo.max_response_delay,
+        window = fo.max_unacked_updates,
+        lbms = fo.load_balance_max_seconds,
+        apd = fo.auto_partner_down,
+        mis = fo.max_lease_misbalance,
+        own = fo.max_lease_ownership,
+        minb = fo.min_balance,
+        maxb = fo.max_balance,
+    );
+    if primary {
+        s.push_str(&format!(
+            "mclt = {}\nsplit = {}\n",
+            fo.mclt.unwrap_or(3600),
+            fo.split.unwrap_or(128)
+        ));
+    }
+    s
+}
+
 impl Server {
     /// A brand-new server (empty store) at local time `now`.
     pub fn new(
-        cfg: FailoverConfig,
-        pools: Vec<PoolSpec>,
+        fo: FailoverConfig,
+        pool_size: u8,
+        lease_time: u32,
+        addr: Ipv4Addr,
         skew: i64,
         now: UnixTime,
-    ) -> Result<Self, PeerError> {
-        let peer = Peer::new(cfg.clone(), None, now)?;
+    ) -> Result<Self, ServerError> {
+        let cfg = Config::from_toml(&config_toml(&fo, pool_size, lease_time))?;
+        let peer = Peer::new(fo, None, now)?;
         Ok(Self {
-            table: LeaseTable::new(pools.clone()),
+            engine: Engine::new(cfg.clone()),
             cfg,
-            pools,
+            addr,
             skew,
             up: true,
             peer,
@@ -84,6 +173,16 @@ impl Server {
         })
     }
 
+    /// The working lease table.
+    pub fn table(&self) -> &LeaseTable {
+        self.engine.table()
+    }
+
+    /// The peer and the table it works on.
+    pub fn parts(&mut self) -> (&mut Peer, &mut LeaseTable) {
+        (&mut self.peer, self.engine.table_mut())
+    }
+
     /// Crash: every write not yet durable is lost.
     pub fn crash(&mut self) {
         self.up = false;
@@ -91,13 +190,17 @@ impl Server {
     }
 
     /// Restart from the durable store at local time `now`.
-    pub fn restart(&mut self, now: UnixTime) -> Result<(), PeerError> {
-        let mut table = LeaseTable::new(self.pools.clone());
-        for l in self.durable.values() {
-            let _ = table.upsert(l.clone());
-        }
-        self.table = table;
-        self.peer = Peer::new(self.cfg.clone(), self.durable_state.clone(), now)?;
+    pub fn restart(&mut self, now: UnixTime) -> Result<(), ServerError> {
+        let mut engine = Engine::new(self.cfg.clone());
+        engine.restore(self.durable.values().cloned());
+        self.engine = engine;
+        let fo = self
+            .cfg
+            .failover
+            .first()
+            .cloned()
+            .ok_or_else(|| PeerError::PrimaryIncomplete("sim".into()))?;
+        self.peer = Peer::new(fo, self.durable_state.clone(), now)?;
         self.up = true;
         Ok(())
     }
@@ -142,7 +245,7 @@ impl Server {
     }
 
     /// Takes the peer's events: commits and state go to the write queue
-    /// (completing at `at_ms`); close requests are returned.
+    /// (completing at `at_ms`); the others are returned.
     pub fn drain_events(&mut self, at_ms: u64) -> Vec<Event> {
         let mut other = Vec::new();
         while let Some(e) = self.peer.poll_event() {
@@ -157,172 +260,91 @@ impl Server {
 
     // ------------------------------------------------------------------ engine
 
-    /// DISCOVER+REQUEST: allocates (or re-finds) an address for the client and
-    /// stages the ACTIVE lease; the reply is due when the write is durable.
-    pub fn allocate(
+    fn handle(&mut self, m: &Message, now: UnixTime) -> Option<dhcp_core::engine::Outcome> {
+        let bytes = m.to_vec().ok()?;
+        let req = decode_request(&bytes).ok()?;
+        let info = RecvInfo {
+            interface: Some("eth0"),
+            local_addr: self.addr,
+            src: SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 68),
+        };
+        let policy = self.peer.policy();
+        Some(self.engine.handle(&policy, &req, &info, now))
+    }
+
+    /// DISCOVER: the address offered, if this server answers.
+    pub fn discover(&mut self, mac: [u8; 6], secs: u16, now: UnixTime) -> Option<Ipv4Addr> {
+        let mut m = message(MessageType::Discover, mac);
+        m.set_secs(secs);
+        let out = self.handle(&m, now)?;
+        match out.reply {
+            Some(r) if r.msg_type == MessageType::Offer => Some(r.msg.yiaddr()),
+            _ => None,
+        }
+    }
+
+    /// REQUEST in SELECTING (after our OFFER), RENEWING (`ciaddr`, unicast) or
+    /// REBINDING. On ACK returns the writes to commit and the reply to release
+    /// after the commit.
+    pub fn request(
         &mut self,
         client: usize,
-        key: &ClientKey,
-        hw: &HwAddr,
-        secs: u16,
-        desired: u32,
+        mac: [u8; 6],
+        addr: Ipv4Addr,
+        selecting: bool,
         now: UnixTime,
-    ) -> Option<(Lease, Reply)> {
-        let pol = self.policy();
-        let q = ServeQuery {
-            kind: QueryKind::Discover,
-            hash_key: &hw.addr,
-            secs,
-            now,
-        };
-        if !pol.should_serve(&q) {
+    ) -> Option<(Vec<Lease>, Reply)> {
+        let mut m = message(MessageType::Request, mac);
+        if selecting {
+            m.opts_mut().insert(DhcpOption::RequestedIpAddress(addr));
+            m.opts_mut().insert(DhcpOption::ServerIdentifier(self.addr));
+        } else {
+            m.set_ciaddr(addr);
+        }
+        let before = self.table().get(addr).cloned();
+        let out = self.handle(&m, now)?;
+        let r = out.reply.as_ref()?;
+        if r.msg_type != MessageType::Ack || out.verdict != Verdict::Replied(MessageType::Ack) {
             return None;
         }
-        let pick = self.pick_free(&pol, now)?;
-        Some(self.grant(client, pick, key, hw, desired, now, &pol))
-    }
-
-    fn pick_free(&self, pol: &FailoverPolicy, now: UnixTime) -> Option<Lease> {
-        let order = [
-            pol.own_free_state(),
-            BindingState::Expired,
-            BindingState::Released,
-            crate::peer::peer_free(pol.role),
-            BindingState::Reset,
-        ];
-        for pool in 0..self.pools.len() {
-            for s in order {
-                if let Some(l) = self
-                    .table
-                    .in_state(pool, s)
-                    .find(|l| pol.may_allocate(l, now))
-                {
-                    return Some(l.clone());
-                }
-            }
-        }
-        None
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn grant(
-        &mut self,
-        client: usize,
-        mut l: Lease,
-        key: &ClientKey,
-        hw: &HwAddr,
-        desired: u32,
-        now: UnixTime,
-        pol: &FailoverPolicy,
-    ) -> (Lease, Reply) {
-        let mclt_bound = now.max(l.tsfp).saturating_add(pol.mclt);
-        let granted = pol.grant_time(&l, desired, now);
-        l.state = BindingState::Active;
-        l.client = Some(key.clone());
-        l.hw = Some(hw.clone());
-        l.client_id = None;
-        l.starts = now;
-        l.ends = now.saturating_add(granted);
-        l.cltt = now;
-        pol.on_ack(&mut l, desired, granted, now);
-        let _ = self.table.upsert(l.clone());
+        let lease = out.writes.iter().find(|l| l.addr == addr)?.clone();
+        let policy = self.peer.policy();
+        let tsfp = before.map_or(0, |l| l.tsfp);
         let reply = Reply {
             client,
-            addr: l.addr,
-            ends: l.ends,
-            mclt_bound,
+            addr,
+            ends: lease.ends,
+            mclt_bound: now.max(tsfp).saturating_add(policy.mclt),
+            tsfp,
         };
-        (l, reply)
+        Some((out.writes, reply))
     }
 
-    /// RENEW (unicast, `rebinding` false) or REBIND (broadcast): extends the
-    /// client's lease on `addr` if this server answers and holds it for them.
-    #[allow(clippy::too_many_arguments)]
-    pub fn renew(
-        &mut self,
-        client: usize,
-        key: &ClientKey,
-        hw: &HwAddr,
-        addr: Ipv4Addr,
-        desired: u32,
-        now: UnixTime,
-    ) -> Option<(Lease, Reply)> {
-        let pol = self.policy();
-        let q = ServeQuery {
-            kind: QueryKind::RequestNoServerId,
-            hash_key: &hw.addr,
-            secs: 0,
-            now,
-        };
-        if !pol.should_serve(&q) {
-            return None;
-        }
-        let l = self.table.get(addr)?.clone();
-        if !l.is_active_for(key, now) {
-            return None;
-        }
-        Some(self.grant(client, l, key, hw, desired, now, &pol))
+    /// RELEASE: the writes to commit, if this server took it.
+    pub fn release(&mut self, mac: [u8; 6], addr: Ipv4Addr, now: UnixTime) -> Vec<Lease> {
+        let mut m = message(MessageType::Release, mac);
+        m.set_ciaddr(addr);
+        m.opts_mut().insert(DhcpOption::ServerIdentifier(self.addr));
+        self.handle(&m, now).map(|o| o.writes).unwrap_or_default()
     }
 
-    /// RELEASE: the lease goes to the policy's release state.
-    pub fn release(&mut self, key: &ClientKey, addr: Ipv4Addr, now: UnixTime) -> Option<Lease> {
-        let pol = self.policy();
-        let q = ServeQuery {
-            kind: QueryKind::Other,
-            hash_key: &[],
-            secs: 0,
-            now,
-        };
-        if !pol.should_serve(&q) {
-            return None;
-        }
-        let mut l = self.table.get(addr)?.clone();
-        if !l.is_active_for(key, now) {
-            return None;
-        }
-        l.state = pol.release_state(&l);
-        l.ends = now;
-        l.tstp = now;
-        l.starts = now;
-        let _ = self.table.upsert(l.clone());
-        Some(l)
+    /// The engine's timers (expiry, reclaim): the writes to commit.
+    pub fn tick(&mut self, now: UnixTime) -> Vec<Lease> {
+        let policy = self.peer.policy();
+        self.engine.tick(&policy, now)
     }
+}
 
-    /// The expiry and reclaim timers: returns the changed leases (already in
-    /// the working table).
-    pub fn expire(&mut self, now: UnixTime) -> Vec<Lease> {
-        let pol = self.policy();
-        let mut changed = Vec::new();
-        for addr in self.table.due(BindingState::Active, now) {
-            let Some(mut l) = self.table.get(addr).cloned() else {
-                continue;
-            };
-            if let Some(s) = pol.expiry_state(&l, now) {
-                l.state = s;
-                l.tstp = l.ends;
-                l.starts = now;
-                let _ = self.table.upsert(l.clone());
-                changed.push(l);
-            }
-        }
-        for s in [
-            BindingState::Expired,
-            BindingState::Released,
-            BindingState::Reset,
-        ] {
-            let cands: Vec<Lease> = (0..self.pools.len())
-                .flat_map(|p| self.table.in_state(p, s).cloned().collect::<Vec<_>>())
-                .collect();
-            for mut l in cands {
-                if pol.reclaim_at(&l).is_some_and(|t| t <= now) {
-                    l.state = pol.own_free_state();
-                    l.starts = now;
-                    l.tstp = now;
-                    let _ = self.table.upsert(l.clone());
-                    changed.push(l);
-                }
-            }
-        }
-        changed
-    }
+fn message(ty: MessageType, mac: [u8; 6]) -> Message {
+    let xid = u32::from_be_bytes([mac[2], mac[3], mac[4], mac[5]]);
+    let mut m = Message::new_with_id(
+        xid,
+        Ipv4Addr::UNSPECIFIED,
+        Ipv4Addr::UNSPECIFIED,
+        Ipv4Addr::UNSPECIFIED,
+        Ipv4Addr::UNSPECIFIED,
+        &mac,
+    );
+    m.opts_mut().insert(DhcpOption::MessageType(ty));
+    m
 }

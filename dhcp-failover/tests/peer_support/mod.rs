@@ -3,7 +3,7 @@
 //! the peer transmits at a time) macros in the style of smoltcp's tests.
 //! Every message the peer sends is passed through the wire codec.
 
-#![allow(dead_code, unused_macros)]
+#![allow(dead_code, unused_macros, clippy::unwrap_used)]
 
 use std::net::Ipv4Addr;
 
