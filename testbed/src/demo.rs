@@ -163,8 +163,8 @@ impl Default for FailoverDemoOptions {
             server: ServerChoice::Ours(crate::server::default_our_binary()),
             clients: 300,
             initial_timeout: Duration::from_secs(2),
-            start_spread: Duration::from_secs(8),
-            kill_at: Duration::from_secs(3),
+            start_spread: Duration::from_secs(14),
+            kill_at: Duration::from_secs(4),
             down_for: Duration::from_secs(5),
             auto_partner_down: 0,
             deadline: Duration::from_secs(120),
@@ -286,13 +286,15 @@ impl FailoverDemoResult {
     }
 }
 
-/// A server's current failover state from its log (ours or ISC).
-fn failover_state_of(kind: &str, p: &crate::process::Process) -> String {
+/// A server's current failover state from its log lines after index `from`
+/// (ours or ISC); `startup` before the first state line.
+fn failover_state_of(kind: &str, p: &crate::process::Process, from: usize) -> String {
     let lines = p.log_lines();
+    let lines = lines.get(from..).unwrap_or_default();
     let s = if kind == "isc" {
-        crate::isc::failover_states(&lines).0
+        crate::isc::failover_states(lines).0
     } else {
-        our_failover_states(&lines).0
+        our_failover_states(lines).0
     };
     s.unwrap_or_else(|| "startup".to_owned())
 }
@@ -326,7 +328,7 @@ pub fn run_failover(options: &FailoverDemoOptions) -> Result<FailoverDemoResult>
     let sspec = ServerSpec::wide(a1).with_failover(fo(FailoverRole::Secondary, a2, a1));
     let mut primary = server.start(&lab, "srv1", &pspec)?;
     let secondary = server.start(&lab, "srv2", &sspec)?;
-    let normal = |p: &crate::process::Process| failover_state_of(&kind, p) == "normal";
+    let normal = |p: &crate::process::Process| failover_state_of(&kind, p, 0) == "normal";
     let wait_start = Instant::now();
     while !(normal(&primary) && normal(&secondary)) {
         if wait_start.elapsed() > Duration::from_secs(60) {
@@ -347,16 +349,20 @@ pub fn run_failover(options: &FailoverDemoOptions) -> Result<FailoverDemoResult>
     let swarm = Swarm::spawn(lab.namespace("cli1")?, cfg)?;
     let started = swarm.started();
     let mut states = Vec::new();
-    let mut sample = |primary: Option<&crate::process::Process>,
+    // The primary's state is read from the log of its current run only.
+    let mut sample = |primary: Option<(&crate::process::Process, usize)>,
                       secondary: &crate::process::Process| {
         states.push(StateSample {
             at: started.elapsed(),
-            primary: primary.map_or_else(|| "down".to_owned(), |p| failover_state_of(&kind, p)),
-            secondary: failover_state_of(&kind, secondary),
+            primary: primary.map_or_else(
+                || "down".to_owned(),
+                |(p, from)| failover_state_of(&kind, p, from),
+            ),
+            secondary: failover_state_of(&kind, secondary, 0),
         });
     };
     while started.elapsed() < options.kill_at {
-        sample(Some(&primary), &secondary);
+        sample(Some((&primary, 0)), &secondary);
         std::thread::sleep(Duration::from_millis(250));
     }
     primary.kill()?;
@@ -370,14 +376,8 @@ pub fn run_failover(options: &FailoverDemoOptions) -> Result<FailoverDemoResult>
     let restarted_at = started.elapsed();
     let mut back_to_normal = None;
     loop {
-        sample(Some(&primary), &secondary);
-        let lines = primary.log_lines();
-        let fresh = lines.get(mark..).unwrap_or_default();
-        let p_normal = if kind == "isc" {
-            crate::isc::failover_states(fresh).0.as_deref() == Some("normal")
-        } else {
-            our_failover_states(fresh).0.as_deref() == Some("normal")
-        };
+        sample(Some((&primary, mark)), &secondary);
+        let p_normal = failover_state_of(&kind, &primary, mark) == "normal";
         if back_to_normal.is_none() && p_normal && normal(&secondary) {
             back_to_normal = Some(started.elapsed().saturating_sub(restarted_at));
         }
@@ -391,7 +391,7 @@ pub fn run_failover(options: &FailoverDemoOptions) -> Result<FailoverDemoResult>
         std::thread::sleep(Duration::from_millis(250));
     }
     std::thread::sleep(Duration::from_millis(500));
-    sample(Some(&primary), &secondary);
+    sample(Some((&primary, mark)), &secondary);
     let report = swarm.stop()?;
     Ok(FailoverDemoResult {
         server: kind,

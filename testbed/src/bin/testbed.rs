@@ -54,12 +54,12 @@ enum Command {
         #[arg(long)]
         initial_timeout: Option<f64>,
         /// Spread the clients' starts over this many milliseconds (default:
-        /// 8000 for the failover demo, 0 with `--single`).
+        /// 14000 for the failover demo, 0 with `--single`).
         #[arg(long)]
         spread_ms: Option<u64>,
         /// Failover demo: SIGKILL the primary this many seconds after the
         /// first client starts.
-        #[arg(long, default_value_t = 3.0)]
+        #[arg(long, default_value_t = 4.0)]
         kill_at: f64,
         /// Failover demo: seconds the primary stays down.
         #[arg(long, default_value_t = 5.0)]
@@ -169,7 +169,7 @@ fn main() -> anyhow::Result<()> {
                     server,
                     clients: clients.unwrap_or(300),
                     initial_timeout: Duration::from_secs_f64(initial_timeout),
-                    start_spread: Duration::from_millis(spread_ms.unwrap_or(8000)),
+                    start_spread: Duration::from_millis(spread_ms.unwrap_or(14_000)),
                     kill_at: Duration::from_secs_f64(kill_at),
                     down_for: Duration::from_secs_f64(down_for),
                     auto_partner_down,
