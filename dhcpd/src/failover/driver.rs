@@ -245,8 +245,14 @@ impl Driver {
                         .is_some_and(|p| {
                             p.failover_peer.as_deref() == Some(self.peer.config().name.as_str())
                         });
-                    if ours && table.get(l.addr) == Some(&l) {
-                        self.peer.local_lease_changed(now, &l);
+                    // Send the record as it is now, unless something else
+                    // (a partner update) has since changed the binding
+                    // itself: then that change is the one to keep.
+                    let current = table
+                        .get(l.addr)
+                        .filter(|c| c.state == l.state && c.client == l.client && c.ends == l.ends);
+                    if let (true, Some(c)) = (ours, current) {
+                        self.peer.local_lease_changed(now, c);
                     }
                 }
             }
