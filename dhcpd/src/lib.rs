@@ -7,6 +7,8 @@
 //! dhcpd run --config FILE [--store DIR] [--interface NAME]... [--log-level LEVEL]
 //!           [--quiet] [--stats-file FILE]
 //! dhcpd check-config --config FILE
+//! dhcpd failover status       (--config FILE [--store DIR] | --socket PATH)
+//! dhcpd failover partner-down (--config FILE [--store DIR] | --socket PATH)
 //! ```
 //!
 //! Flags override the file: `--store` replaces `server.store`, `--interface`
@@ -47,6 +49,19 @@
 //! runtime: with a single-owner engine, worker threads only add wake-ups
 //! (measured: about 36–40 µs of daemon CPU per DORA exchange on loopback with
 //! a release build, against 54–60 µs with two workers).
+//!
+//! # Failover
+//!
+//! With a `[[failover]]` relationship the engine task also runs the
+//! ISC-compatible failover peer ([`failover`]): TCP to the partner (listen on
+//! `address:port`, dial `peer_address:peer_port` from `address`), the peer's
+//! lease policy for every engine decision, binding updates sent once a write
+//! is durable, partner updates committed before they are acknowledged, and
+//! the failover state persisted in the store. `dhcpd failover status` and
+//! `partner-down` reach the running daemon through the unix socket
+//! `<store>.failover.sock`; [`server::serve_with`] hands a
+//! [`failover::FailoverHandle`] (status watch and commands) to other parts of
+//! the daemon (metrics, control). Only the first relationship is driven.
 //!
 //! # Counters and shutdown
 //!
