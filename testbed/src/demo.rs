@@ -203,12 +203,13 @@ pub struct FailoverDemoResult {
 }
 
 impl FailoverDemoResult {
-    /// Whether the demo met its targets: every client booted, no duplicate
-    /// address, no client waited more than 4 s, and the pair is NORMAL again.
+    /// Whether the demo met its targets: every client booted (got a lease;
+    /// the clients do not renew, so in long runs the first, MCLT-limited
+    /// leases may have run out by the end), no duplicate address, no client
+    /// waited more than 4 s, and the pair is NORMAL again.
     pub fn passed(&self) -> bool {
         self.report.failures() == 0
             && self.report.duplicate_addresses().is_empty()
-            && self.report.bound() == self.report.clients.len()
             && self
                 .report
                 .longest_wait()
@@ -274,7 +275,7 @@ impl FailoverDemoResult {
              primary killed at     {:.1} s, serving again at {:.1} s\n  \
              time back to NORMAL   {normal}\n",
             if self.passed() { "PASS" } else { "FAIL" },
-            r.bound(),
+            r.clients.len() - r.failures(),
             r.clients.len(),
             r.failures(),
             r.duplicate_addresses().len(),
