@@ -89,7 +89,8 @@ pub struct Driver {
     links: mpsc::Receiver<LinkEvent>,
     in_use: Arc<AtomicBool>,
     active: Option<(ConnId, mpsc::UnboundedSender<Message>)>,
-    waiting: HashMap<ConnId, mpsc::UnboundedSender<Message>>,
+    /// Connections without a CONNECT yet (secondary), with when they came up.
+    waiting: HashMap<ConnId, (mpsc::UnboundedSender<Message>, UnixTime)>,
     committed_tx: mpsc::UnboundedSender<CommitToken>,
     committed_rx: mpsc::UnboundedReceiver<CommitToken>,
     durable_tx: mpsc::UnboundedSender<Vec<Lease>>,
@@ -263,6 +264,11 @@ impl Driver {
                 let _ = reply.send(self.peer.state());
             }
             Input::Timer => {
+                // A connection that has not carried a CONNECT within the link
+                // start-up time is closed (dropping its queue closes it).
+                self.waiting.retain(|_, (_, since)| {
+                    now.saturating_sub(*since) < dhcp_failover::peer::STARTUP_SECS
+                });
                 if self.peer.poll_timeout().is_some_and(|t| t <= now) {
                     self.peer.handle_timeout(now, engine.table_mut());
                 }
@@ -285,12 +291,12 @@ impl Driver {
                         // Already have one: close this one.
                         drop(tx);
                     } else {
-                        self.waiting.insert(conn, tx);
+                        self.waiting.insert(conn, (tx, now));
                     }
                 } else if self.peer.role() == Role::Primary {
                     self.activate(now, conn, tx);
                 } else {
-                    self.waiting.insert(conn, tx);
+                    self.waiting.insert(conn, (tx, now));
                 }
             }
             LinkEvent::Message { conn, msg } => {
@@ -300,7 +306,7 @@ impl Driver {
                     self.peer.handle_message(now, msg, engine.table_mut());
                     return;
                 }
-                let Some(tx) = self.waiting.remove(&conn) else {
+                let Some((tx, since)) = self.waiting.remove(&conn) else {
                     return;
                 };
                 let connect = matches!(msg.body, Body::Connect(_));
@@ -313,7 +319,7 @@ impl Driver {
                     let _ = tx.send(reply);
                 } else {
                     // Not a handshake message on a spare connection: keep waiting.
-                    self.waiting.insert(conn, tx);
+                    self.waiting.insert(conn, (tx, since));
                 }
             }
             LinkEvent::Down { conn, error } => {
