@@ -1,6 +1,19 @@
 //! The engine's view of a failover relationship: [`FailoverPolicy`], a cheap
 //! snapshot of a [`crate::peer::Peer`] implementing
 //! [`dhcp_core::policy::LeasePolicy`] (reference §4.2, §6.2, §6.8).
+//!
+//! Two deliberate differences from ISC:
+//! * ISC's "rewind" optimisation (reusing an EXPIRED/RELEASED address at once
+//!   when the partner last accepted it in our free state) is **not applied**:
+//!   it is only safe if the rewind state is made durable before the binding
+//!   update is sent (ISC updates it right before transmitting), and after a
+//!   crash a stale rewind state frees an address the partner has since renewed
+//!   to its client (found by the simulator). Such addresses wait for the
+//!   partner's acknowledgement or PARTNER-DOWN, as before ISC 4.3.
+//! * In PARTNER-DOWN an address in transition is reclaimed at
+//!   `max(ends, STOS + MCLT, tsfp + MCLT)` instead of ISC's "tsfp := STOS +
+//!   MCLT on entry": a partner's client may hold a lease up to MCLT past the
+//!   potential expiry we acknowledged.
 
 use dhcp_core::config::Role;
 use dhcp_core::lease::{BindingState, INFINITE, Lease, UnixTime};
@@ -70,9 +83,6 @@ impl LeasePolicy for FailoverPolicy {
             s if s == theirs || s == BindingState::Abandoned => {
                 pd && now > lease.tsfp.max(self.stos).saturating_add(self.mclt)
             }
-            BindingState::Expired | BindingState::Released => {
-                lease.rewind_state == Some(own) || pd && now >= self.partner_down_safe_at(lease)
-            }
             _ => pd && now >= self.partner_down_safe_at(lease),
         }
     }
@@ -86,7 +96,11 @@ impl LeasePolicy for FailoverPolicy {
         if desired <= m {
             return desired;
         }
-        if lease.tsfp <= now {
+        // Only a running binding may lean on the partner's acknowledged
+        // potential expiry: once it has ended, the partner may have retracted
+        // it (a release it saw while we did not), so a lapsed or new binding
+        // gets MCLT, never more (stricter than ISC; found by the simulator).
+        if lease.tsfp <= now || lease.state != BindingState::Active || lease.ends <= now {
             m
         } else if u64::from(now) + u64::from(desired) > u64::from(lease.tsfp) + u64::from(m) {
             (lease.tsfp - now).saturating_add(m)
@@ -108,32 +122,23 @@ impl LeasePolicy for FailoverPolicy {
         }
     }
 
-    fn expiry_state(&self, lease: &Lease, _now: UnixTime) -> Option<BindingState> {
+    fn expiry_state(&self, _lease: &Lease, _now: UnixTime) -> Option<BindingState> {
         match self.state {
             FailoverState::Normal if self.role == Role::Secondary => None,
-            FailoverState::CommunicationsInterrupted
-                if lease.rewind_state == Some(own_free(self.role)) =>
-            {
-                Some(own_free(self.role))
-            }
+            // Until we know where we stand, keep what the partner may have
+            // renewed meanwhile (and the potential expiry it relies on).
+            FailoverState::Startup => None,
             _ => Some(BindingState::Expired),
         }
     }
 
-    fn release_state(&self, lease: &Lease) -> BindingState {
-        if self.state == FailoverState::CommunicationsInterrupted
-            && lease.rewind_state == Some(own_free(self.role))
-        {
-            own_free(self.role)
-        } else {
-            BindingState::Released
-        }
+    fn release_state(&self, _lease: &Lease) -> BindingState {
+        BindingState::Released
     }
 
     fn reclaim_at(&self, lease: &Lease) -> Option<UnixTime> {
         match self.state {
             FailoverState::PartnerDown => Some(self.partner_down_safe_at(lease)),
-            _ if lease.rewind_state == Some(own_free(self.role)) => Some(lease.ends),
             _ => None,
         }
     }
@@ -174,15 +179,15 @@ mod tests {
             3600
         );
         // Acked potential expiry far enough: the full time.
-        assert_eq!(
-            p.grant_time(&lease(BindingState::Active, 9000), 7200, 2000),
-            7200
-        );
+        let mut running = lease(BindingState::Active, 9000);
+        running.ends = 2500;
+        assert_eq!(p.grant_time(&running, 7200, 2000), 7200);
         // Acked potential expiry close: tsfp - now + MCLT.
-        assert_eq!(
-            p.grant_time(&lease(BindingState::Active, 3000), 7200, 2000),
-            4600
-        );
+        running.tsfp = 3000;
+        assert_eq!(p.grant_time(&running, 7200, 2000), 4600);
+        // A lapsed binding does not lean on its old potential expiry.
+        running.ends = 2000;
+        assert_eq!(p.grant_time(&running, 7200, 2000), 3600);
     }
 
     #[test]
@@ -208,11 +213,10 @@ mod tests {
         assert!(pd.may_allocate(&lease(BindingState::Free, 0), 4601));
         assert!(!pd.may_allocate(&lease(BindingState::Free, 5000), 8600));
         assert!(pd.may_allocate(&lease(BindingState::Free, 5000), 8601));
-        // Rewind to own free state.
+        // No rewind: an expired address waits for the partner (or PARTNER-DOWN).
         let mut e = lease(BindingState::Expired, 0);
-        assert!(!normal.may_allocate(&e, 2000));
         e.rewind_state = Some(BindingState::Free);
-        assert!(normal.may_allocate(&e, 2000));
+        assert!(!normal.may_allocate(&e, 2000));
         assert!(!normal.may_allocate(&lease(BindingState::Active, 0), 2000));
     }
 

@@ -7,8 +7,10 @@
 //! dhcpd run --config FILE [--store DIR] [--interface NAME]... [--log-level LEVEL]
 //!           [--quiet] [--stats-file FILE]
 //! dhcpd check-config --config FILE
-//! dhcpd failover status       (--config FILE [--store DIR] | --socket PATH)
-//! dhcpd failover partner-down (--config FILE [--store DIR] | --socket PATH)
+//! dhcpd status | reload                       [--socket PATH] [--json]
+//! dhcpd leases list [--state S] [--all] | show KEY | release KEY
+//! dhcpd hosts list | add NAME --mac MAC --ip IP | remove NAME
+//! dhcpd failover status | partner-down [RELATIONSHIP]
 //! ```
 //!
 //! Flags override the file: `--store` replaces `server.store`, `--interface`
@@ -57,11 +59,25 @@
 //! `address:port`, dial `peer_address:peer_port` from `address`), the peer's
 //! lease policy for every engine decision, binding updates sent once a write
 //! is durable, partner updates committed before they are acknowledged, and
-//! the failover state persisted in the store. `dhcpd failover status` and
-//! `partner-down` reach the running daemon through the unix socket
-//! `<store>.failover.sock`; [`server::serve_with`] hands a
-//! [`failover::FailoverHandle`] (status watch and commands) to other parts of
-//! the daemon (metrics, control). Only the first relationship is driven.
+//! the failover state persisted in the store. Operations see it through
+//! [`failover_ops::FailoverOps`], implemented by
+//! [`failover::FailoverHandle`] (`dhcpd failover status|partner-down` over the
+//! control socket, metrics); a small line-protocol status socket
+//! `<store>.failover.sock` ([`failover::control`]) also answers `status` and
+//! `partner-down` without the control socket. Only the first relationship is
+//! driven.
+//!
+//! # Operations
+//!
+//! [`ops`] starts, as configured by flags of `dhcpd run`: the Prometheus
+//! exporter ([`metrics`], `--metrics-listen`), the control socket and its
+//! JSON-lines API used by the other subcommands ([`control`],
+//! `--control-socket`), MAAS lease notifications ([`events`],
+//! `--event-socket`, `--event-command`), reload on SIGHUP or over the control
+//! socket ([`reload`]) and systemd notifications ([`systemd`]: READY, STATUS,
+//! WATCHDOG). What these need from failover is the [`failover_ops`] trait
+//! ([`failover_ops::NoFailover`] while standalone). `docs/operations.md` is
+//! the operator's guide.
 //!
 //! # Counters and shutdown
 //!
@@ -73,14 +89,21 @@
 //! `--stats-file`), and the process exits 0 ([`server`]).
 
 pub mod cli;
+pub mod control;
 pub mod counters;
+pub mod events;
 pub mod failover;
+pub mod failover_ops;
 pub mod interfaces;
 pub mod l2;
+pub mod metrics;
+pub mod ops;
 pub mod receive;
+pub mod reload;
 pub mod server;
 pub mod service;
 pub mod settings;
 pub mod socket;
+pub mod systemd;
 pub mod transaction;
 pub mod transmit;

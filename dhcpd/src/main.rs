@@ -7,8 +7,12 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use dhcp_core::config::Config;
-use dhcpd::cli::{CheckArgs, Cli, Command, ControlArgs, FailoverCommand, RunArgs};
+use dhcp_core::config::{Config, HostConfig, parse_hex_bytes, parse_mac};
+use dhcp_core::lease::HwAddr;
+use dhcpd::cli::{
+    CheckArgs, Cli, ClientArgs, Command, FailoverCommand, HostsCommand, LeasesCommand, RunArgs,
+};
+use dhcpd::control::{Request, client};
 use dhcpd::counters::Counters;
 use dhcpd::server;
 use dhcpd::settings::Settings;
@@ -21,7 +25,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(&args),
         Command::CheckConfig(args) => check_config(&args),
-        Command::Failover(cmd) => failover_command(&cmd),
+        other => control(other),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -31,6 +35,75 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The control-socket subcommands.
+fn control(cmd: Command) -> Result<()> {
+    let (req, c): (Request, ClientArgs) = match cmd {
+        Command::Run(_) | Command::CheckConfig(_) => anyhow::bail!("not a control command"),
+        Command::Status(c) => (Request::Status, c),
+        Command::Reload(c) => (Request::Reload, c),
+        Command::Leases(LeasesCommand::List { state, all, client }) => {
+            (Request::LeasesList { state, all }, client)
+        }
+        Command::Leases(LeasesCommand::Show { key, client }) => {
+            (Request::LeasesShow { key }, client)
+        }
+        Command::Leases(LeasesCommand::Release { key, client }) => {
+            (Request::LeasesRelease { key }, client)
+        }
+        Command::Hosts(HostsCommand::List(c)) => (Request::HostsList, c),
+        Command::Hosts(HostsCommand::Remove { name, client }) => {
+            (Request::HostsRemove { name }, client)
+        }
+        Command::Hosts(HostsCommand::Add {
+            name,
+            mac,
+            client_id,
+            ip,
+            boot_file,
+            next_server,
+            client,
+        }) => {
+            let mac = match mac {
+                Some(m) => Some(HwAddr::ethernet(
+                    parse_mac(&m).with_context(|| format!("invalid MAC {m:?}"))?,
+                )),
+                None => None,
+            };
+            let client_id = match client_id {
+                Some(h) => Some(
+                    parse_hex_bytes(&h)
+                        .filter(|b| !b.is_empty())
+                        .with_context(|| format!("invalid client id {h:?}"))?,
+                ),
+                None => None,
+            };
+            let host = HostConfig {
+                name,
+                mac,
+                client_id,
+                address: ip,
+                boot_file,
+                next_server,
+                lease_time: Default::default(),
+                options: Default::default(),
+            };
+            (
+                Request::HostsAdd {
+                    host: Box::new(host),
+                },
+                client,
+            )
+        }
+        Command::Failover(FailoverCommand::Status(c)) => (Request::FailoverStatus, c),
+        Command::Failover(FailoverCommand::PartnerDown {
+            relationship,
+            client,
+        }) => (Request::FailoverPartnerDown { relationship }, client),
+    };
+    client::execute(&c.socket, c.json, &req)?;
+    Ok(())
 }
 
 fn load(path: &Path) -> Result<Config> {
@@ -50,30 +123,6 @@ fn check_config(args: &CheckArgs) -> Result<()> {
         cfg.failover.len()
     );
     Ok(())
-}
-
-/// `dhcpd failover status|partner-down`: one request on the control socket.
-fn failover_command(cmd: &FailoverCommand) -> Result<()> {
-    let (args, request) = match cmd {
-        FailoverCommand::Status(a) => (a, "status"),
-        FailoverCommand::PartnerDown(a) => (a, "partner-down"),
-    };
-    let path = control_socket(args)?;
-    let answer = dhcpd::failover::control::request(&path, request)?;
-    print!("{answer}");
-    Ok(())
-}
-
-fn control_socket(args: &ControlArgs) -> Result<std::path::PathBuf> {
-    if let Some(s) = &args.socket {
-        return Ok(s.clone());
-    }
-    let store = match (&args.store, &args.config) {
-        (Some(s), _) => s.clone(),
-        (None, Some(c)) => load(c)?.server.store,
-        (None, None) => anyhow::bail!("give --config, --store or --socket"),
-    };
-    Ok(dhcpd::failover::control_socket_path(&store))
 }
 
 /// The log filter: `--log-level`, else `RUST_LOG`, else `server.log_level`,
@@ -120,15 +169,9 @@ fn run(args: &RunArgs) -> Result<()> {
     runtime.block_on(async {
         let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
         let mut int = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
-        // SIGHUP will mean "reload"; until then it must not kill the daemon.
-        let mut hup = signal(SignalKind::hangup()).context("cannot handle SIGHUP")?;
-        tokio::spawn(async move {
-            while hup.recv().await.is_some() {
-                tracing::warn!(
-                    "SIGHUP received: configuration reload is not supported yet; ignored"
-                );
-            }
-        });
+        // SIGHUP means reload (handled by the operations side once serving);
+        // registering here already keeps an early SIGHUP from killing us.
+        let _hup = signal(SignalKind::hangup()).context("cannot handle SIGHUP")?;
         let shutdown = async move {
             tokio::select! {
                 _ = term.recv() => tracing::info!("SIGTERM received"),

@@ -59,6 +59,7 @@ impl Receiver {
                     continue;
                 }
             };
+            let received = std::time::Instant::now();
             self.counters
                 .received
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -97,6 +98,7 @@ impl Receiver {
                     interface: iface.name.clone(),
                     local_addr,
                     src: meta.src,
+                    received,
                 },
             };
             match self.queue.try_send(inbound) {

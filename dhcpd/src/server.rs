@@ -26,11 +26,13 @@ use tokio::sync::{mpsc, watch};
 
 use crate::counters::Counters;
 use crate::failover::{
-    self, FailoverHandle,
+    self,
     driver::{Driver, DriverError},
 };
+use crate::failover_ops::{NoFailover, SharedFailoverOps};
 use crate::interfaces::InterfaceTable;
 use crate::l2::L2Sender;
+use crate::ops::{self, OpsContext, OpsError};
 use crate::receive::Receiver;
 use crate::service::Service;
 use crate::settings::Settings;
@@ -44,6 +46,8 @@ pub const INBOUND_QUEUE: usize = 4096;
 pub const SEND_QUEUE: usize = 1024;
 /// How often the stats file is rewritten while running.
 pub const STATS_INTERVAL: Duration = Duration::from_secs(5);
+/// Free lease records idle this long (seconds) are removed at start-up.
+pub const COMPACT_AFTER: u32 = 30 * 86_400;
 /// How often interface addresses are re-read.
 pub const INTERFACE_REFRESH: Duration = Duration::from_secs(5);
 
@@ -77,6 +81,9 @@ pub enum ServeError {
     /// The failover relationship could not start.
     #[error("failover: {0}")]
     Failover(DriverError),
+    /// The metrics exporter, control socket or signal handling could not start.
+    #[error(transparent)]
+    Ops(#[from] OpsError),
     /// The engine task stopped on its own (a bug); the daemon exits so that
     /// its supervisor restarts it.
     #[error("the engine task stopped unexpectedly: {0}")]
@@ -90,29 +97,22 @@ pub async fn serve(
     counters: Arc<Counters>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
-    serve_with(settings, counters, shutdown, |_| {}).await
-}
-
-/// [`serve`], handing the failover handle (status and commands, for metrics
-/// and control) to `on_failover` once the failover driver has started (not
-/// called without a failover relationship).
-pub async fn serve_with(
-    settings: Settings,
-    counters: Arc<Counters>,
-    shutdown: impl Future<Output = ()>,
-    on_failover: impl FnOnce(FailoverHandle),
-) -> Result<(), ServeError> {
     let store_err = |source| ServeError::Store {
         path: settings.store.clone(),
         source,
     };
     let store = Arc::new(SledStore::open(&settings.store).map_err(store_err)?);
+    // Compaction: free records idle for longer than COMPACT_AFTER carry nothing
+    // worth keeping (the table recreates them as never-used free addresses).
+    let idle_before = crate::service::now_unix().saturating_sub(COMPACT_AFTER);
+    let compacted = store.compact(idle_before).map_err(store_err)?;
     let mut engine = Engine::new(settings.config.clone());
     let report = engine.restore(store.load().map_err(store_err)?);
     tracing::info!(
         store = %settings.store.display(),
         restored = report.restored,
         orphaned = report.orphaned,
+        compacted,
         "lease store opened"
     );
 
@@ -145,12 +145,33 @@ pub async fn serve_with(
         }
     };
 
+    let (stop_tx, stop_rx) = watch::channel(false);
+    // Failover's operations interface: the driver's handle, or standalone.
+    let failover_ops: SharedFailoverOps = match &failover {
+        Some((_, handle)) => Arc::new(handle.clone()),
+        None => Arc::new(NoFailover),
+    };
+    let (ops, engine_ops) = ops::start(
+        OpsContext {
+            settings: &settings,
+            counters: &counters,
+            store: store.clone(),
+            failover: failover_ops,
+            stop: stop_rx.clone(),
+        },
+        &mut engine,
+    )
+    .await?;
+
     let batch_counters = counters.clone();
     let commit = GroupCommit::start(store.clone(), settings.max_batch, move |b| {
         batch_counters.commits.fetch_add(1, Ordering::Relaxed);
         batch_counters
             .committed_records
             .fetch_add(b.records as u64, Ordering::Relaxed);
+        let t = &batch_counters.timings;
+        t.commit_latency.observe_duration(b.duration);
+        t.commit_batch.observe(b.records as u64);
         tracing::trace!(
             transactions = b.transactions,
             records = b.records,
@@ -159,7 +180,6 @@ pub async fn serve_with(
         );
     });
 
-    let (stop_tx, stop_rx) = watch::channel(false);
     let (in_tx, in_rx) = mpsc::channel(INBOUND_QUEUE);
     let (send_tx, send_rx) = mpsc::channel(SEND_QUEUE);
 
@@ -181,12 +201,7 @@ pub async fn serve_with(
     let (failover, control) = match failover {
         Some((driver, handle)) => {
             let path = failover::control_socket_path(&settings.store);
-            let control = tokio::spawn(failover::control::serve(
-                path,
-                handle.clone(),
-                stop_rx.clone(),
-            ));
-            on_failover(handle);
+            let control = tokio::spawn(failover::control::serve(path, handle, stop_rx.clone()));
             (Some(driver), Some(control))
         }
         None => (None, None),
@@ -203,6 +218,7 @@ pub async fn serve_with(
             sends: send_tx,
             counters: counters.clone(),
             max_batch: settings.max_batch,
+            ops: engine_ops,
             failover,
         }
         .run(in_rx),
@@ -217,12 +233,14 @@ pub async fn serve_with(
         port = settings.ports.server,
         "serving"
     );
+    ops.ready();
 
     let early_end = tokio::select! {
         () = shutdown => None,
         r = &mut service => Some(r),
     };
     tracing::info!("shutting down: no longer accepting requests");
+    ops.stopping();
     let _ = stop_tx.send(true);
     for r in receivers {
         let _ = r.await;
@@ -255,6 +273,7 @@ pub async fn serve_with(
         Ok(Err(e)) => tracing::error!(error = %e, "final store flush failed"),
         Err(e) => tracing::error!(error = %e, "final store flush did not complete"),
     }
+    ops.finish(&counters).await;
     match failure {
         Some(f) => Err(ServeError::EngineStopped(f)),
         None => Ok(()),

@@ -10,6 +10,11 @@
 //!
 //! The task ends when every receive loop has stopped (its queue closes), after
 //! handling what was already queued.
+//!
+//! Operations hooks ([`EngineOps`]): control calls are answered between
+//! batches; lease events (commit, release, expiry) are emitted from the
+//! commit's completion, i.e. once durable; pool figures are published on each
+//! tick.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -22,6 +27,7 @@ use dhcp_core::store::GroupCommit;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::counters::Counters;
+use crate::ops::EngineOps;
 use crate::transaction::{Inbound, LOG_TARGET, Outgoing, describe};
 use crate::transmit::SendJob;
 
@@ -50,6 +56,8 @@ pub struct Service {
     pub counters: Arc<Counters>,
     /// Most requests handled per batch.
     pub max_batch: usize,
+    /// Operations hooks (control calls, lease events, pool figures).
+    pub ops: EngineOps,
     /// The failover driver, when a relationship is configured; `policy` is
     /// then its [`crate::failover::driver::Driver::policy`], refreshed after
     /// every failover input.
@@ -88,6 +96,9 @@ impl Service {
                     if self.failover.is_some() {
                         self.on_failover(crate::failover::driver::Input::Timer);
                     }
+                }
+                Some(call) = self.ops.calls.recv() => {
+                    self.ops.handle_call(call, &mut self.engine, self.policy.as_ref(), &self.commit);
                 }
                 input = failover_input(&mut self.failover) => self.on_failover(input),
             }
@@ -131,6 +142,7 @@ impl Service {
         let now = now_unix();
         let mut writes = Vec::new();
         let mut replies = Vec::new();
+        let mut events = Vec::new();
         for inbound in batch.drain(..) {
             let o = &inbound.origin;
             let info = RecvInfo {
@@ -161,6 +173,7 @@ impl Service {
                 .handle(self.policy.as_ref(), &inbound.request, &info, now);
             self.counters.transaction(out.request_type, &out.verdict);
             tracing::info!(target: LOG_TARGET, "{}", describe(&inbound.request, o, &out));
+            events.extend(self.ops.transaction_event(&inbound.request, &out));
             writes.extend(out.writes);
             if let Some(reply) = out.reply {
                 replies.push(Outgoing {
@@ -170,18 +183,17 @@ impl Service {
             }
         }
         let job = if writes.is_empty() {
+            self.ops.emit(events);
             if replies.is_empty() {
                 return;
             }
             SendJob::Now(replies)
         } else {
             let (tx, rx) = oneshot::channel();
-            let done = self.with_failover_notice(
-                &writes,
-                Box::new(move |r| {
-                    let _ = tx.send(r);
-                }),
-            );
+            let done = self.ops.after_commit(events, move |r| {
+                let _ = tx.send(r);
+            });
+            let done = self.with_failover_notice(&writes, Box::new(done));
             self.commit.submit(writes, done);
             SendJob::AfterCommit(replies, rx)
         };
@@ -191,23 +203,25 @@ impl Service {
     }
 
     fn tick(&mut self) {
-        let writes = self.engine.tick(self.policy.as_ref(), now_unix());
+        let now = now_unix();
+        let due = self.ops.due_active(&self.engine, now);
+        let writes = self.engine.tick(self.policy.as_ref(), now);
+        self.ops.publish(&self.engine);
         if writes.is_empty() {
             return;
         }
+        let events = self.ops.expiry_events(&due, &writes);
         let n = writes.len();
         tracing::debug!(records = n, "lease timers fired");
         self.counters
             .expiry_writes
             .fetch_add(n as u64, Ordering::Relaxed);
-        let done = self.with_failover_notice(
-            &writes,
-            Box::new(move |r| {
-                if let Err(e) = r {
-                    tracing::error!(error = %e, records = n, "cannot commit expired leases");
-                }
-            }),
-        );
+        let done = self.ops.after_commit(events, move |r| {
+            if let Err(e) = r {
+                tracing::error!(error = %e, records = n, "cannot commit expired leases");
+            }
+        });
+        let done = self.with_failover_notice(&writes, Box::new(done));
         self.commit.submit(writes, done);
     }
 }

@@ -78,16 +78,14 @@ fn wait_log(d: &Daemon, needle: &str, timeout: Duration) {
 }
 
 fn status(store: &Path) -> BTreeMap<String, String> {
+    use std::io::{Read, Write};
     let mut sock = store.as_os_str().to_owned();
     sock.push(".failover.sock");
-    let out = std::process::Command::new(BIN)
-        .args(["failover", "status", "--socket"])
-        .arg(&sock)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
+    let mut s = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+    s.write_all(b"status\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out.lines()
         .filter_map(|l| l.split_once(' '))
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect()

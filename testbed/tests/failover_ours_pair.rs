@@ -115,42 +115,60 @@ fn ours_secondary_naks_requests_stranded_on_a_dead_primary() {
     assert_eq!(replies, vec![None, Some(MessageType::Nak)]);
 }
 
-/// `dhcpd failover partner-down` moves a server whose partner is gone from
-/// COMMUNICATIONS-INTERRUPTED to PARTNER-DOWN; `dhcpd failover status`
-/// reports it.
+/// `dhcpd failover partner-down` (through the daemon's control socket)
+/// moves a server whose partner is gone from COMMUNICATIONS-INTERRUPTED to
+/// PARTNER-DOWN; `dhcpd failover status --json` reports it; it is refused
+/// while the partner is connected.
 #[test]
 fn ours_partner_down_command() {
     use std::time::Duration;
+    use testbed::server::{DhcpServer, OurDhcpd};
 
     if !testbed::can_run_root_test("ours_partner_down_command") {
         return;
     }
     let lab = failover_common::pair_lab();
-    let mut pair = failover_common::Pair::start(&lab, Impl::Ours, Impl::Ours, 300, 0);
-    let mark = pair.p.log_len();
-    pair.s.kill().unwrap();
+    let ctl = lab.path("ctl-srv1.sock").to_string_lossy().into_owned();
+    let mut ours = OurDhcpd::new(testbed::server::default_our_binary());
+    ours.extra_args = vec!["--control-socket".to_owned(), ctl.clone()];
+    let (pspec, sspec) = failover_common::pair_specs(300, 0);
+    let mut p = ours.start(&lab, "srv1", &pspec).unwrap();
+    let mut s = failover_common::Impl::Ours
+        .server()
+        .start(&lab, "srv2", &sspec)
+        .unwrap();
+    failover_common::wait_state(Impl::Ours, &p, "normal", Duration::from_secs(30));
+    failover_common::wait_state(Impl::Ours, &s, "normal", Duration::from_secs(30));
+    let cli = |args: &[&str]| {
+        std::process::Command::new(testbed::server::default_our_binary())
+            .args(args)
+            .args(["--socket", &ctl])
+            .output()
+            .unwrap()
+    };
+    let refused = cli(&["failover", "partner-down"]);
+    assert!(
+        !refused.status.success(),
+        "refused while connected: {refused:?}"
+    );
+
+    let mark = p.log_len();
+    s.kill().unwrap();
     failover_common::wait_states_in_order(
         Impl::Ours,
-        &pair.p,
+        &p,
         mark,
         &["communications-interrupted"],
         Duration::from_secs(15),
     );
-    let before = failover_common::our_status(&lab, "srv1");
-    assert_eq!(before["state"], "communications-interrupted");
-    assert_eq!(before["connected"], "false");
-    let sock = format!("{}.failover.sock", lab.path("store-srv1").display());
-    let out = std::process::Command::new(testbed::server::default_our_binary())
-        .args(["failover", "partner-down", "--socket", &sock])
-        .output()
-        .unwrap();
+    let out = cli(&["failover", "partner-down"]);
     assert!(out.status.success(), "{out:?}");
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "state partner-down\n");
+    failover_common::wait_state(Impl::Ours, &p, "partner-down", Duration::from_secs(5));
+    let status = cli(&["failover", "status", "--json"]);
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(text.contains("partner-down"), "{text}");
     let after = failover_common::our_status(&lab, "srv1");
     assert_eq!(after["state"], "partner-down");
     assert_eq!(after["role"], "primary");
-    assert_eq!(
-        failover_common::our_states(&pair.p).0.as_deref(),
-        Some("partner-down")
-    );
+    p.terminate(Duration::from_secs(10)).unwrap();
 }

@@ -14,7 +14,18 @@
 //! BNDACK moving a lease to FREE, pool balancing) are applied to the table and
 //! reported as [`Event::Commit`]; the BNDACK for a partner's update is released
 //! by [`Peer::poll_transmit`] only after [`Peer::handle_committed`] confirmed
-//! the commit carrying it.
+//! the commit carrying it. Lease changes the peer makes on its own (pool
+//! balancing) are announced to the partner only after their commit too.
+//!
+//! Driver rules (the simulator in `crate::sim` follows them):
+//! * after **every** input, drain [`Peer::poll_event`] at once and push
+//!   [`Event::Commit`] and [`Event::Persist`] into the *same ordered* write
+//!   pipeline as the engine's lease writes, before the engine handles the next
+//!   packet: the store must see changes in the order the table saw them;
+//! * call [`Peer::local_lease_changed`] only once the engine's write is durable;
+//! * then drain [`Peer::poll_transmit`]; on [`Event::Close`] send what is
+//!   queued and close the socket;
+//! * call [`Peer::handle_timeout`] at [`Peer::poll_timeout`] (extra calls are harmless).
 
 mod balance;
 mod binding;
@@ -822,7 +833,7 @@ impl Peer {
             let theirs = binding::Contender {
                 state: status,
                 cltt: b.cltt.unwrap_or(0),
-                stos: b.start_time_of_state.unwrap_or(self.now),
+                stos: b.start_time_of_state.unwrap_or(0),
                 ends: b.lease_expiration.unwrap_or(0),
             };
             if !binding::incoming_wins(mine, theirs, self.cfg.role) {

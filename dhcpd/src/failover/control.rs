@@ -1,4 +1,4 @@
-//! The failover control socket: a unix stream socket at
+//! The failover status socket: a unix stream socket at
 //! [`super::control_socket_path`] taking one command line per connection.
 //!
 //! * `status` → [`super::FailoverStatus::render`] (`key value` lines);
@@ -81,7 +81,7 @@ async fn answer(stream: UnixStream, handle: FailoverHandle) {
 }
 
 /// Sends `command` to the daemon listening at `path` and returns its answer
-/// (blocking; for the CLI).
+/// (blocking; for scripts and tests).
 pub fn request(path: &Path, command: &str) -> Result<String, ControlError> {
     use std::io::{Read, Write};
     let io = |source| ControlError::Io {

@@ -18,9 +18,12 @@
 //! * [`partner_requests`]: while the partner is out of contact, the
 //!   retransmitted REQUESTs of clients that had selected it get a DHCPNAK so
 //!   they start over with us at once instead of backing off for seconds.
-//! * [`control`]: a small unix socket next to the lease store
-//!   ([`control_socket_path`]) for `dhcpd failover status` and
-//!   `dhcpd failover partner-down`.
+//! * [`ops`]: [`crate::failover_ops::FailoverOps`] for [`FailoverHandle`],
+//!   which is what metrics, reload and the control API (`dhcpd failover
+//!   status|partner-down --socket CONTROL`) use.
+//! * [`control`]: a small line-protocol status socket next to the lease
+//!   store ([`control_socket_path`], `status` / `partner-down`), always on,
+//!   for the lab and scripts that run without the control socket.
 //!
 //! One relationship per daemon is driven (the engine takes a single policy);
 //! further relationships in the configuration are logged and ignored.
@@ -31,6 +34,7 @@
 
 pub mod control;
 pub mod driver;
+pub mod ops;
 pub mod partner_requests;
 pub mod transport;
 

@@ -141,19 +141,19 @@ pub fn states_seen(kind: Impl, lines: &[String]) -> Vec<String> {
     v
 }
 
-/// Our daemon's control socket answer to `status`, as key → value.
+/// Our daemon's failover status socket (`<store>.failover.sock`) answer to
+/// `status`, as key → value.
 pub fn our_status(lab: &Lab, host: &str) -> BTreeMap<String, String> {
+    use std::io::{Read, Write};
     let sock = PathBuf::from(format!(
         "{}.failover.sock",
         lab.path(&format!("store-{host}")).display()
     ));
-    let out = std::process::Command::new(testbed::server::default_our_binary())
-        .args(["failover", "status", "--socket"])
-        .arg(&sock)
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
+    let mut s = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+    s.write_all(b"status\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out.lines()
         .filter_map(|l| l.split_once(' '))
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect()
