@@ -468,3 +468,38 @@ fn persisted_state_resumes_the_queue_after_restart() {
     h2.advance(T0 + 10);
     assert_eq!(h2.peer.persisted().pending_updates, vec![ip(13)]);
 }
+
+#[test]
+fn a_sent_potential_expiry_outlives_the_release() {
+    // We announce an ACTIVE binding with potential expiry P; the ack never
+    // comes; the client releases. The record keeps tsfp = P so that a later
+    // PARTNER-DOWN reclaim waits for P + MCLT (the partner may have renewed the
+    // client on the strength of P).
+    let mut h = H::linked_in(Role::Primary, S::Normal);
+    let _ = h.output(T0);
+    let mut l = h.lease(16);
+    l.state = BindingState::Active;
+    l.hw = Some(dhcp_core::lease::HwAddr::ethernet([2, 0, 0, 0, 0, 16]));
+    l.starts = T0 + 1;
+    l.ends = T0 + 60;
+    l.tstp = T0 + 150;
+    h.set_lease(l.clone());
+    h.peer.local_lease_changed(T0 + 1, &l);
+    let out = h.output(T0 + 1);
+    assert!(
+        out.iter()
+            .any(|m| matches!(&m.body, Body::BndUpd(b) if b.assigned_ip == Some(ip(16))))
+    );
+    h.disconnect(T0 + 2);
+    l.state = BindingState::Released;
+    l.starts = T0 + 3;
+    l.ends = T0 + 3;
+    l.tstp = T0 + 3;
+    h.set_lease(l.clone());
+    h.peer.local_lease_changed(T0 + 3, &l);
+    h.advance(T0 + 4);
+    assert_eq!(h.lease(16).tsfp, T0 + 150);
+    assert!(h.events.iter().any(
+        |e| matches!(e, Event::Commit { leases, .. } if leases.iter().any(|x| x.addr == ip(16)))
+    ));
+}

@@ -130,6 +130,10 @@ pub struct Peer {
     staged: Vec<Lease>,
     /// Our own lease changes to announce once their commit is confirmed.
     after_commit: VecDeque<(u64, Lease)>,
+    /// Potential expiries sent for ACTIVE bindings and not (yet) covered by
+    /// an acknowledgement: the partner may hold them even if the ack never
+    /// came back.
+    promised: std::collections::BTreeMap<Ipv4Addr, UnixTime>,
     next_token: u64,
     committed: u64,
     now: UnixTime,
@@ -168,6 +172,7 @@ impl Peer {
             events: VecDeque::new(),
             staged: Vec::new(),
             after_commit: VecDeque::new(),
+            promised: std::collections::BTreeMap::new(),
             next_token: 1,
             committed: 0,
             now,
@@ -363,6 +368,7 @@ impl Peer {
     pub fn partner_down(&mut self, now: UnixTime, table: &mut LeaseTable) {
         self.now = now;
         self.restore_pending(table);
+        self.keep_promises(table);
         if self.startup.is_some() {
             self.startup = None;
         }
@@ -377,6 +383,7 @@ impl Peer {
     pub fn handle_timeout(&mut self, now: UnixTime, table: &mut LeaseTable) {
         self.now = now;
         self.restore_pending(table);
+        self.keep_promises(table);
         match self.link {
             Link::Connecting { deadline } if now >= deadline => {
                 self.close(CloseReason::StartupTimeout, None, table);
@@ -422,6 +429,7 @@ impl Peer {
     pub fn handle_message(&mut self, now: UnixTime, msg: Message, table: &mut LeaseTable) {
         self.now = now;
         self.restore_pending(table);
+        self.keep_promises(table);
         if !self.has_connection() {
             tracing::debug!("failover message without a connection ignored");
             return;
@@ -494,6 +502,10 @@ impl Peer {
             let lease = self.updates.next(window, !unsolicited)?;
             let xid = self.next_update_xid();
             let m = Message::new(now, xid, Body::BndUpd(Binding::from_lease(&lease)));
+            if lease.state == BindingState::Active && lease.tstp > lease.tsfp {
+                let p = self.promised.entry(lease.addr).or_insert(0);
+                *p = (*p).max(lease.tstp);
+            }
             self.updates.sent(lease, xid);
             m
         } else {
@@ -1036,6 +1048,35 @@ impl Peer {
             .collect();
         v.sort_by_key(|l| l.addr);
         v
+    }
+
+    /// Once a binding we announced has ended (released, expired), its record
+    /// no longer needs `tsfp` for the MCLT clamp; raise it to the highest
+    /// potential expiry we sent, which the partner may have received even
+    /// without acknowledging it, so that a PARTNER-DOWN reclaim waits for it.
+    /// (The release or expiry itself lowers `tstp`; without this, a client
+    /// the partner renewed on the strength of that potential expiry could
+    /// outlive the reclaim. Found by the simulator.)
+    fn keep_promises(&mut self, table: &mut LeaseTable) {
+        if self.promised.is_empty() {
+            return;
+        }
+        let addrs: Vec<(Ipv4Addr, UnixTime)> =
+            self.promised.iter().map(|(a, t)| (*a, *t)).collect();
+        for (addr, promised) in addrs {
+            let Some(l) = table.get(addr) else {
+                self.promised.remove(&addr);
+                continue;
+            };
+            if l.tsfp >= promised {
+                self.promised.remove(&addr);
+            } else if l.state != BindingState::Active {
+                let mut l = l.clone();
+                l.tsfp = promised;
+                self.promised.remove(&addr);
+                self.stage(table, l);
+            }
+        }
     }
 
     fn restore_pending(&mut self, table: &LeaseTable) {
