@@ -52,6 +52,21 @@
 //! (measured: about 36–40 µs of daemon CPU per DORA exchange on loopback with
 //! a release build, against 54–60 µs with two workers).
 //!
+//! # Failover
+//!
+//! With a `[[failover]]` relationship the engine task also runs the
+//! ISC-compatible failover peer ([`failover`]): TCP to the partner (listen on
+//! `address:port`, dial `peer_address:peer_port` from `address`), the peer's
+//! lease policy for every engine decision, binding updates sent once a write
+//! is durable, partner updates committed before they are acknowledged, and
+//! the failover state persisted in the store. Operations see it through
+//! [`failover_ops::FailoverOps`], implemented by
+//! [`failover::FailoverHandle`] (`dhcpd failover status|partner-down` over the
+//! control socket, metrics); a small line-protocol status socket
+//! `<store>.failover.sock` ([`failover::control`]) also answers `status` and
+//! `partner-down` without the control socket. Only the first relationship is
+//! driven.
+//!
 //! # Operations
 //!
 //! [`ops`] starts, as configured by flags of `dhcpd run`: the Prometheus
@@ -77,6 +92,7 @@ pub mod cli;
 pub mod control;
 pub mod counters;
 pub mod events;
+pub mod failover;
 pub mod failover_ops;
 pub mod interfaces;
 pub mod l2;

@@ -20,11 +20,15 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use dhcp_core::engine::Engine;
-use dhcp_core::policy::Standalone;
+use dhcp_core::policy::{LeasePolicy, Standalone};
 use dhcp_core::store::{GroupCommit, LeaseStore, SledStore, StoreError};
 use tokio::sync::{mpsc, watch};
 
 use crate::counters::Counters;
+use crate::failover::{
+    self,
+    driver::{Driver, DriverError},
+};
 use crate::failover_ops::{NoFailover, SharedFailoverOps};
 use crate::interfaces::InterfaceTable;
 use crate::l2::L2Sender;
@@ -74,6 +78,9 @@ pub enum ServeError {
         /// The cause.
         source: std::io::Error,
     },
+    /// The failover relationship could not start.
+    #[error("failover: {0}")]
+    Failover(DriverError),
     /// The metrics exporter, control socket or signal handling could not start.
     #[error(transparent)]
     Ops(#[from] OpsError),
@@ -90,12 +97,6 @@ pub async fn serve(
     counters: Arc<Counters>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
-    if !settings.config.failover.is_empty() {
-        tracing::warn!(
-            relationships = settings.config.failover.len(),
-            "failover is configured but not implemented in this daemon yet: serving standalone"
-        );
-    }
     let store_err = |source| ServeError::Store {
         path: settings.store.clone(),
         source,
@@ -115,6 +116,22 @@ pub async fn serve(
         "lease store opened"
     );
 
+    // Failover (one relationship; see crate::failover).
+    let failover = match settings.config.failover.as_slice() {
+        [] => None,
+        [first, rest @ ..] => {
+            if !rest.is_empty() {
+                tracing::warn!(
+                    ignored = rest.len(),
+                    "only the first failover relationship is driven"
+                );
+            }
+            let (d, h) =
+                Driver::start(first.clone(), store.clone()).map_err(ServeError::Failover)?;
+            Some((d, h))
+        }
+    };
+
     let interfaces = InterfaceTable::load().map_err(ServeError::Interfaces)?;
     let sockets = open_sockets(&settings, &interfaces)?;
     let l2 = match L2Sender::open() {
@@ -129,14 +146,17 @@ pub async fn serve(
     };
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    // Failover's operations interface: standalone until failover runs here.
-    let failover: SharedFailoverOps = Arc::new(NoFailover);
+    // Failover's operations interface: the driver's handle, or standalone.
+    let failover_ops: SharedFailoverOps = match &failover {
+        Some((_, handle)) => Arc::new(handle.clone()),
+        None => Arc::new(NoFailover),
+    };
     let (ops, engine_ops) = ops::start(
         OpsContext {
             settings: &settings,
             counters: &counters,
             store: store.clone(),
-            failover,
+            failover: failover_ops,
             stop: stop_rx.clone(),
         },
         &mut engine,
@@ -178,15 +198,28 @@ pub async fn serve(
     let sender = tokio::spawn(
         Transmitter::new(sockets.clone(), l2, settings.ports, counters.clone()).run(send_rx),
     );
+    let (failover, control) = match failover {
+        Some((driver, handle)) => {
+            let path = failover::control_socket_path(&settings.store);
+            let control = tokio::spawn(failover::control::serve(path, handle, stop_rx.clone()));
+            (Some(driver), Some(control))
+        }
+        None => (None, None),
+    };
+    let policy: Box<dyn LeasePolicy + Send> = match &failover {
+        Some(d) => Box::new(d.policy()),
+        None => Box::new(Standalone),
+    };
     let mut service = tokio::spawn(
         Service {
             engine,
-            policy: Box::new(Standalone),
+            policy,
             commit,
             sends: send_tx,
             counters: counters.clone(),
             max_batch: settings.max_batch,
             ops: engine_ops,
+            failover,
         }
         .run(in_rx),
     );
@@ -213,6 +246,9 @@ pub async fn serve(
         let _ = r.await;
     }
     let _ = watcher.await;
+    if let Some(c) = control {
+        let _ = c.await;
+    }
     if let Some(s) = stats {
         let _ = s.await;
     }

@@ -46,7 +46,7 @@ pub fn now_unix() -> UnixTime {
 pub struct Service {
     /// The engine.
     pub engine: Engine,
-    /// The failover policy (standalone for now).
+    /// The lease policy: standalone, or the failover peer's.
     pub policy: Box<dyn LeasePolicy + Send>,
     /// The group commit in front of the store.
     pub commit: GroupCommit,
@@ -58,6 +58,20 @@ pub struct Service {
     pub max_batch: usize,
     /// Operations hooks (control calls, lease events, pool figures).
     pub ops: EngineOps,
+    /// The failover driver, when a relationship is configured; `policy` is
+    /// then its [`crate::failover::driver::Driver::policy`], refreshed after
+    /// every failover input.
+    pub failover: Option<crate::failover::driver::Driver>,
+}
+
+/// The next failover input, or never without failover.
+async fn failover_input(
+    d: &mut Option<crate::failover::driver::Driver>,
+) -> crate::failover::driver::Input {
+    match d {
+        Some(d) => d.next_input().await,
+        None => std::future::pending().await,
+    }
 }
 
 impl Service {
@@ -75,13 +89,53 @@ impl Service {
                     }
                     self.handle_batch(&mut batch).await;
                 }
-                _ = tick.tick() => self.tick(),
+                _ = tick.tick() => {
+                    self.tick();
+                    // Peer timers also run here: under a request storm the
+                    // driver's own timer future is re-created too often.
+                    if self.failover.is_some() {
+                        self.on_failover(crate::failover::driver::Input::Timer);
+                    }
+                }
                 Some(call) = self.ops.calls.recv() => {
                     self.ops.handle_call(call, &mut self.engine, self.policy.as_ref(), &self.commit);
                 }
+                input = failover_input(&mut self.failover) => self.on_failover(input),
             }
         }
+        if let Some(d) = &mut self.failover {
+            d.save();
+        }
         self.commit
+    }
+
+    fn on_failover(&mut self, input: crate::failover::driver::Input) {
+        if let Some(d) = &mut self.failover {
+            d.handle(input, &mut self.engine, &self.commit);
+            self.policy = Box::new(d.policy());
+        }
+    }
+
+    /// A completion that also reports `writes` to the failover driver once
+    /// they are durable (its binding updates follow the commit).
+    fn with_failover_notice(
+        &self,
+        writes: &[dhcp_core::lease::Lease],
+        done: dhcp_core::store::Completion,
+    ) -> dhcp_core::store::Completion {
+        match &self.failover {
+            None => done,
+            Some(d) => {
+                let notifier = d.notifier();
+                let writes = writes.to_vec();
+                Box::new(move |r| {
+                    if r.is_ok() {
+                        notifier.durable(writes);
+                    }
+                    done(r);
+                })
+            }
+        }
     }
 
     async fn handle_batch(&mut self, batch: &mut Vec<Inbound>) {
@@ -96,6 +150,24 @@ impl Service {
                 local_addr: o.local_addr,
                 src: o.src,
             };
+            if let Some(reply) = self
+                .failover
+                .as_mut()
+                .and_then(|d| d.nak_stranded(&inbound.request.msg, o.local_addr))
+            {
+                let verdict = dhcp_core::engine::Verdict::Replied(reply.msg_type);
+                self.counters
+                    .transaction(inbound.request.msg_type, &verdict);
+                tracing::info!(target: LOG_TARGET,
+                    "DHCPREQUEST from {} via {}: DHCPNAK (the failover partner it selected is down)",
+                    crate::failover::partner_requests::hw_text(inbound.request.msg.chaddr()),
+                    o.interface);
+                replies.push(Outgoing {
+                    reply,
+                    origin: inbound.origin,
+                });
+                continue;
+            }
             let out = self
                 .engine
                 .handle(self.policy.as_ref(), &inbound.request, &info, now);
@@ -121,7 +193,8 @@ impl Service {
             let done = self.ops.after_commit(events, move |r| {
                 let _ = tx.send(r);
             });
-            self.commit.submit(writes, Box::new(done));
+            let done = self.with_failover_notice(&writes, Box::new(done));
+            self.commit.submit(writes, done);
             SendJob::AfterCommit(replies, rx)
         };
         if self.sends.send(job).await.is_err() {
@@ -148,6 +221,7 @@ impl Service {
                 tracing::error!(error = %e, records = n, "cannot commit expired leases");
             }
         });
-        self.commit.submit(writes, Box::new(done));
+        let done = self.with_failover_notice(&writes, Box::new(done));
+        self.commit.submit(writes, done);
     }
 }
