@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 
 use ipnet::Ipv4Net;
 
@@ -22,8 +23,8 @@ pub struct Subnet {
     /// Effective `ignore-client-uids`.
     pub ignore_client_uids: bool,
     /// Options merged from global, shared-network and subnet scope, with the
-    /// mask and broadcast address filled in.
-    pub options: OptionSet,
+    /// mask and broadcast address filled in (shared, cheap to clone).
+    pub options: Arc<OptionSet>,
     /// Lease times merged from global, shared-network and subnet scope.
     pub lease_time: LeaseTimes,
     /// Whether the PXE boot policy applies.
@@ -95,7 +96,7 @@ impl Topology {
                 ignore_client_uids: s
                     .ignore_client_uids
                     .unwrap_or(cfg.server.ignore_client_uids),
-                options,
+                options: Arc::new(options),
                 lease_time,
                 pxe: s.pxe,
             });

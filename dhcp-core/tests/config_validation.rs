@@ -237,3 +237,17 @@ fn split_bitmaps_match_isc() {
     assert!(h[..31].iter().all(|b| *b == 0xff));
     assert_eq!(h[31], 0x7f);
 }
+
+#[test]
+fn host_reservations_round_trip_through_json() {
+    let text = format!(
+        "{BASE}[[hosts]]\nname = \"by-id\"\nclient_id = \"01:02:03\"\naddress = \"10.99.0.10\"\n\
+         [[hosts]]\nname = \"by-mac\"\nmac = \"02:00:00:00:00:01\"\naddress = \"10.99.0.11\"\n"
+    );
+    let cfg = Config::from_toml(&text).unwrap();
+    for h in &cfg.hosts {
+        let json = serde_json::to_string(h).unwrap();
+        let back: dhcp_core::config::HostConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!(&back, h, "{json}");
+    }
+}

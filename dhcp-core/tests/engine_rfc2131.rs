@@ -627,3 +627,20 @@ fn restart_restores_bindings_from_records() {
         a
     );
 }
+
+#[test]
+fn ignored_client_ids_are_not_recorded() {
+    let cfg = CONFIG.replace(
+        "offer_hold = 10",
+        "offer_hold = 10\nignore_client_uids = true",
+    );
+    let mut e = dhcp_core::engine::Engine::new(dhcp_core::config::Config::from_toml(&cfg).unwrap());
+    let id = DhcpOption::ClientIdentifier(vec![1, 2, 0, 0, 0, 0, 1]);
+    let offer = run(&mut e, &with(msg(MessageType::Discover, 1), id.clone()), T0);
+    let ack = run(&mut e, &with(selecting(1, yiaddr(&offer), SERVER), id), T0);
+    assert_eq!(ack.writes[0].client_id, None);
+    assert_eq!(
+        ack.writes[0].client,
+        Some(dhcp_core::lease::ClientKey::Hw(HwAddr::ethernet(mac(1))))
+    );
+}

@@ -8,8 +8,18 @@
 //!   assignment with ISC's bit order and polarity (set bit = primary serves),
 //!   and the `load balance max seconds` rule.
 //!
+//! * [`peer`]: the failover state machine (quinn-proto style: inputs in,
+//!   transmits/timeouts/events polled out) and [`policy`], the snapshot the
+//!   DHCP engine consults ([`dhcp_core::policy::LeasePolicy`]).
+//! * `sim` (feature `sim`): a deterministic, seeded simulator of a failover
+//!   pair with a faulty network, crashes and clock skew.
+//!
 //! Everything here is sans-IO: no sockets, no clock; times are passed in as
 //! Unix seconds ([`dhcp_core::lease::UnixTime`]).
 
 pub mod hash;
+pub mod peer;
+pub mod policy;
+#[cfg(feature = "sim")]
+pub mod sim;
 pub mod wire;

@@ -1,8 +1,12 @@
 //! The command line (clap derive).
 
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+
+use crate::control::DEFAULT_SOCKET;
+use crate::events::DEFAULT_QUEUE;
 
 /// DHCPv4 server for bare-metal provisioning, with ISC-compatible failover.
 #[derive(Debug, Parser)]
@@ -20,6 +24,123 @@ pub enum Command {
     Run(RunArgs),
     /// Validate a configuration file and exit (non-zero with the error).
     CheckConfig(CheckArgs),
+    /// Show the running daemon's state (pools, failover, reload, counters).
+    Status(ClientArgs),
+    /// Inspect or release leases of the running daemon.
+    #[command(subcommand)]
+    Leases(LeasesCommand),
+    /// Manage runtime host reservations (effective at once, persisted).
+    #[command(subcommand)]
+    Hosts(HostsCommand),
+    /// Failover status and operator commands.
+    #[command(subcommand)]
+    Failover(FailoverCommand),
+    /// Make the running daemon re-read its configuration file (as SIGHUP).
+    Reload(ClientArgs),
+}
+
+/// Options of every control-socket client subcommand.
+#[derive(Debug, Clone, Args)]
+pub struct ClientArgs {
+    /// The daemon's control socket.
+    #[arg(long, value_name = "PATH", env = "DHCPD_CONTROL_SOCKET", default_value = DEFAULT_SOCKET)]
+    pub socket: PathBuf,
+    /// Print the result as JSON (for scripts) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `dhcpd leases …`.
+#[derive(Debug, Subcommand)]
+pub enum LeasesCommand {
+    /// List leases (by default every lease that is not free).
+    List {
+        /// Only leases in this binding state (active, expired, released, …).
+        #[arg(long, value_name = "STATE")]
+        state: Option<String>,
+        /// Include free leases.
+        #[arg(long)]
+        all: bool,
+        /// Socket and output options.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Show one lease, by IP address or MAC.
+    Show {
+        /// `10.0.0.5` or `52:54:00:00:00:07`.
+        key: String,
+        /// Socket and output options.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Release an active lease, by IP address or MAC (a release event is sent).
+    Release {
+        /// `10.0.0.5` or `52:54:00:00:00:07`.
+        key: String,
+        /// Socket and output options.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+/// `dhcpd hosts …`.
+#[derive(Debug, Subcommand)]
+pub enum HostsCommand {
+    /// List host reservations (from the configuration and runtime).
+    List(ClientArgs),
+    /// Add (or replace, by name) a runtime host reservation.
+    Add {
+        /// The reservation's name.
+        name: String,
+        /// The client's Ethernet address.
+        #[arg(long, value_name = "MAC", required_unless_present = "client_id")]
+        mac: Option<String>,
+        /// The client identifier (option 61), hex bytes.
+        #[arg(long, value_name = "HEX")]
+        client_id: Option<String>,
+        /// The fixed address.
+        #[arg(long, value_name = "IP")]
+        ip: Ipv4Addr,
+        /// Boot file for this host.
+        #[arg(long, value_name = "FILE")]
+        boot_file: Option<String>,
+        /// Next server for this host.
+        #[arg(long, value_name = "IP")]
+        next_server: Option<Ipv4Addr>,
+        /// Socket and output options.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Remove a runtime host reservation by name.
+    Remove {
+        /// The reservation's name.
+        name: String,
+        /// Socket and output options.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+/// `dhcpd failover …`.
+#[derive(Debug, Subcommand)]
+pub enum FailoverCommand {
+    /// Show each failover relationship's state.
+    Status(ClientArgs),
+    /// Declare the partner down (PARTNER-DOWN): only when it really is.
+    PartnerDown {
+        /// The relationship (all if omitted).
+        relationship: Option<String>,
+        /// Socket and output options.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+fn parse_mode(s: &str) -> Result<u32, String> {
+    u32::from_str_radix(s, 8)
+        .ok()
+        .filter(|m| *m <= 0o777)
+        .ok_or_else(|| format!("{s:?} is not an octal file mode"))
 }
 
 /// Log levels accepted by `--log-level` (and `server.log_level`).
@@ -43,7 +164,8 @@ pub struct RunArgs {
     /// Do not log one line per transaction.
     #[arg(long, short = 'q')]
     pub quiet: bool,
-    /// Write the packet counters to this file at shutdown (`name value` lines).
+    /// Write the packet counters to this file every 5 s and at shutdown
+    /// (`name value` lines).
     #[arg(long, value_name = "FILE")]
     pub stats_file: Option<PathBuf>,
     /// UDP port to listen on (testing: DHCP uses 67).
@@ -58,6 +180,32 @@ pub struct RunArgs {
     /// Most transactions committed in one store flush.
     #[arg(long, hide = true, default_value_t = 256)]
     pub max_batch: usize,
+    /// Serve Prometheus metrics over HTTP at this address (e.g.
+    /// 127.0.0.1:9267); off by default.
+    #[arg(long, alias = "metrics", value_name = "ADDR:PORT")]
+    pub metrics_listen: Option<SocketAddr>,
+    /// Create the control socket (for `dhcpd status`, `leases`, `hosts`, …)
+    /// at this path; off by default (the unit file sets it).
+    #[arg(long, value_name = "PATH")]
+    pub control_socket: Option<PathBuf>,
+    /// Permissions of the control socket (octal): who may connect may do
+    /// everything.
+    #[arg(long, value_name = "MODE", default_value = "660", value_parser = parse_mode)]
+    pub control_socket_mode: u32,
+    /// Send MAAS lease notifications (JSON datagrams) to this unix datagram
+    /// socket (MAAS: /var/lib/maas/dhcpd.sock).
+    #[arg(long, value_name = "PATH")]
+    pub event_socket: Option<PathBuf>,
+    /// Run this shell command for each lease event, the event JSON on stdin.
+    #[arg(long, value_name = "COMMAND")]
+    pub event_command: Option<String>,
+    /// Drop the runtime host reservations at start (as ISC under MAAS, where
+    /// the rendered configuration is the single source of truth).
+    #[arg(long)]
+    pub forget_runtime_hosts: bool,
+    /// Lease events queued per destination before new ones are dropped.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_QUEUE)]
+    pub event_queue: usize,
 }
 
 /// `dhcpd check-config`.
@@ -99,10 +247,52 @@ mod tests {
         let Command::Run(r) = cli.command else {
             panic!("not run")
         };
+        assert_eq!(r.control_socket_mode, 0o660);
         assert_eq!(r.interfaces, ["eth0", "eth1"]);
         assert_eq!(r.server_port, 1067);
         assert_eq!(r.client_port, 68);
         assert!(r.quiet);
         assert!(Cli::try_parse_from(["dhcpd", "run", "-c", "a", "--log-level", "loud"]).is_err());
+    }
+
+    #[test]
+    fn client_commands_parse() {
+        let cli = Cli::try_parse_from([
+            "dhcpd",
+            "hosts",
+            "add",
+            "n1",
+            "--mac",
+            "52:54:00:00:00:07",
+            "--ip",
+            "10.99.0.7",
+            "--socket",
+            "/tmp/s",
+            "--json",
+        ])
+        .unwrap();
+        let Command::Hosts(HostsCommand::Add {
+            name, ip, client, ..
+        }) = cli.command
+        else {
+            panic!("not hosts add")
+        };
+        assert_eq!((name.as_str(), ip), ("n1", Ipv4Addr::new(10, 99, 0, 7)));
+        assert!(client.json);
+        assert!(Cli::try_parse_from(["dhcpd", "hosts", "add", "n1", "--ip", "10.99.0.7"]).is_err());
+        let cli = Cli::try_parse_from(["dhcpd", "leases", "list", "--state", "active"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Leases(LeasesCommand::List { .. })
+        ));
+        let cli = Cli::try_parse_from(["dhcpd", "failover", "partner-down", "rack"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Failover(FailoverCommand::PartnerDown { .. })
+        ));
+        assert!(
+            Cli::try_parse_from(["dhcpd", "run", "-c", "a", "--control-socket-mode", "999"])
+                .is_err()
+        );
     }
 }

@@ -2,15 +2,17 @@
 //!
 //! One [`Counters`] is shared (behind an `Arc`) by every task of the daemon.
 //! All fields are relaxed atomics: they are statistics, not synchronisation.
-//! [`Counters::snapshot`] gives stable `name → value` pairs; for now they are
-//! logged at shutdown and written to the stats file, later they are exported as
-//! metrics under the same names.
+//! [`Counters::snapshot`] gives stable `name → value` pairs, logged at
+//! shutdown and written to the stats file; [`crate::metrics`] exports the same
+//! counters (and the [`Timings`] histograms) to Prometheus.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use dhcp_core::engine::{IgnoreReason, Verdict};
 use dhcp_core::packet::PacketError;
 use dhcproto::v4::MessageType;
+
+use crate::metrics::histogram::Timings;
 
 /// Why a received datagram was dropped before reaching the engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,6 +186,14 @@ pub struct Counters {
     pub commit_errors: AtomicU64,
     /// Lease records written by the expiry timer.
     pub expiry_writes: AtomicU64,
+    /// Lease events queued for delivery ([`crate::events`]).
+    pub events_queued: AtomicU64,
+    /// Lease events delivered (datagram sent or command run).
+    pub events_delivered: AtomicU64,
+    /// Lease events dropped (queue full, receiver missing or too slow).
+    pub events_dropped: AtomicU64,
+    /// Latency and size histograms (for the metrics exporter).
+    pub timings: Timings,
 }
 
 fn bump(c: &AtomicU64) {
@@ -227,6 +237,25 @@ impl Counters {
         if let Some(c) = self.sent.get(type_index(&REPLY_TYPES, reply)) {
             bump(c);
         }
+    }
+
+    /// Requests by message type label (`discover`, …, `other`).
+    pub fn requests_by_type(&self) -> Vec<(&'static str, u64)> {
+        labelled(&self.requests, REQUEST_TYPES.iter().map(|(_, n)| *n))
+    }
+
+    /// Replies sent by message type label (`offer`, `ack`, `nak`, `other`).
+    pub fn sent_by_type(&self) -> Vec<(&'static str, u64)> {
+        labelled(&self.sent, REPLY_TYPES.iter().map(|(_, n)| *n))
+    }
+
+    /// Requests deliberately not answered, by reason label.
+    pub fn ignored_by_reason(&self) -> Vec<(&'static str, u64)> {
+        IGNORE_REASONS
+            .iter()
+            .zip(&self.ignored)
+            .map(|(r, c)| (r.label(), c.load(Ordering::Relaxed)))
+            .collect()
     }
 
     /// Every counter as `(name, value)`, in a stable order.
@@ -274,6 +303,9 @@ impl Counters {
         out.push(("committed_records".to_owned(), get(&self.committed_records)));
         out.push(("commit_errors".to_owned(), get(&self.commit_errors)));
         out.push(("expiry_writes".to_owned(), get(&self.expiry_writes)));
+        out.push(("events_queued".to_owned(), get(&self.events_queued)));
+        out.push(("events_delivered".to_owned(), get(&self.events_delivered)));
+        out.push(("events_dropped".to_owned(), get(&self.events_dropped)));
         out
     }
 
@@ -298,6 +330,18 @@ impl Counters {
         }
         s
     }
+}
+
+/// `names` paired with `counts`, the last count labelled `other`.
+fn labelled(
+    counts: &[AtomicU64],
+    names: impl Iterator<Item = &'static str>,
+) -> Vec<(&'static str, u64)> {
+    names
+        .chain(std::iter::once("other"))
+        .zip(counts)
+        .map(|(n, c)| (n, c.load(Ordering::Relaxed)))
+        .collect()
 }
 
 #[cfg(test)]

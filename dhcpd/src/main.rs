@@ -3,11 +3,17 @@
 use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use dhcp_core::config::Config;
-use dhcpd::cli::{CheckArgs, Cli, Command, RunArgs};
+use dhcp_core::config::{Config, HostConfig, parse_hex_bytes, parse_mac};
+use dhcp_core::lease::HwAddr;
+use dhcpd::cli::{
+    CheckArgs, Cli, ClientArgs, Command, FailoverCommand, HostsCommand, LeasesCommand, RunArgs,
+};
+use dhcpd::control::{Request, client};
+use dhcpd::counters::Counters;
 use dhcpd::server;
 use dhcpd::settings::Settings;
 use dhcpd::transaction::LOG_TARGET;
@@ -19,6 +25,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(&args),
         Command::CheckConfig(args) => check_config(&args),
+        other => control(other),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -28,6 +35,75 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The control-socket subcommands.
+fn control(cmd: Command) -> Result<()> {
+    let (req, c): (Request, ClientArgs) = match cmd {
+        Command::Run(_) | Command::CheckConfig(_) => anyhow::bail!("not a control command"),
+        Command::Status(c) => (Request::Status, c),
+        Command::Reload(c) => (Request::Reload, c),
+        Command::Leases(LeasesCommand::List { state, all, client }) => {
+            (Request::LeasesList { state, all }, client)
+        }
+        Command::Leases(LeasesCommand::Show { key, client }) => {
+            (Request::LeasesShow { key }, client)
+        }
+        Command::Leases(LeasesCommand::Release { key, client }) => {
+            (Request::LeasesRelease { key }, client)
+        }
+        Command::Hosts(HostsCommand::List(c)) => (Request::HostsList, c),
+        Command::Hosts(HostsCommand::Remove { name, client }) => {
+            (Request::HostsRemove { name }, client)
+        }
+        Command::Hosts(HostsCommand::Add {
+            name,
+            mac,
+            client_id,
+            ip,
+            boot_file,
+            next_server,
+            client,
+        }) => {
+            let mac = match mac {
+                Some(m) => Some(HwAddr::ethernet(
+                    parse_mac(&m).with_context(|| format!("invalid MAC {m:?}"))?,
+                )),
+                None => None,
+            };
+            let client_id = match client_id {
+                Some(h) => Some(
+                    parse_hex_bytes(&h)
+                        .filter(|b| !b.is_empty())
+                        .with_context(|| format!("invalid client id {h:?}"))?,
+                ),
+                None => None,
+            };
+            let host = HostConfig {
+                name,
+                mac,
+                client_id,
+                address: ip,
+                boot_file,
+                next_server,
+                lease_time: Default::default(),
+                options: Default::default(),
+            };
+            (
+                Request::HostsAdd {
+                    host: Box::new(host),
+                },
+                client,
+            )
+        }
+        Command::Failover(FailoverCommand::Status(c)) => (Request::FailoverStatus, c),
+        Command::Failover(FailoverCommand::PartnerDown {
+            relationship,
+            client,
+        }) => (Request::FailoverPartnerDown { relationship }, client),
+    };
+    client::execute(&c.socket, c.json, &req)?;
+    Ok(())
 }
 
 fn load(path: &Path) -> Result<Config> {
@@ -81,38 +157,34 @@ fn run(args: &RunArgs) -> Result<()> {
         "dhcpd starting"
     );
     let settings = Settings::new(cfg, args);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread runs the sockets, the engine and the sender (the store's
+    // group commit has its own): the engine is single-owner anyway, and
+    // measured on loopback this costs about a third less CPU per DORA than a
+    // two-worker runtime, which spends it on cross-thread wake-ups.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let counters = runtime.block_on(async {
+    let counters = Arc::new(Counters::default());
+    runtime.block_on(async {
         let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
         let mut int = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
-        // SIGHUP will mean "reload"; until then it must not kill the daemon.
-        let mut hup = signal(SignalKind::hangup()).context("cannot handle SIGHUP")?;
-        tokio::spawn(async move {
-            while hup.recv().await.is_some() {
-                tracing::warn!(
-                    "SIGHUP received: configuration reload is not supported yet; ignored"
-                );
-            }
-        });
+        // SIGHUP means reload (handled by the operations side once serving);
+        // registering here already keeps an early SIGHUP from killing us.
+        let _hup = signal(SignalKind::hangup()).context("cannot handle SIGHUP")?;
         let shutdown = async move {
             tokio::select! {
                 _ = term.recv() => tracing::info!("SIGTERM received"),
                 _ = int.recv() => tracing::info!("SIGINT received"),
             }
         };
-        server::serve(settings.clone(), shutdown)
+        server::serve(settings.clone(), counters.clone(), shutdown)
             .await
-            .context("cannot start the DHCP server")
+            .context("the DHCP server failed")
     })?;
     tracing::info!("stopped; counters: {}", counters.summary_line());
     if let Some(path) = &settings.stats_file {
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, counters.render())
-            .and_then(|()| std::fs::rename(&tmp, path))
+        server::write_stats(path, &counters)
             .with_context(|| format!("cannot write the stats file {}", path.display()))?;
     }
     Ok(())

@@ -38,6 +38,9 @@ impl Receiver {
             if *shutdown.borrow() {
                 break;
             }
+            // Under a flood the socket is always ready: yield now and then so
+            // the engine and the sender (same thread) keep running.
+            tokio::task::consume_budget().await;
             let meta = tokio::select! {
                 biased;
                 r = shutdown.changed() => {
@@ -56,6 +59,7 @@ impl Receiver {
                     continue;
                 }
             };
+            let received = std::time::Instant::now();
             self.counters
                 .received
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -94,6 +98,7 @@ impl Receiver {
                     interface: iface.name.clone(),
                     local_addr,
                     src: meta.src,
+                    received,
                 },
             };
             match self.queue.try_send(inbound) {

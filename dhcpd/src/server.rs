@@ -14,19 +14,25 @@
 //! flushed, and [`serve`] returns the counters.
 
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use dhcp_core::engine::Engine;
-use dhcp_core::policy::Standalone;
+use dhcp_core::policy::{LeasePolicy, Standalone};
 use dhcp_core::store::{GroupCommit, LeaseStore, SledStore, StoreError};
 use tokio::sync::{mpsc, watch};
 
 use crate::counters::Counters;
+use crate::failover::{
+    self,
+    driver::{Driver, DriverError},
+};
+use crate::failover_ops::{NoFailover, SharedFailoverOps};
 use crate::interfaces::InterfaceTable;
 use crate::l2::L2Sender;
+use crate::ops::{self, OpsContext, OpsError};
 use crate::receive::Receiver;
 use crate::service::Service;
 use crate::settings::Settings;
@@ -38,6 +44,10 @@ use crate::transmit::Transmitter;
 pub const INBOUND_QUEUE: usize = 4096;
 /// Capacity of the sender's queue (batches).
 pub const SEND_QUEUE: usize = 1024;
+/// How often the stats file is rewritten while running.
+pub const STATS_INTERVAL: Duration = Duration::from_secs(5);
+/// Free lease records idle this long (seconds) are removed at start-up.
+pub const COMPACT_AFTER: u32 = 30 * 86_400;
 /// How often interface addresses are re-read.
 pub const INTERFACE_REFRESH: Duration = Duration::from_secs(5);
 
@@ -68,37 +78,59 @@ pub enum ServeError {
         /// The cause.
         source: std::io::Error,
     },
+    /// The failover relationship could not start.
+    #[error("failover: {0}")]
+    Failover(DriverError),
+    /// The metrics exporter, control socket or signal handling could not start.
+    #[error(transparent)]
+    Ops(#[from] OpsError),
     /// The engine task stopped on its own (a bug); the daemon exits so that
     /// its supervisor restarts it.
     #[error("the engine task stopped unexpectedly: {0}")]
     EngineStopped(String),
 }
 
-/// Runs the daemon until `shutdown` completes; returns the counters.
+/// Runs the daemon until `shutdown` completes, counting into `counters`
+/// (shared so that a metrics exporter can read them while it runs).
 pub async fn serve(
     settings: Settings,
+    counters: Arc<Counters>,
     shutdown: impl Future<Output = ()>,
-) -> Result<Arc<Counters>, ServeError> {
-    let counters = Arc::new(Counters::default());
-    if !settings.config.failover.is_empty() {
-        tracing::warn!(
-            relationships = settings.config.failover.len(),
-            "failover is configured but not implemented in this daemon yet: serving standalone"
-        );
-    }
+) -> Result<(), ServeError> {
     let store_err = |source| ServeError::Store {
         path: settings.store.clone(),
         source,
     };
     let store = Arc::new(SledStore::open(&settings.store).map_err(store_err)?);
+    // Compaction: free records idle for longer than COMPACT_AFTER carry nothing
+    // worth keeping (the table recreates them as never-used free addresses).
+    let idle_before = crate::service::now_unix().saturating_sub(COMPACT_AFTER);
+    let compacted = store.compact(idle_before).map_err(store_err)?;
     let mut engine = Engine::new(settings.config.clone());
     let report = engine.restore(store.load().map_err(store_err)?);
     tracing::info!(
         store = %settings.store.display(),
         restored = report.restored,
         orphaned = report.orphaned,
+        compacted,
         "lease store opened"
     );
+
+    // Failover (one relationship; see crate::failover).
+    let failover = match settings.config.failover.as_slice() {
+        [] => None,
+        [first, rest @ ..] => {
+            if !rest.is_empty() {
+                tracing::warn!(
+                    ignored = rest.len(),
+                    "only the first failover relationship is driven"
+                );
+            }
+            let (d, h) =
+                Driver::start(first.clone(), store.clone()).map_err(ServeError::Failover)?;
+            Some((d, h))
+        }
+    };
 
     let interfaces = InterfaceTable::load().map_err(ServeError::Interfaces)?;
     let sockets = open_sockets(&settings, &interfaces)?;
@@ -113,12 +145,33 @@ pub async fn serve(
         }
     };
 
+    let (stop_tx, stop_rx) = watch::channel(false);
+    // Failover's operations interface: the driver's handle, or standalone.
+    let failover_ops: SharedFailoverOps = match &failover {
+        Some((_, handle)) => Arc::new(handle.clone()),
+        None => Arc::new(NoFailover),
+    };
+    let (ops, engine_ops) = ops::start(
+        OpsContext {
+            settings: &settings,
+            counters: &counters,
+            store: store.clone(),
+            failover: failover_ops,
+            stop: stop_rx.clone(),
+        },
+        &mut engine,
+    )
+    .await?;
+
     let batch_counters = counters.clone();
     let commit = GroupCommit::start(store.clone(), settings.max_batch, move |b| {
         batch_counters.commits.fetch_add(1, Ordering::Relaxed);
         batch_counters
             .committed_records
             .fetch_add(b.records as u64, Ordering::Relaxed);
+        let t = &batch_counters.timings;
+        t.commit_latency.observe_duration(b.duration);
+        t.commit_batch.observe(b.records as u64);
         tracing::trace!(
             transactions = b.transactions,
             records = b.records,
@@ -127,7 +180,6 @@ pub async fn serve(
         );
     });
 
-    let (stop_tx, stop_rx) = watch::channel(false);
     let (in_tx, in_rx) = mpsc::channel(INBOUND_QUEUE);
     let (send_tx, send_rx) = mpsc::channel(SEND_QUEUE);
 
@@ -146,34 +198,60 @@ pub async fn serve(
     let sender = tokio::spawn(
         Transmitter::new(sockets.clone(), l2, settings.ports, counters.clone()).run(send_rx),
     );
+    let (failover, control) = match failover {
+        Some((driver, handle)) => {
+            let path = failover::control_socket_path(&settings.store);
+            let control = tokio::spawn(failover::control::serve(path, handle, stop_rx.clone()));
+            (Some(driver), Some(control))
+        }
+        None => (None, None),
+    };
+    let policy: Box<dyn LeasePolicy + Send> = match &failover {
+        Some(d) => Box::new(d.policy()),
+        None => Box::new(Standalone),
+    };
     let mut service = tokio::spawn(
         Service {
             engine,
-            policy: Box::new(Standalone),
+            policy,
             commit,
             sends: send_tx,
             counters: counters.clone(),
             max_batch: settings.max_batch,
+            ops: engine_ops,
+            failover,
         }
         .run(in_rx),
     );
-    let watcher = tokio::spawn(watch_interfaces(interfaces, stop_rx));
+    let watcher = tokio::spawn(watch_interfaces(interfaces, stop_rx.clone()));
+    let stats = settings
+        .stats_file
+        .clone()
+        .map(|path| tokio::spawn(write_stats_periodically(path, counters.clone(), stop_rx)));
     tracing::info!(
         sockets = sockets.len(),
         port = settings.ports.server,
         "serving"
     );
+    ops.ready();
 
     let early_end = tokio::select! {
         () = shutdown => None,
         r = &mut service => Some(r),
     };
     tracing::info!("shutting down: no longer accepting requests");
+    ops.stopping();
     let _ = stop_tx.send(true);
     for r in receivers {
         let _ = r.await;
     }
     let _ = watcher.await;
+    if let Some(c) = control {
+        let _ = c.await;
+    }
+    if let Some(s) = stats {
+        let _ = s.await;
+    }
     let (commit, failure) = match early_end {
         None => (service.await.ok(), None),
         Some(Ok(c)) => (Some(c), Some("ended".to_owned())),
@@ -195,9 +273,10 @@ pub async fn serve(
         Ok(Err(e)) => tracing::error!(error = %e, "final store flush failed"),
         Err(e) => tracing::error!(error = %e, "final store flush did not complete"),
     }
+    ops.finish(&counters).await;
     match failure {
         Some(f) => Err(ServeError::EngineStopped(f)),
-        None => Ok(counters),
+        None => Ok(()),
     }
 }
 
@@ -229,6 +308,37 @@ fn open_sockets(
         out.push(Arc::new(s));
     }
     Ok(out)
+}
+
+/// Writes the counters to `path` (`name value` lines), atomically.
+pub fn write_stats(path: &Path, counters: &Counters) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, counters.render())?;
+    std::fs::rename(&tmp, path)
+}
+
+async fn write_stats_periodically(
+    path: PathBuf,
+    counters: Arc<Counters>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut every = tokio::time::interval(STATS_INTERVAL);
+    loop {
+        tokio::select! {
+            r = stop.changed() => {
+                if r.is_err() || *stop.borrow() {
+                    break;
+                }
+            }
+            _ = every.tick() => {
+                let (p, c) = (path.clone(), counters.clone());
+                let r = tokio::task::spawn_blocking(move || write_stats(&p, &c)).await;
+                if let Ok(Err(e)) = r {
+                    tracing::warn!(error = %e, path = %path.display(), "cannot write the stats file");
+                }
+            }
+        }
+    }
 }
 
 async fn watch_interfaces(table: InterfaceTable, mut stop: watch::Receiver<bool>) {

@@ -10,6 +10,11 @@
 //!
 //! The task ends when every receive loop has stopped (its queue closes), after
 //! handling what was already queued.
+//!
+//! Operations hooks ([`EngineOps`]): control calls are answered between
+//! batches; lease events (commit, release, expiry) are emitted from the
+//! commit's completion, i.e. once durable; pool figures are published on each
+//! tick.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -22,6 +27,7 @@ use dhcp_core::store::GroupCommit;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::counters::Counters;
+use crate::ops::EngineOps;
 use crate::transaction::{Inbound, LOG_TARGET, Outgoing, describe};
 use crate::transmit::SendJob;
 
@@ -40,7 +46,7 @@ pub fn now_unix() -> UnixTime {
 pub struct Service {
     /// The engine.
     pub engine: Engine,
-    /// The failover policy (standalone for now).
+    /// The lease policy: standalone, or the failover peer's.
     pub policy: Box<dyn LeasePolicy + Send>,
     /// The group commit in front of the store.
     pub commit: GroupCommit,
@@ -50,6 +56,22 @@ pub struct Service {
     pub counters: Arc<Counters>,
     /// Most requests handled per batch.
     pub max_batch: usize,
+    /// Operations hooks (control calls, lease events, pool figures).
+    pub ops: EngineOps,
+    /// The failover driver, when a relationship is configured; `policy` is
+    /// then its [`crate::failover::driver::Driver::policy`], refreshed after
+    /// every failover input.
+    pub failover: Option<crate::failover::driver::Driver>,
+}
+
+/// The next failover input, or never without failover.
+async fn failover_input(
+    d: &mut Option<crate::failover::driver::Driver>,
+) -> crate::failover::driver::Input {
+    match d {
+        Some(d) => d.next_input().await,
+        None => std::future::pending().await,
+    }
 }
 
 impl Service {
@@ -67,16 +89,60 @@ impl Service {
                     }
                     self.handle_batch(&mut batch).await;
                 }
-                _ = tick.tick() => self.tick(),
+                _ = tick.tick() => {
+                    self.tick();
+                    // Peer timers also run here: under a request storm the
+                    // driver's own timer future is re-created too often.
+                    if self.failover.is_some() {
+                        self.on_failover(crate::failover::driver::Input::Timer);
+                    }
+                }
+                Some(call) = self.ops.calls.recv() => {
+                    self.ops.handle_call(call, &mut self.engine, self.policy.as_ref(), &self.commit);
+                }
+                input = failover_input(&mut self.failover) => self.on_failover(input),
             }
         }
+        if let Some(d) = &mut self.failover {
+            d.save();
+        }
         self.commit
+    }
+
+    fn on_failover(&mut self, input: crate::failover::driver::Input) {
+        if let Some(d) = &mut self.failover {
+            d.handle(input, &mut self.engine, &self.commit);
+            self.policy = Box::new(d.policy());
+        }
+    }
+
+    /// A completion that also reports `writes` to the failover driver once
+    /// they are durable (its binding updates follow the commit).
+    fn with_failover_notice(
+        &self,
+        writes: &[dhcp_core::lease::Lease],
+        done: dhcp_core::store::Completion,
+    ) -> dhcp_core::store::Completion {
+        match &self.failover {
+            None => done,
+            Some(d) => {
+                let notifier = d.notifier();
+                let writes = writes.to_vec();
+                Box::new(move |r| {
+                    if r.is_ok() {
+                        notifier.durable(writes);
+                    }
+                    done(r);
+                })
+            }
+        }
     }
 
     async fn handle_batch(&mut self, batch: &mut Vec<Inbound>) {
         let now = now_unix();
         let mut writes = Vec::new();
         let mut replies = Vec::new();
+        let mut events = Vec::new();
         for inbound in batch.drain(..) {
             let o = &inbound.origin;
             let info = RecvInfo {
@@ -84,11 +150,30 @@ impl Service {
                 local_addr: o.local_addr,
                 src: o.src,
             };
+            if let Some(reply) = self
+                .failover
+                .as_mut()
+                .and_then(|d| d.nak_stranded(&inbound.request.msg, o.local_addr))
+            {
+                let verdict = dhcp_core::engine::Verdict::Replied(reply.msg_type);
+                self.counters
+                    .transaction(inbound.request.msg_type, &verdict);
+                tracing::info!(target: LOG_TARGET,
+                    "DHCPREQUEST from {} via {}: DHCPNAK (the failover partner it selected is down)",
+                    crate::failover::partner_requests::hw_text(inbound.request.msg.chaddr()),
+                    o.interface);
+                replies.push(Outgoing {
+                    reply,
+                    origin: inbound.origin,
+                });
+                continue;
+            }
             let out = self
                 .engine
                 .handle(self.policy.as_ref(), &inbound.request, &info, now);
             self.counters.transaction(out.request_type, &out.verdict);
             tracing::info!(target: LOG_TARGET, "{}", describe(&inbound.request, o, &out));
+            events.extend(self.ops.transaction_event(&inbound.request, &out));
             writes.extend(out.writes);
             if let Some(reply) = out.reply {
                 replies.push(Outgoing {
@@ -98,18 +183,18 @@ impl Service {
             }
         }
         let job = if writes.is_empty() {
+            self.ops.emit(events);
             if replies.is_empty() {
                 return;
             }
             SendJob::Now(replies)
         } else {
             let (tx, rx) = oneshot::channel();
-            self.commit.submit(
-                writes,
-                Box::new(move |r| {
-                    let _ = tx.send(r);
-                }),
-            );
+            let done = self.ops.after_commit(events, move |r| {
+                let _ = tx.send(r);
+            });
+            let done = self.with_failover_notice(&writes, Box::new(done));
+            self.commit.submit(writes, done);
             SendJob::AfterCommit(replies, rx)
         };
         if self.sends.send(job).await.is_err() {
@@ -118,22 +203,25 @@ impl Service {
     }
 
     fn tick(&mut self) {
-        let writes = self.engine.tick(self.policy.as_ref(), now_unix());
+        let now = now_unix();
+        let due = self.ops.due_active(&self.engine, now);
+        let writes = self.engine.tick(self.policy.as_ref(), now);
+        self.ops.publish(&self.engine);
         if writes.is_empty() {
             return;
         }
+        let events = self.ops.expiry_events(&due, &writes);
         let n = writes.len();
         tracing::debug!(records = n, "lease timers fired");
         self.counters
             .expiry_writes
             .fetch_add(n as u64, Ordering::Relaxed);
-        self.commit.submit(
-            writes,
-            Box::new(move |r| {
-                if let Err(e) = r {
-                    tracing::error!(error = %e, records = n, "cannot commit expired leases");
-                }
-            }),
-        );
+        let done = self.ops.after_commit(events, move |r| {
+            if let Err(e) = r {
+                tracing::error!(error = %e, records = n, "cannot commit expired leases");
+            }
+        });
+        let done = self.with_failover_notice(&writes, Box::new(done));
+        self.commit.submit(writes, done);
     }
 }

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use dhcp_core::config::Config;
 
 use crate::cli::RunArgs;
+use crate::events::EventSettings;
+use crate::ops::OpsSettings;
 
 /// UDP ports (fixed by DHCP; configurable so tests can run unprivileged).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +45,8 @@ pub struct Settings {
     pub stats_file: Option<PathBuf>,
     /// Most transactions per store flush.
     pub max_batch: usize,
+    /// Metrics, control socket, lease events, reload.
+    pub ops: OpsSettings,
 }
 
 impl Settings {
@@ -76,6 +80,20 @@ impl Settings {
             },
             stats_file: args.stats_file.clone(),
             max_batch: args.max_batch.max(1),
+            ops: OpsSettings {
+                config_path: Some(args.config.clone()),
+                metrics: args.metrics_listen,
+                control_socket: args.control_socket.clone(),
+                control_mode: args.control_socket_mode,
+                events: EventSettings {
+                    socket: args.event_socket.clone(),
+                    command: args.event_command.clone(),
+                    queue: args.event_queue,
+                },
+                forget_runtime_hosts: args.forget_runtime_hosts,
+                interfaces_fixed: !args.interfaces.is_empty(),
+                store_fixed: args.store.is_some(),
+            },
             config,
         }
     }
@@ -112,7 +130,7 @@ mod tests {
         v.extend_from_slice(extra);
         match Cli::try_parse_from(v).unwrap().command {
             Command::Run(r) => r,
-            Command::CheckConfig(_) => unreachable!(),
+            _ => unreachable!(),
         }
     }
 

@@ -27,6 +27,8 @@ pub struct Origin {
     pub local_addr: Ipv4Addr,
     /// The datagram's source.
     pub src: SocketAddrV4,
+    /// When it was received (for the request→reply latency metric).
+    pub received: std::time::Instant,
 }
 
 /// A validated request on its way to the engine.

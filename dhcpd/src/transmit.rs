@@ -123,7 +123,13 @@ impl Transmitter {
             },
         };
         match result {
-            Ok(()) => self.counters.sent(out.reply.msg_type),
+            Ok(()) => {
+                self.counters.sent(out.reply.msg_type);
+                self.counters
+                    .timings
+                    .reply_latency
+                    .observe_duration(o.received.elapsed());
+            }
             Err(e) => {
                 self.counters.send_errors.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(
@@ -195,6 +201,7 @@ mod tests {
                 interface: Arc::from("lo"),
                 local_addr: Ipv4Addr::LOCALHOST,
                 src: SocketAddrV4::new(Ipv4Addr::LOCALHOST, 1),
+                received: std::time::Instant::now(),
             },
         }
     }

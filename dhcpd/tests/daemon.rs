@@ -260,6 +260,21 @@ fn malformed_datagrams_are_dropped_and_counted() {
     );
     assert_eq!(msg_type(&ack), MessageType::Ack);
 
+    // The stats file is rewritten while the daemon runs.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(8);
+    loop {
+        let live = std::fs::read_to_string(&d.stats).unwrap_or_default();
+        let acks = live
+            .lines()
+            .find_map(|l| l.strip_prefix("sent.ack "))
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0);
+        if acks >= 1 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "stale stats:\n{live}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     let stats_path = d.stats.clone();
     let (status, log) = d.terminate();
     assert!(status.success(), "{log}");

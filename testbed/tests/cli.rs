@@ -20,6 +20,7 @@ fn demo_prints_a_summary_table() {
     }
     let mut args = vec![
         "demo",
+        "--single",
         "--clients",
         "50",
         "--initial-timeout",

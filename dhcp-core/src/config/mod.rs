@@ -294,10 +294,10 @@ pub struct HostConfig {
     /// Name (for logs and the control API).
     pub name: String,
     /// Ethernet address, `aa:bb:cc:dd:ee:ff`.
-    #[serde(default, with = "mac_serde")]
+    #[serde(default, with = "mac_serde", skip_serializing_if = "Option::is_none")]
     pub mac: Option<HwAddr>,
     /// Client identifier (option 61) as hex bytes, `01:aa:bb:...`.
-    #[serde(default, with = "hex_serde")]
+    #[serde(default, with = "hex_serde", skip_serializing_if = "Option::is_none")]
     pub client_id: Option<Vec<u8>>,
     /// The fixed address.
     pub address: Ipv4Addr,

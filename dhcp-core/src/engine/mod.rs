@@ -13,6 +13,7 @@ mod reply;
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::{Ipv4Addr, SocketAddrV4};
+use std::sync::Arc;
 
 use dhcproto::v4::{DhcpOption, Message, MessageType, OptionCode};
 
@@ -280,15 +281,61 @@ impl Engine {
         }
         self.expire_offers(now);
         match req.msg_type {
-            MessageType::Discover => {
-                self.discover(policy, msg, &client, network, info, now, &mut out)
-            }
-            MessageType::Request => {
-                self.request(policy, msg, &client, network, info, now, &mut out)
-            }
-            MessageType::Release => self.release(policy, msg, &client, info, now, &mut out),
-            MessageType::Decline => self.decline(&client, info, now, &mut out),
-            MessageType::Inform => self.inform(msg, &client, network, info, &mut out),
+            MessageType::Discover => self.discover(
+                &Txn {
+                    policy,
+                    msg,
+                    client,
+                    network,
+                    info,
+                    now,
+                },
+                &mut out,
+            ),
+            MessageType::Request => self.request(
+                &Txn {
+                    policy,
+                    msg,
+                    client,
+                    network,
+                    info,
+                    now,
+                },
+                &mut out,
+            ),
+            MessageType::Release => self.release(
+                &Txn {
+                    policy,
+                    msg,
+                    client,
+                    network,
+                    info,
+                    now,
+                },
+                &mut out,
+            ),
+            MessageType::Decline => self.decline(
+                &Txn {
+                    policy,
+                    msg,
+                    client,
+                    network,
+                    info,
+                    now,
+                },
+                &mut out,
+            ),
+            MessageType::Inform => self.inform(
+                &Txn {
+                    policy,
+                    msg,
+                    client,
+                    network,
+                    info,
+                    now,
+                },
+                &mut out,
+            ),
             _ => {}
         }
         out
@@ -329,7 +376,7 @@ impl Engine {
         let subnet = self.topo.subnet_of(addr).map(|i| &self.topo.subnets[i]);
         let mut options = subnet
             .map(|s| s.options.clone())
-            .unwrap_or_else(|| self.cfg.options.clone());
+            .unwrap_or_else(|| Arc::new(self.cfg.options.clone()));
         let mut times = subnet.map(|s| s.lease_time).unwrap_or(self.cfg.lease_time);
         for class in &self.cfg.classes {
             let vc = class
@@ -341,7 +388,7 @@ impl Engine {
                 .as_ref()
                 .is_none_or(|u| c.boot.user_classes.iter().any(|x| x == u.as_bytes()));
             if vc && uc {
-                options = class.options.or(&options);
+                options = Arc::new(class.options.or(&options));
                 times = class.lease_time.or(times);
             }
         }
@@ -357,7 +404,7 @@ impl Engine {
             .and_then(|h| h.next_server)
             .or(subnet.and_then(|s| s.next_server));
         if let Some(h) = host {
-            options = h.options.or(&options);
+            options = Arc::new(h.options.or(&options));
             times = h.lease_time.or(times);
         }
         let server_for_urls = next_server.unwrap_or(local).to_string();
@@ -383,37 +430,30 @@ impl Engine {
             .cloned()
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn discover(
-        &mut self,
-        policy: &dyn LeasePolicy,
-        msg: &Message,
-        c: &Client,
-        network: usize,
-        info: &RecvInfo<'_>,
-        now: UnixTime,
-        out: &mut Outcome,
-    ) {
+    fn discover(&mut self, t: &Txn<'_>, out: &mut Outcome) {
+        let (policy, msg, c, network, info, now) = t.parts();
         let host = self.host_on(c, network);
-        let (addr, lease_time) = if let Some(h) = &host {
-            let s = self.scope(c, h.address, Some(h), info.local_addr);
-            (h.address, s.lease_time)
-        } else {
-            let Some(addr) = self.choose_address(policy, c, network, now) else {
-                out.verdict = Verdict::Ignored(IgnoreReason::PoolExhausted);
-                return;
-            };
-            let s = self.scope(c, addr, None, info.local_addr);
-            let lease = self
-                .table
-                .get(addr)
-                .cloned()
-                .unwrap_or_else(|| Lease::new_free(addr, BindingState::Free));
-            let granted = policy.grant_time(&lease, s.lease_time, now).max(1);
-            self.hold_offer(addr, c.key.clone(), now);
-            (addr, granted)
+        let addr = match &host {
+            Some(h) => h.address,
+            None => match self.choose_address(policy, c, network, now) {
+                Some(a) => a,
+                None => {
+                    out.verdict = Verdict::Ignored(IgnoreReason::PoolExhausted);
+                    return;
+                }
+            },
         };
         let scope = self.scope(c, addr, host.as_ref(), info.local_addr);
+        let lease_time = if host.is_some() {
+            scope.lease_time
+        } else {
+            let granted = match self.table.get(addr) {
+                Some(l) => policy.grant_time(l, scope.lease_time, now),
+                None => scope.lease_time,
+            };
+            self.hold_offer(addr, c.key.clone(), now);
+            granted.max(1)
+        };
         self.respond(
             msg,
             MessageType::Offer,
@@ -425,17 +465,8 @@ impl Engine {
         );
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn request(
-        &mut self,
-        policy: &dyn LeasePolicy,
-        msg: &Message,
-        c: &Client,
-        network: usize,
-        info: &RecvInfo<'_>,
-        now: UnixTime,
-        out: &mut Outcome,
-    ) {
+    fn request(&mut self, t: &Txn<'_>, out: &mut Outcome) {
+        let (policy, msg, c, network, info, now) = t.parts();
         let authoritative = self.cfg.server.authoritative;
         let ciaddr = msg.ciaddr();
         // Which address is being asked for, and in which RFC 2131 state.
@@ -544,7 +575,13 @@ impl Engine {
         new.state = BindingState::Active;
         new.client = Some(c.key.clone());
         new.hw = Some(c.hw.clone());
-        new.client_id = c.client_id.clone();
+        // The record carries a client identifier only when it identifies the
+        // client: with ignore-client-uids the hardware address does, and a
+        // failover partner rebuilds the client from what the record carries.
+        new.client_id = match &c.key {
+            ClientKey::ClientId(_) => c.client_id.clone(),
+            ClientKey::Hw(_) => None,
+        };
         new.hostname = c.hostname.clone();
         new.starts = now;
         new.ends = now.saturating_add(granted);
@@ -575,15 +612,8 @@ impl Engine {
         out.lease_time = Some(granted);
     }
 
-    fn release(
-        &mut self,
-        policy: &dyn LeasePolicy,
-        msg: &Message,
-        c: &Client,
-        info: &RecvInfo<'_>,
-        now: UnixTime,
-        out: &mut Outcome,
-    ) {
+    fn release(&mut self, t: &Txn<'_>, out: &mut Outcome) {
+        let (policy, msg, c, _, info, now) = t.parts();
         let addr = msg.ciaddr();
         out.addr = Some(addr);
         if c.server_id.is_some_and(|s| s != info.local_addr) {
@@ -605,7 +635,8 @@ impl Engine {
         }
     }
 
-    fn decline(&mut self, c: &Client, info: &RecvInfo<'_>, now: UnixTime, out: &mut Outcome) {
+    fn decline(&mut self, t: &Txn<'_>, out: &mut Outcome) {
+        let (_, _, c, _, info, now) = t.parts();
         let Some(addr) = c.requested_addr else {
             out.verdict = Verdict::Ignored(IgnoreReason::Malformed);
             return;
@@ -635,14 +666,8 @@ impl Engine {
         }
     }
 
-    fn inform(
-        &mut self,
-        msg: &Message,
-        c: &Client,
-        network: usize,
-        info: &RecvInfo<'_>,
-        out: &mut Outcome,
-    ) {
+    fn inform(&mut self, t: &Txn<'_>, out: &mut Outcome) {
+        let (_, msg, c, network, info, _) = t.parts();
         let addr = if msg.ciaddr().is_unspecified() {
             info.src.ip().to_owned()
         } else {
@@ -875,9 +900,42 @@ impl Engine {
     }
 }
 
+/// One request being handled: everything the per-message handlers need.
+struct Txn<'a> {
+    policy: &'a dyn LeasePolicy,
+    msg: &'a Message,
+    client: Client,
+    network: usize,
+    info: &'a RecvInfo<'a>,
+    now: UnixTime,
+}
+
+impl<'a> Txn<'a> {
+    #[allow(clippy::type_complexity)]
+    fn parts(
+        &self,
+    ) -> (
+        &'a dyn LeasePolicy,
+        &'a Message,
+        &Client,
+        usize,
+        &'a RecvInfo<'a>,
+        UnixTime,
+    ) {
+        (
+            self.policy,
+            self.msg,
+            &self.client,
+            self.network,
+            self.info,
+            self.now,
+        )
+    }
+}
+
 /// What applies to one client at one address.
 struct Scope {
-    options: OptionSet,
+    options: Arc<OptionSet>,
     lease_time: u32,
     next_server: Ipv4Addr,
     boot: Option<BootSelection>,

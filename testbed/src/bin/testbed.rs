@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use testbed::demo::{self, DemoOptions, ServerChoice};
+use testbed::demo::{self, DemoOptions, FailoverDemoOptions, ServerChoice};
 use testbed::topology::LabBuilder;
 
 #[derive(Parser)]
@@ -32,23 +32,42 @@ enum Side {
 
 #[derive(Subcommand)]
 enum Command {
-    /// One server, a storm of simulated PXE clients, a summary table.
+    /// The failover demo: two servers in a failover pair (split 128), a
+    /// storm of simulated PXE clients, the primary SIGKILLed mid-storm and
+    /// restarted; a per-second timeline and a verdict. `--single`: one
+    /// server, a summary table.
     Demo {
-        /// The server under test.
+        /// The server under test (both sides of the pair).
         #[arg(long, value_enum, default_value = "ours")]
         server: ServerKind,
         /// Our daemon's binary (with `--server ours`).
         #[arg(long)]
         dhcpd: Option<PathBuf>,
-        /// Number of simulated clients.
-        #[arg(long, default_value_t = 200)]
-        clients: usize,
-        /// First retransmission timeout of the clients, seconds (RFC 2131: 4).
+        /// One server, no failover (the original demo).
+        #[arg(long)]
+        single: bool,
+        /// Number of simulated clients (default: 300 for the failover demo,
+        /// 200 with `--single`).
+        #[arg(long)]
+        clients: Option<usize>,
+        /// First retransmission timeout of the clients, seconds (default: 2
+        /// for the failover demo, 4 (RFC 2131) with `--single`).
+        #[arg(long)]
+        initial_timeout: Option<f64>,
+        /// Spread the clients' starts over this many milliseconds (default:
+        /// 14000 for the failover demo, 0 with `--single`).
+        #[arg(long)]
+        spread_ms: Option<u64>,
+        /// Failover demo: SIGKILL the primary this many seconds after the
+        /// first client starts.
         #[arg(long, default_value_t = 4.0)]
-        initial_timeout: f64,
-        /// Spread the clients' starts over this many milliseconds.
+        kill_at: f64,
+        /// Failover demo: seconds the primary stays down.
+        #[arg(long, default_value_t = 5.0)]
+        down_for: f64,
+        /// Failover demo: auto-partner-down seconds (0: off).
         #[arg(long, default_value_t = 0)]
-        spread_ms: u64,
+        auto_partner_down: u32,
         /// Give up after this many seconds.
         #[arg(long, default_value_t = 120)]
         deadline: u64,
@@ -114,9 +133,13 @@ fn main() -> anyhow::Result<()> {
         Command::Demo {
             server,
             dhcpd,
+            single,
             clients,
             initial_timeout,
             spread_ms,
+            kill_at,
+            down_for,
+            auto_partner_down,
             deadline,
             timeline,
         } => {
@@ -125,14 +148,46 @@ fn main() -> anyhow::Result<()> {
                 (ServerKind::Ours, Some(path)) => ServerChoice::Ours(path),
                 (ServerKind::Ours, None) => ServerChoice::Ours(our_binary()?),
             };
+            let initial_timeout = initial_timeout.unwrap_or(if single { 4.0 } else { 2.0 });
             if !(0.01..=64.0).contains(&initial_timeout) {
                 bail!("--initial-timeout must be between 0.01 and 64 seconds");
             }
+            if !single {
+                if !(0.0..=600.0).contains(&kill_at) || !(0.0..=600.0).contains(&down_for) {
+                    bail!("--kill-at and --down-for must be between 0 and 600 seconds");
+                }
+                let options = FailoverDemoOptions {
+                    server,
+                    clients: clients.unwrap_or(300),
+                    initial_timeout: Duration::from_secs_f64(initial_timeout),
+                    start_spread: Duration::from_millis(spread_ms.unwrap_or(14_000)),
+                    kill_at: Duration::from_secs_f64(kill_at),
+                    down_for: Duration::from_secs_f64(down_for),
+                    auto_partner_down,
+                    deadline: Duration::from_secs(deadline),
+                };
+                let result = demo::run_failover(&options)?;
+                print!(
+                    "{}",
+                    result.report.summary_table(&format!(
+                        "testbed demo: failover pair ({}), {} simulated PXE clients, primary SIGKILLed mid-storm",
+                        result.server,
+                        result.report.clients.len()
+                    ))
+                );
+                println!("leases granted per second, and failover states:");
+                print!("{}", result.timeline_table());
+                print!("{}", result.verdict());
+                if !result.passed() {
+                    bail!("demo failed");
+                }
+                return Ok(());
+            }
             let options = DemoOptions {
                 server,
-                clients,
+                clients: clients.unwrap_or(200),
                 initial_timeout: Duration::from_secs_f64(initial_timeout),
-                start_spread: Duration::from_millis(spread_ms),
+                start_spread: Duration::from_millis(spread_ms.unwrap_or(0)),
                 deadline: Duration::from_secs(deadline),
             };
             let result = demo::run(&options)?;

@@ -1,0 +1,254 @@
+//! The engine's view of a failover relationship: [`FailoverPolicy`], a cheap
+//! snapshot of a [`crate::peer::Peer`] implementing
+//! [`dhcp_core::policy::LeasePolicy`] (reference §4.2, §6.2, §6.8).
+//!
+//! Two deliberate differences from ISC:
+//! * ISC's "rewind" optimisation (reusing an EXPIRED/RELEASED address at once
+//!   when the partner last accepted it in our free state) is **not applied**:
+//!   it is only safe if the rewind state is made durable before the binding
+//!   update is sent (ISC updates it right before transmitting), and after a
+//!   crash a stale rewind state frees an address the partner has since renewed
+//!   to its client (found by the simulator). Such addresses wait for the
+//!   partner's acknowledgement or PARTNER-DOWN, as before ISC 4.3.
+//! * In PARTNER-DOWN an address in transition is reclaimed at
+//!   `max(ends, STOS + MCLT, tsfp + MCLT)` instead of ISC's "tsfp := STOS +
+//!   MCLT on entry": a partner's client may hold a lease up to MCLT past the
+//!   potential expiry we acknowledged.
+
+use dhcp_core::config::Role;
+use dhcp_core::lease::{BindingState, INFINITE, Lease, UnixTime};
+use dhcp_core::policy::{LeasePolicy, QueryKind, ServeQuery};
+
+use crate::hash::LoadBalancer;
+use crate::peer::{FailoverState, own_free, peer_free};
+
+/// A snapshot of the failover facts the engine's decisions depend on. Take a
+/// new one from [`crate::peer::Peer::policy`] after every peer event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailoverPolicy {
+    /// This server's role.
+    pub role: Role,
+    /// My failover state.
+    pub state: FailoverState,
+    /// The partner's last known state.
+    pub partner_state: FailoverState,
+    /// The start time of my state.
+    pub stos: UnixTime,
+    /// The MCLT in force.
+    pub mclt: u32,
+    /// The load-balancing decision for DISCOVERs in NORMAL.
+    pub balancer: LoadBalancer,
+}
+
+impl FailoverPolicy {
+    /// Whether this server answers clients at all in its current state and
+    /// the partner's (reference §4.2, including "peer demands: recovering").
+    pub fn responsive(&self) -> bool {
+        self.state.service().responsive() && !self.partner_state.silences_partner()
+    }
+
+    /// When, in PARTNER-DOWN, the partner's free address `lease` (or an
+    /// address in transition) can no longer be in use by a partner's client:
+    /// its lease ends at most MCLT after the potential expiry we know, and the
+    /// partner cannot have handed out anything more than MCLT past our STOS.
+    fn partner_down_safe_at(&self, lease: &Lease) -> UnixTime {
+        lease
+            .ends
+            .max(self.stos.saturating_add(self.mclt))
+            .max(lease.tsfp.saturating_add(self.mclt))
+    }
+}
+
+impl LeasePolicy for FailoverPolicy {
+    fn should_serve(&self, q: &ServeQuery<'_>) -> bool {
+        if !self.responsive() {
+            return false;
+        }
+        match (self.state, q.kind) {
+            (FailoverState::Normal, QueryKind::Discover) => {
+                self.balancer.is_mine(q.hash_key, q.secs)
+            }
+            _ => true,
+        }
+    }
+
+    fn may_allocate(&self, lease: &Lease, now: UnixTime) -> bool {
+        let pd = self.state == FailoverState::PartnerDown;
+        let own = own_free(self.role);
+        let theirs = peer_free(self.role);
+        match lease.state {
+            BindingState::Active => false,
+            // A declined address stays out of use until its abandon time ends.
+            BindingState::Abandoned if lease.ends > now => false,
+            s if s == own => true,
+            BindingState::Abandoned if self.role == Role::Primary => true,
+            s if s == theirs || s == BindingState::Abandoned => {
+                pd && now > lease.tsfp.max(self.stos).saturating_add(self.mclt)
+            }
+            _ => pd && now >= self.partner_down_safe_at(lease),
+        }
+    }
+
+    fn own_free_state(&self) -> BindingState {
+        own_free(self.role)
+    }
+
+    fn grant_time(&self, lease: &Lease, desired: u32, now: UnixTime) -> u32 {
+        let m = self.mclt;
+        if desired <= m {
+            return desired;
+        }
+        // Only a running binding may lean on the partner's acknowledged
+        // potential expiry: once it has ended, the partner may have retracted
+        // it (a release it saw while we did not), so a lapsed or new binding
+        // gets MCLT, never more (stricter than ISC; found by the simulator).
+        if lease.tsfp <= now || lease.state != BindingState::Active || lease.ends <= now {
+            m
+        } else if u64::from(now) + u64::from(desired) > u64::from(lease.tsfp) + u64::from(m) {
+            (lease.tsfp - now).saturating_add(m)
+        } else {
+            desired
+        }
+    }
+
+    fn on_ack(&self, lease: &mut Lease, desired: u32, granted: u32, now: UnixTime) {
+        let tstp = if desired >= INFINITE || lease.ends >= INFINITE {
+            INFINITE
+        } else {
+            let t = u64::from(now) + u64::from(desired) + u64::from(granted / 2);
+            t.min(u64::from(INFINITE)) as UnixTime
+        };
+        lease.tstp = tstp;
+        if tstp < lease.tsfp {
+            lease.tsfp = tstp;
+        }
+    }
+
+    fn expiry_state(&self, _lease: &Lease, _now: UnixTime) -> Option<BindingState> {
+        match self.state {
+            FailoverState::Normal if self.role == Role::Secondary => None,
+            // Until we know where we stand, keep what the partner may have
+            // renewed meanwhile (and the potential expiry it relies on).
+            FailoverState::Startup => None,
+            _ => Some(BindingState::Expired),
+        }
+    }
+
+    fn release_state(&self, _lease: &Lease) -> BindingState {
+        BindingState::Released
+    }
+
+    fn reclaim_at(&self, lease: &Lease) -> Option<UnixTime> {
+        match self.state {
+            FailoverState::PartnerDown => Some(self.partner_down_safe_at(lease)),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    fn policy(role: Role, state: FailoverState) -> FailoverPolicy {
+        let mut hba = [0u8; 32];
+        hba[..16].fill(0xff);
+        FailoverPolicy {
+            role,
+            state,
+            partner_state: FailoverState::Normal,
+            stos: 1000,
+            mclt: 3600,
+            balancer: LoadBalancer::new(role, Some(hba), 3),
+        }
+    }
+
+    fn lease(state: BindingState, tsfp: UnixTime) -> Lease {
+        let mut l = Lease::new_free(Ipv4Addr::new(10, 99, 0, 1), state);
+        l.tsfp = tsfp;
+        l
+    }
+
+    #[test]
+    fn mclt_clamp_is_isc_formula() {
+        let p = policy(Role::Primary, FailoverState::Normal);
+        // Short leases are never clamped.
+        assert_eq!(p.grant_time(&lease(BindingState::Free, 0), 600, 2000), 600);
+        // Nothing acked: MCLT.
+        assert_eq!(
+            p.grant_time(&lease(BindingState::Free, 0), 7200, 2000),
+            3600
+        );
+        // Acked potential expiry far enough: the full time.
+        let mut running = lease(BindingState::Active, 9000);
+        running.ends = 2500;
+        assert_eq!(p.grant_time(&running, 7200, 2000), 7200);
+        // Acked potential expiry close: tsfp - now + MCLT.
+        running.tsfp = 3000;
+        assert_eq!(p.grant_time(&running, 7200, 2000), 4600);
+        // A lapsed binding does not lean on its old potential expiry.
+        running.ends = 2000;
+        assert_eq!(p.grant_time(&running, 7200, 2000), 3600);
+    }
+
+    #[test]
+    fn on_ack_sets_tstp_and_lowers_tsfp() {
+        let p = policy(Role::Primary, FailoverState::Normal);
+        let mut l = lease(BindingState::Active, 100_000);
+        p.on_ack(&mut l, 7200, 3600, 2000);
+        assert_eq!(l.tstp, 2000 + 7200 + 1800);
+        assert_eq!(l.tsfp, l.tstp);
+    }
+
+    #[test]
+    fn ownership_table() {
+        let normal = policy(Role::Primary, FailoverState::Normal);
+        let sec = policy(Role::Secondary, FailoverState::Normal);
+        let pd = policy(Role::Secondary, FailoverState::PartnerDown);
+        assert!(normal.may_allocate(&lease(BindingState::Free, 0), 2000));
+        assert!(!normal.may_allocate(&lease(BindingState::Backup, 0), 2000));
+        assert!(sec.may_allocate(&lease(BindingState::Backup, 0), 2000));
+        assert!(!sec.may_allocate(&lease(BindingState::Free, 0), 2000));
+        // Secondary in PARTNER-DOWN takes FREE only after STOS + MCLT.
+        assert!(!pd.may_allocate(&lease(BindingState::Free, 0), 4600));
+        assert!(pd.may_allocate(&lease(BindingState::Free, 0), 4601));
+        assert!(!pd.may_allocate(&lease(BindingState::Free, 5000), 8600));
+        assert!(pd.may_allocate(&lease(BindingState::Free, 5000), 8601));
+        // No rewind: an expired address waits for the partner (or PARTNER-DOWN).
+        let mut e = lease(BindingState::Expired, 0);
+        e.rewind_state = Some(BindingState::Free);
+        assert!(!normal.may_allocate(&e, 2000));
+        assert!(!normal.may_allocate(&lease(BindingState::Active, 0), 2000));
+    }
+
+    #[test]
+    fn silent_states() {
+        for s in FailoverState::ALL {
+            let p = policy(Role::Primary, s);
+            let q = ServeQuery {
+                kind: QueryKind::RequestNoServerId,
+                hash_key: b"x",
+                secs: 0,
+                now: 0,
+            };
+            assert_eq!(p.should_serve(&q), s.service().responsive(), "{s}");
+        }
+        let mut p = policy(Role::Primary, FailoverState::Normal);
+        p.partner_state = FailoverState::PotentialConflict;
+        assert!(!p.responsive());
+    }
+
+    #[test]
+    fn secondary_in_normal_leaves_expiry_to_the_primary() {
+        let l = lease(BindingState::Active, 0);
+        assert_eq!(
+            policy(Role::Secondary, FailoverState::Normal).expiry_state(&l, 0),
+            None
+        );
+        assert_eq!(
+            policy(Role::Primary, FailoverState::Normal).expiry_state(&l, 0),
+            Some(BindingState::Expired)
+        );
+    }
+}

@@ -1,0 +1,476 @@
+//! The driver: runs one [`Peer`] inside the engine task.
+//!
+//! The engine task owns both the [`Engine`] (and so the lease table) and the
+//! driver, so the peer and the engine see one table. The driver:
+//!
+//! * picks the connection that carries the relationship. A primary takes the
+//!   first TCP connection (either direction) and closes later ones; a
+//!   secondary keeps every connection until a CONNECT arrives, takes the
+//!   first connection carrying one, and answers a CONNECT on any other with
+//!   the peer's duplicate-connection reply (ISC, reference §1.1);
+//! * feeds the peer: link up/down, messages, timers
+//!   ([`Peer::poll_timeout`]), durable engine writes
+//!   ([`Peer::local_lease_changed`], for addresses of the relationship's pools
+//!   whose record is still the one written), commit completions
+//!   ([`Peer::handle_committed`]) and operator commands;
+//! * applies the peer's outputs: transmits to the connection, `Commit` events
+//!   to the group commit (the token comes back when durable), `Persist`
+//!   events to the store's metadata after every earlier commit is durable,
+//!   `Close` by dropping the connection's queue;
+//! * publishes a [`FailoverStatus`] and logs `failover status:` lines on
+//!   every state change (the lab and the demo read them).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use dhcp_core::config::{FailoverConfig, Role};
+use dhcp_core::engine::Engine;
+use dhcp_core::lease::{Lease, UnixTime};
+use dhcp_core::store::{GroupCommit, LeaseStore, StoreError};
+use dhcp_failover::peer::{CommitToken, Event, FailoverState, Peer, PeerError, PersistedState};
+use dhcp_failover::policy::FailoverPolicy;
+use dhcp_failover::wire::{Body, Message};
+use tokio::sync::{mpsc, watch};
+
+use super::partner_requests::{self, PartnerRequests};
+use super::transport::{ConnId, LinkEvent, Transport};
+use super::{Command, FailoverHandle, FailoverStatus, LOG_TARGET, meta_key};
+use crate::service::now_unix;
+
+/// Why the driver could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DriverError {
+    /// The stored failover state could not be read.
+    #[error("failover state of {name:?} in the store: {source}")]
+    Store {
+        /// The relationship.
+        name: String,
+        /// The cause.
+        source: StoreError,
+    },
+    /// The peer refused the configuration.
+    #[error(transparent)]
+    Peer(#[from] PeerError),
+}
+
+/// One input for the driver, from [`Driver::next_input`].
+#[derive(Debug)]
+pub enum Input {
+    /// The transport reported something.
+    Link(LinkEvent),
+    /// A peer commit batch is durable.
+    Committed(CommitToken),
+    /// These engine writes are durable.
+    Durable(Vec<Lease>),
+    /// An operator command.
+    Command(Command),
+    /// A peer timer may be due (also the periodic housekeeping).
+    Timer,
+}
+
+/// Sends durable engine writes back to the driver (from the commit worker).
+#[derive(Debug, Clone)]
+pub struct DurableNotifier(mpsc::UnboundedSender<Vec<Lease>>);
+
+impl DurableNotifier {
+    /// Reports `writes` as durable.
+    pub fn durable(&self, writes: Vec<Lease>) {
+        let _ = self.0.send(writes);
+    }
+}
+
+/// The failover driver for one relationship.
+pub struct Driver {
+    peer: Peer,
+    store: Arc<dyn LeaseStore>,
+    _transport: Transport,
+    links: mpsc::Receiver<LinkEvent>,
+    in_use: Arc<AtomicBool>,
+    active: Option<(ConnId, mpsc::UnboundedSender<Message>)>,
+    /// Connections without a CONNECT yet (secondary), with when they came up.
+    waiting: HashMap<ConnId, (mpsc::UnboundedSender<Message>, UnixTime)>,
+    committed_tx: mpsc::UnboundedSender<CommitToken>,
+    committed_rx: mpsc::UnboundedReceiver<CommitToken>,
+    durable_tx: mpsc::UnboundedSender<Vec<Lease>>,
+    durable_rx: mpsc::UnboundedReceiver<Vec<Lease>>,
+    commands: mpsc::Receiver<Command>,
+    status: watch::Sender<FailoverStatus>,
+    last_contact: Option<UnixTime>,
+    last_persisted: Option<PersistedState>,
+    logged: (FailoverState, FailoverState),
+    stranded: PartnerRequests,
+}
+
+impl std::fmt::Debug for Driver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Driver")
+            .field("state", &self.peer.state())
+            .field("partner", &self.peer.partner_state())
+            .field("active", &self.active.as_ref().map(|a| a.0))
+            .finish()
+    }
+}
+
+impl Driver {
+    /// Loads the persisted state of `cfg` from `store`, creates the peer and
+    /// starts the transport. Call from within the tokio runtime.
+    pub fn start(
+        cfg: FailoverConfig,
+        store: Arc<dyn LeaseStore>,
+    ) -> Result<(Self, FailoverHandle), DriverError> {
+        let key = meta_key(&cfg.name);
+        let store_err = |source| DriverError::Store {
+            name: cfg.name.clone(),
+            source,
+        };
+        let persisted = match store.get_meta(&key).map_err(store_err)? {
+            Some(bytes) => match serde_json::from_slice::<PersistedState>(&bytes) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    tracing::error!(target: LOG_TARGET, error = %e,
+                        "stored failover state unreadable: starting as a new relationship (RECOVER)");
+                    None
+                }
+            },
+            None => None,
+        };
+        let resumed = persisted.is_some();
+        let peer = Peer::new(cfg.clone(), persisted.clone(), now_unix())?;
+        tracing::info!(target: LOG_TARGET, relationship = %cfg.name, role = ?cfg.role,
+            saved_state = %persisted.as_ref().map_or(FailoverState::Recover, |p| p.my_state),
+            resumed, "failover peer starting");
+        let in_use = Arc::new(AtomicBool::new(false));
+        let (transport, links) = Transport::start(&cfg, in_use.clone());
+        let (committed_tx, committed_rx) = mpsc::unbounded_channel();
+        let (durable_tx, durable_rx) = mpsc::unbounded_channel();
+        let (cmd_tx, commands) = mpsc::channel(16);
+        let mut d = Self {
+            status: watch::channel(status_of(&peer, None)).0,
+            peer,
+            store,
+            _transport: transport,
+            links,
+            in_use,
+            active: None,
+            waiting: HashMap::new(),
+            committed_tx,
+            committed_rx,
+            durable_tx,
+            durable_rx,
+            commands,
+            last_contact: None,
+            last_persisted: persisted,
+            logged: (FailoverState::Unknown, FailoverState::Unknown),
+            stranded: PartnerRequests::new(cfg.peer_address),
+        };
+        d.publish();
+        let handle = FailoverHandle {
+            status: d.status.subscribe(),
+            commands: cmd_tx,
+        };
+        Ok((d, handle))
+    }
+
+    /// The policy the engine uses now.
+    pub fn policy(&self) -> FailoverPolicy {
+        self.peer.policy()
+    }
+
+    /// The peer (read-only).
+    pub fn peer(&self) -> &Peer {
+        &self.peer
+    }
+
+    /// A DHCPNAK for `msg` when it is a retransmitted REQUEST naming the
+    /// partner while the partner is out of contact (see
+    /// [`super::partner_requests`]); `server_id` is our address on the
+    /// arrival interface. Call for every request before the engine.
+    pub fn nak_stranded(
+        &mut self,
+        msg: &dhcproto::v4::Message,
+        server_id: std::net::Ipv4Addr,
+    ) -> Option<dhcp_core::engine::Reply> {
+        let unreachable = !self.peer.is_linked()
+            && matches!(
+                self.peer.state(),
+                FailoverState::CommunicationsInterrupted | FailoverState::PartnerDown
+            );
+        if self
+            .stranded
+            .should_nak(msg, unreachable, std::time::Instant::now())
+        {
+            partner_requests::nak(msg, server_id)
+        } else {
+            None
+        }
+    }
+
+    /// For the engine task: where to report durable writes.
+    pub fn notifier(&self) -> DurableNotifier {
+        DurableNotifier(self.durable_tx.clone())
+    }
+
+    /// Waits for the next input.
+    pub async fn next_input(&mut self) -> Input {
+        let now = now_unix();
+        let wait = match self.peer.poll_timeout() {
+            Some(t) if t > now => Duration::from_secs(u64::from(t - now)),
+            Some(_) => Duration::from_millis(200),
+            None => Duration::from_secs(1),
+        }
+        .min(Duration::from_secs(1));
+        tokio::select! {
+            Some(e) = self.links.recv() => Input::Link(e),
+            Some(t) = self.committed_rx.recv() => Input::Committed(t),
+            Some(w) = self.durable_rx.recv() => Input::Durable(w),
+            Some(c) = self.commands.recv() => Input::Command(c),
+            () = tokio::time::sleep(wait) => Input::Timer,
+        }
+    }
+
+    /// Handles one input and applies every output; the caller then takes a
+    /// fresh [`Driver::policy`].
+    pub fn handle(&mut self, input: Input, engine: &mut Engine, commit: &GroupCommit) {
+        let now = now_unix();
+        match input {
+            Input::Link(e) => self.on_link(now, e, engine),
+            Input::Committed(t) => self.peer.handle_committed(t),
+            Input::Durable(writes) => {
+                let table = engine.table();
+                for l in writes {
+                    let ours = table
+                        .pool_of(l.addr)
+                        .and_then(|p| table.pools().get(p))
+                        .is_some_and(|p| {
+                            p.failover_peer.as_deref() == Some(self.peer.config().name.as_str())
+                        });
+                    // Send the record as it is now, unless something else
+                    // (a partner update) has since changed the binding
+                    // itself: then that change is the one to keep.
+                    let current = table
+                        .get(l.addr)
+                        .filter(|c| c.state == l.state && c.client == l.client && c.ends == l.ends);
+                    if let (true, Some(c)) = (ours, current) {
+                        self.peer.local_lease_changed(now, c);
+                    }
+                }
+            }
+            Input::Command(Command::PartnerDown(reply)) => {
+                tracing::warn!(target: LOG_TARGET, "operator command: partner down");
+                self.peer.partner_down(now, engine.table_mut());
+                self.pump(engine, commit);
+                let _ = reply.send(self.peer.state());
+            }
+            Input::Timer => {
+                // A connection that has not carried a CONNECT within the link
+                // start-up time is closed (dropping its queue closes it).
+                self.waiting.retain(|_, (_, since)| {
+                    now.saturating_sub(*since) < dhcp_failover::peer::STARTUP_SECS
+                });
+                if self.peer.poll_timeout().is_some_and(|t| t <= now) {
+                    self.peer.handle_timeout(now, engine.table_mut());
+                }
+                // Keep the persisted update queue roughly current (a hint:
+                // leases with tstp > atsfp are re-sent in any case).
+                let p = self.peer.persisted();
+                if self.last_persisted.as_ref() != Some(&p) {
+                    self.persist(&p, None);
+                }
+            }
+        }
+        self.pump(engine, commit);
+    }
+
+    fn on_link(&mut self, now: UnixTime, e: LinkEvent, engine: &mut Engine) {
+        match e {
+            LinkEvent::Up { conn, tx, .. } => {
+                if self.active.is_some() {
+                    if self.peer.role() == Role::Primary {
+                        // Already have one: close this one.
+                        drop(tx);
+                    } else {
+                        self.waiting.insert(conn, (tx, now));
+                    }
+                } else if self.peer.role() == Role::Primary {
+                    self.activate(now, conn, tx);
+                } else {
+                    self.waiting.insert(conn, (tx, now));
+                }
+            }
+            LinkEvent::Message { conn, msg } => {
+                let is_active = self.active.as_ref().is_some_and(|a| a.0 == conn);
+                if is_active {
+                    self.last_contact = Some(now);
+                    self.peer.handle_message(now, msg, engine.table_mut());
+                    return;
+                }
+                let Some((tx, since)) = self.waiting.remove(&conn) else {
+                    return;
+                };
+                let connect = matches!(msg.body, Body::Connect(_));
+                if connect && self.active.is_none() {
+                    self.activate(now, conn, tx);
+                    self.last_contact = Some(now);
+                    self.peer.handle_message(now, msg, engine.table_mut());
+                } else if let Some(reply) = self.peer.duplicate_connection_reply(&msg) {
+                    tracing::info!(target: LOG_TARGET, conn, "duplicate failover connection refused");
+                    let _ = tx.send(reply);
+                } else {
+                    // Not a handshake message on a spare connection: keep waiting.
+                    self.waiting.insert(conn, (tx, since));
+                }
+            }
+            LinkEvent::Down { conn, error } => {
+                self.waiting.remove(&conn);
+                if self.active.as_ref().is_some_and(|a| a.0 == conn) {
+                    tracing::warn!(target: LOG_TARGET, conn, error = ?error, "failover connection lost");
+                    self.active = None;
+                    self.in_use.store(false, Ordering::Relaxed);
+                    self.peer.handle_disconnected(now, engine.table_mut());
+                }
+            }
+        }
+    }
+
+    fn activate(&mut self, now: UnixTime, conn: ConnId, tx: mpsc::UnboundedSender<Message>) {
+        self.active = Some((conn, tx));
+        self.in_use.store(true, Ordering::Relaxed);
+        self.peer.handle_connected(now);
+    }
+
+    /// Drains the peer's transmits and events.
+    fn pump(&mut self, engine: &mut Engine, commit: &GroupCommit) {
+        loop {
+            let mut progressed = false;
+            while let Some(m) = self.peer.poll_transmit() {
+                progressed = true;
+                match &self.active {
+                    Some((_, tx)) => {
+                        let _ = tx.send(m);
+                    }
+                    None => tracing::debug!(target: LOG_TARGET, "no connection: message dropped"),
+                }
+            }
+            while let Some(ev) = self.peer.poll_event() {
+                progressed = true;
+                self.on_event(ev, commit);
+            }
+            if !progressed {
+                break;
+            }
+        }
+        let _ = engine;
+        self.publish();
+    }
+
+    fn on_event(&mut self, ev: Event, commit: &GroupCommit) {
+        match ev {
+            Event::StateChanged { from, to } => {
+                tracing::debug!(target: LOG_TARGET, %from, %to, "state changed");
+            }
+            Event::PartnerStateChanged { from, to } => {
+                tracing::debug!(target: LOG_TARGET, %from, %to, "partner state changed");
+            }
+            Event::Persist(p) => {
+                self.persist(&p, Some(commit));
+            }
+            Event::Commit { token, leases } => {
+                let done = self.committed_tx.clone();
+                let n = leases.len();
+                commit.submit(
+                    leases,
+                    Box::new(move |r| match r {
+                        Ok(()) => {
+                            let _ = done.send(token);
+                        }
+                        Err(e) => tracing::error!(target: LOG_TARGET, error = %e, records = n,
+                            "cannot commit failover lease changes; their acknowledgements are withheld"),
+                    }),
+                );
+            }
+            Event::Close(reason) => {
+                tracing::info!(target: LOG_TARGET, ?reason, "closing the failover connection");
+                if self.active.take().is_some() {
+                    self.in_use.store(false, Ordering::Relaxed);
+                }
+            }
+            Event::UpdateRejected {
+                addr,
+                reason,
+                by_partner,
+            } => {
+                tracing::debug!(target: LOG_TARGET, %addr, %reason, by_partner, "binding update rejected");
+            }
+            Event::Fatal(text) => {
+                tracing::error!(target: LOG_TARGET, %text, "failover relationship shut down");
+            }
+        }
+    }
+
+    /// Writes `p` durably; with `commit`, first waits until every commit
+    /// submitted before is durable (so state never runs ahead of leases).
+    fn persist(&mut self, p: &PersistedState, commit: Option<&GroupCommit>) {
+        if let Some(c) = commit
+            && let Err(e) = c.commit_blocking(Vec::new())
+        {
+            tracing::error!(target: LOG_TARGET, error = %e, "lease commit failed before saving failover state");
+        }
+        let bytes = match serde_json::to_vec(p) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::error!(target: LOG_TARGET, error = %e, "cannot encode the failover state");
+                return;
+            }
+        };
+        match self
+            .store
+            .put_meta(&meta_key(&self.peer.config().name), &bytes)
+        {
+            Ok(()) => self.last_persisted = Some(p.clone()),
+            Err(e) => {
+                tracing::error!(target: LOG_TARGET, error = %e, "cannot save the failover state")
+            }
+        }
+    }
+
+    /// Saves the current state (at shutdown).
+    pub fn save(&mut self) {
+        let p = self.peer.persisted();
+        self.persist(&p, None);
+    }
+
+    fn publish(&mut self) {
+        let s = status_of(&self.peer, self.last_contact);
+        if (s.state, s.partner_state) != self.logged {
+            self.logged = (s.state, s.partner_state);
+            tracing::info!(target: LOG_TARGET, "failover status: state={} partner={} connected={}",
+                s.state, s.partner_state, s.connected);
+        }
+        self.status.send_if_modified(|old| {
+            if *old == s {
+                false
+            } else {
+                *old = s;
+                true
+            }
+        });
+    }
+}
+
+fn status_of(peer: &Peer, last_contact: Option<UnixTime>) -> FailoverStatus {
+    let (queued, unacked) = peer.pending_updates();
+    FailoverStatus {
+        name: peer.config().name.clone(),
+        role: peer.role(),
+        state: peer.state(),
+        stos: peer.stos(),
+        partner_state: peer.partner_state(),
+        connected: peer.is_linked(),
+        queued_updates: queued,
+        unacked_updates: unacked,
+        last_contact,
+        mclt: peer.mclt(),
+    }
+}

@@ -1,0 +1,146 @@
+//! Failover in the daemon: the TCP transport to the partner and the driver
+//! that runs the sans-IO [`dhcp_failover::peer::Peer`] inside the engine task.
+//!
+//! * [`transport`]: per relationship, a listener on `address:port` (accepting
+//!   only `peer_address`) and a dialer to `peer_address:peer_port` whose socket
+//!   is bound to `address` (ISC drops other sources), retrying every
+//!   [`transport::RETRY`] while no connection is in use, as ISC does. Each TCP
+//!   connection runs in its own task: frames in through
+//!   [`dhcp_failover::wire::FrameReader`], messages out from a channel.
+//! * [`driver`]: owns the [`dhcp_failover::peer::Peer`]; the engine task
+//!   ([`crate::service`]) feeds it link events, commit completions, durable
+//!   engine writes (→ [`dhcp_failover::peer::Peer::local_lease_changed`]),
+//!   operator commands and timer ticks, and takes the
+//!   [`dhcp_failover::policy::FailoverPolicy`] for the engine after each.
+//!   Peer `Commit` events go through the group commit before
+//!   `handle_committed`; `Persist` events are written to the store's metadata
+//!   ([`meta_key`]) after every earlier commit is durable, and loaded at start.
+//! * [`partner_requests`]: while the partner is out of contact, the
+//!   retransmitted REQUESTs of clients that had selected it get a DHCPNAK so
+//!   they start over with us at once instead of backing off for seconds.
+//! * [`ops`]: [`crate::failover_ops::FailoverOps`] for [`FailoverHandle`],
+//!   which is what metrics, reload and the control API (`dhcpd failover
+//!   status|partner-down --socket CONTROL`) use.
+//! * [`control`]: a small line-protocol status socket next to the lease
+//!   store ([`control_socket_path`], `status` / `partner-down`), always on,
+//!   for the lab and scripts that run without the control socket.
+//!
+//! One relationship per daemon is driven (the engine takes a single policy);
+//! further relationships in the configuration are logged and ignored.
+//!
+//! [`FailoverStatus`] is the small status snapshot (state, partner state,
+//! connection, pending updates, last contact) published through a
+//! [`FailoverHandle`] for metrics and the control command.
+
+pub mod control;
+pub mod driver;
+pub mod ops;
+pub mod partner_requests;
+pub mod transport;
+
+use std::path::{Path, PathBuf};
+
+use dhcp_core::config::Role;
+use dhcp_core::lease::UnixTime;
+use dhcp_failover::peer::FailoverState;
+use tokio::sync::{mpsc, oneshot, watch};
+
+/// The log target of the driver's state lines (`failover status: ...`).
+pub const LOG_TARGET: &str = "dhcpd::failover";
+
+/// The store metadata key holding a relationship's persisted state (JSON of
+/// [`dhcp_failover::peer::PersistedState`]).
+pub fn meta_key(relationship: &str) -> String {
+    format!("failover/{relationship}")
+}
+
+/// The control socket of the daemon whose lease store is `store`:
+/// `<store>.failover.sock` beside the store directory.
+pub fn control_socket_path(store: &Path) -> PathBuf {
+    let mut s = store.as_os_str().to_owned();
+    s.push(".failover.sock");
+    PathBuf::from(s)
+}
+
+/// A snapshot of one relationship, for metrics and `dhcpd failover status`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailoverStatus {
+    /// Relationship name.
+    pub name: String,
+    /// This server's role.
+    pub role: Role,
+    /// My failover state.
+    pub state: FailoverState,
+    /// When I entered it (STOS).
+    pub stos: UnixTime,
+    /// The partner's last known state.
+    pub partner_state: FailoverState,
+    /// Whether the CONNECT/CONNECTACK handshake is done on a live connection.
+    pub connected: bool,
+    /// Binding updates queued, not yet sent.
+    pub queued_updates: usize,
+    /// Binding updates sent and not yet acknowledged.
+    pub unacked_updates: usize,
+    /// When the partner last sent us anything.
+    pub last_contact: Option<UnixTime>,
+    /// The MCLT in force.
+    pub mclt: u32,
+}
+
+impl FailoverStatus {
+    /// `key value` lines (the control socket's `status` answer).
+    pub fn render(&self) -> String {
+        let role = match self.role {
+            Role::Primary => "primary",
+            Role::Secondary => "secondary",
+        };
+        let last = self
+            .last_contact
+            .map_or_else(|| "never".to_owned(), |t| t.to_string());
+        format!(
+            "relationship {}\nrole {role}\nstate {}\nstos {}\npartner_state {}\nconnected {}\n\
+             queued_updates {}\nunacked_updates {}\nlast_contact {last}\nmclt {}\n",
+            self.name,
+            self.state,
+            self.stos,
+            self.partner_state,
+            self.connected,
+            self.queued_updates,
+            self.unacked_updates,
+            self.mclt
+        )
+    }
+}
+
+/// An operator command for the driver.
+#[derive(Debug)]
+pub enum Command {
+    /// Move to PARTNER-DOWN (ISC OMAPI `local-state 4`); answers the state
+    /// reached.
+    PartnerDown(oneshot::Sender<FailoverState>),
+}
+
+/// What other parts of the daemon (metrics, control) hold: the latest status
+/// and a way to send commands to the driver.
+#[derive(Debug, Clone)]
+pub struct FailoverHandle {
+    /// The latest status (updated after every peer input).
+    pub status: watch::Receiver<FailoverStatus>,
+    /// Commands to the driver.
+    pub commands: mpsc::Sender<Command>,
+}
+
+impl FailoverHandle {
+    /// The current status.
+    pub fn current(&self) -> FailoverStatus {
+        self.status.borrow().clone()
+    }
+
+    /// Asks the driver to go PARTNER-DOWN; returns the state it is in
+    /// afterwards, or `None` when the driver has stopped.
+    pub async fn partner_down(&self) -> Option<FailoverState> {
+        let (tx, rx) = oneshot::channel();
+        self.commands.send(Command::PartnerDown(tx)).await.ok()?;
+        rx.await.ok()
+    }
+}

@@ -1,0 +1,470 @@
+//! The operations side of the daemon, started by [`crate::server::serve`]:
+//! the metrics exporter ([`crate::metrics`]), the control socket
+//! ([`crate::control`]), lease events ([`crate::events`]), reload on SIGHUP
+//! ([`crate::reload`]) and systemd notifications ([`crate::systemd`]).
+//!
+//! [`start`] returns two halves: [`Ops`], kept by `serve` (readiness,
+//! shutdown), and [`EngineOps`], moved into the engine task, which answers
+//! control calls, emits lease events and publishes pool figures.
+
+use std::collections::HashSet;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use dhcp_core::engine::{Engine, Outcome};
+use dhcp_core::lease::{BindingState, Lease};
+use dhcp_core::packet::Request;
+use dhcp_core::policy::LeasePolicy;
+use dhcp_core::store::{GroupCommit, LeaseStore};
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+
+use crate::control::engine::{EngineCall, EngineContext, EngineRequest};
+use crate::control::server::{ControlServer, DaemonInfo};
+use crate::control::{self, hosts};
+use crate::counters::Counters;
+use crate::events::{self, Action, EventSettings, EventSink, LeaseEvent};
+use crate::failover_ops::SharedFailoverOps;
+use crate::metrics::{self, DaemonCollector, PoolGauges, unix_now};
+use crate::reload::{ReloadStatus, Reloader};
+use crate::settings::Settings;
+use crate::systemd::Notifier;
+
+/// Capacity of the engine task's control queue.
+pub const CALL_QUEUE: usize = 64;
+/// How often the systemd status line is refreshed (without a watchdog).
+pub const STATUS_INTERVAL: Duration = Duration::from_secs(10);
+/// How long shutdown waits for queued lease events to be delivered.
+pub const EVENT_DRAIN: Duration = Duration::from_secs(2);
+
+/// Operations settings (command-line flags of `dhcpd run`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpsSettings {
+    /// The configuration file (for reload).
+    pub config_path: Option<PathBuf>,
+    /// Where the metrics exporter listens (off if `None`).
+    pub metrics: Option<SocketAddr>,
+    /// The control socket (off if `None`).
+    pub control_socket: Option<PathBuf>,
+    /// Its permissions.
+    pub control_mode: u32,
+    /// Lease event destinations.
+    pub events: EventSettings,
+    /// Drop the stored runtime hosts at start.
+    pub forget_runtime_hosts: bool,
+    /// `--interface` was given (config interface changes do not matter).
+    pub interfaces_fixed: bool,
+    /// `--store` was given.
+    pub store_fixed: bool,
+}
+
+/// Why the operations side could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum OpsError {
+    /// The metrics address could not be bound.
+    #[error("cannot listen for metrics on {addr}: {source}")]
+    Metrics {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The control socket could not be created.
+    #[error("cannot create the control socket {path}: {source}")]
+    Control {
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// SIGHUP could not be handled.
+    #[error("cannot handle SIGHUP: {0}")]
+    Signal(std::io::Error),
+}
+
+/// The engine task's half.
+pub struct EngineOps {
+    /// Control calls (and reloads) for the engine.
+    pub calls: mpsc::Receiver<EngineCall>,
+    /// Lease events.
+    pub events: EventSink,
+    /// Pool figures.
+    pub pools: Arc<PoolGauges>,
+    /// The store (runtime host metadata).
+    pub store: Arc<dyn LeaseStore>,
+}
+
+impl EngineOps {
+    /// Inert operations for an engine task without them (tests).
+    pub fn inert(counters: Arc<Counters>, store: Arc<dyn LeaseStore>) -> Self {
+        let (_tx, calls) = mpsc::channel(1);
+        Self {
+            calls,
+            events: EventSink::disabled(counters),
+            pools: Arc::new(PoolGauges::default()),
+            store,
+        }
+    }
+
+    /// Answers one control call.
+    pub fn handle_call(
+        &self,
+        call: EngineCall,
+        engine: &mut Engine,
+        policy: &dyn LeasePolicy,
+        commit: &GroupCommit,
+    ) {
+        control::engine::handle(
+            EngineContext {
+                engine,
+                policy,
+                commit,
+                store: &self.store,
+                events: &self.events,
+                pools: &self.pools,
+            },
+            call,
+        );
+    }
+
+    /// The lease event for one transaction, if events are on and it is one.
+    pub fn transaction_event(&self, req: &Request, out: &Outcome) -> Option<LeaseEvent> {
+        if self.events.is_enabled() {
+            LeaseEvent::from_outcome(req, out)
+        } else {
+            None
+        }
+    }
+
+    /// Addresses whose ACTIVE lease is due at `now` (call before
+    /// `Engine::tick`, to recognise expiries among its writes).
+    pub fn due_active(&self, engine: &Engine, now: u32) -> HashSet<Ipv4Addr> {
+        if self.events.is_enabled() {
+            engine
+                .table()
+                .due(BindingState::Active, now)
+                .into_iter()
+                .collect()
+        } else {
+            HashSet::new()
+        }
+    }
+
+    /// Expiry events among the timer's `writes`, given the `due` addresses.
+    pub fn expiry_events(&self, due: &HashSet<Ipv4Addr>, writes: &[Lease]) -> Vec<LeaseEvent> {
+        writes
+            .iter()
+            .filter(|l| l.state != BindingState::Active && due.contains(&l.addr))
+            .filter_map(|l| {
+                l.hw.as_ref()
+                    .map(|hw| LeaseEvent::end(Action::Expiry, hw, l.addr))
+            })
+            .collect()
+    }
+
+    /// Emits `events` now (their changes are durable or there were none).
+    pub fn emit(&self, events: Vec<LeaseEvent>) {
+        self.events.emit_all(events);
+    }
+
+    /// A completion wrapper: emits `events` once the commit succeeded, then
+    /// runs `then`.
+    pub fn after_commit<R: Clone + 'static>(
+        &self,
+        events: Vec<LeaseEvent>,
+        then: impl FnOnce(Result<(), R>) + Send + 'static,
+    ) -> impl FnOnce(Result<(), R>) + Send + 'static {
+        let sink = (!events.is_empty()).then(|| self.events.clone());
+        move |r: Result<(), R>| {
+            if r.is_ok()
+                && let Some(s) = sink
+            {
+                s.emit_all(events);
+            }
+            then(r);
+        }
+    }
+
+    /// Publishes the pool figures (once per timer tick).
+    pub fn publish(&self, engine: &Engine) {
+        self.pools.publish(engine);
+    }
+}
+
+/// The half kept by `serve`.
+pub struct Ops {
+    notifier: Arc<Notifier>,
+    pools: Arc<PoolGauges>,
+    failover: SharedFailoverOps,
+    tasks: Vec<JoinHandle<()>>,
+    event_tasks: Vec<JoinHandle<()>>,
+}
+
+/// Everything `start` needs from `serve`.
+pub struct OpsContext<'a> {
+    /// Daemon settings.
+    pub settings: &'a Settings,
+    /// Shared counters.
+    pub counters: &'a Arc<Counters>,
+    /// The lease store.
+    pub store: Arc<dyn LeaseStore>,
+    /// Failover's operations interface ([`crate::failover_ops::NoFailover`]
+    /// until failover runs in the daemon).
+    pub failover: SharedFailoverOps,
+    /// Turns true at shutdown.
+    pub stop: watch::Receiver<bool>,
+}
+
+/// Loads the runtime hosts into `engine`, then starts every configured
+/// operations task.
+pub async fn start(ctx: OpsContext<'_>, engine: &mut Engine) -> Result<(Ops, EngineOps), OpsError> {
+    let settings = ctx.settings;
+    let ops = &settings.ops;
+    load_runtime_hosts(ctx.store.as_ref(), engine, ops.forget_runtime_hosts);
+    let pools = Arc::new(PoolGauges::default());
+    pools.publish(engine);
+    let started = unix_now();
+
+    let (sink, event_tasks) = events::start(&ops.events, ctx.counters.clone());
+    let (call_tx, calls) = mpsc::channel(CALL_QUEUE);
+    let reload_status = Arc::new(ReloadStatus::default());
+    let reloader = Arc::new(Reloader::new(
+        ops.config_path.clone(),
+        settings.config.clone(),
+        (ops.interfaces_fixed, ops.store_fixed),
+        call_tx.clone(),
+        ctx.failover.clone(),
+        reload_status.clone(),
+    ));
+    let mut tasks = Vec::new();
+
+    if let Some(addr) = ops.metrics {
+        let listener = metrics::http::bind(addr)
+            .await
+            .map_err(|source| OpsError::Metrics { addr, source })?;
+        let registry = Arc::new(metrics::registry(DaemonCollector {
+            counters: ctx.counters.clone(),
+            pools: pools.clone(),
+            failover: ctx.failover.clone(),
+            reload: reload_status.clone(),
+            started,
+        }));
+        tracing::info!(address = %addr, "metrics exporter listening");
+        tasks.push(tokio::spawn(metrics::http::run(
+            listener,
+            registry,
+            ctx.stop.clone(),
+        )));
+    }
+
+    if let Some(path) = &ops.control_socket {
+        let listener =
+            control::server::bind(path, ops.control_mode).map_err(|source| OpsError::Control {
+                path: path.clone(),
+                source,
+            })?;
+        let server = Arc::new(ControlServer {
+            engine: call_tx.clone(),
+            reloader: reloader.clone(),
+            failover: ctx.failover.clone(),
+            counters: ctx.counters.clone(),
+            reload_status,
+            info: DaemonInfo {
+                config: ops.config_path.clone(),
+                store: settings.store.clone(),
+                interfaces: settings.interfaces.clone(),
+                started,
+            },
+        });
+        tracing::info!(path = %path.display(), mode = format!("{:o}", ops.control_mode), "control socket listening");
+        tasks.push(tokio::spawn(server.run(
+            listener,
+            path.clone(),
+            ctx.stop.clone(),
+        )));
+    }
+
+    let mut hup = signal(SignalKind::hangup()).map_err(OpsError::Signal)?;
+    let mut stop = ctx.stop.clone();
+    let hup_reloader = reloader;
+    tasks.push(tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                r = stop.changed() => if r.is_err() || *stop.borrow() { break },
+                s = hup.recv() => {
+                    if s.is_none() { break; }
+                    tracing::info!("SIGHUP received: reloading the configuration");
+                    hup_reloader.reload().await;
+                }
+            }
+        }
+    }));
+
+    let notifier = Arc::new(Notifier::from_env());
+    if notifier.is_enabled() {
+        tasks.push(tokio::spawn(keepalive(
+            notifier.clone(),
+            call_tx,
+            pools.clone(),
+            ctx.failover.clone(),
+            ctx.stop.clone(),
+        )));
+    }
+    Ok((
+        Ops {
+            notifier,
+            pools: pools.clone(),
+            failover: ctx.failover,
+            tasks,
+            event_tasks,
+        },
+        EngineOps {
+            calls,
+            events: sink,
+            pools,
+            store: ctx.store,
+        },
+    ))
+}
+
+fn load_runtime_hosts(store: &dyn LeaseStore, engine: &mut Engine, forget: bool) {
+    let stored = match hosts::load(store) {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the runtime host reservations; starting without them");
+            return;
+        }
+    };
+    if stored.is_empty() {
+        return;
+    }
+    if forget {
+        match hosts::save(store, &[]) {
+            Ok(()) => tracing::info!(
+                hosts = stored.len(),
+                "runtime host reservations forgotten (--forget-runtime-hosts)"
+            ),
+            Err(e) => tracing::error!(error = %e, "cannot clear the runtime hosts"),
+        }
+        return;
+    }
+    let (kept, dropped) = hosts::reconcile(engine.config(), stored);
+    for (h, why) in &dropped {
+        tracing::warn!(name = %h.name, reason = %why, "runtime host dropped: conflicts with the configuration");
+    }
+    if !dropped.is_empty()
+        && let Err(e) = hosts::save(store, &kept)
+    {
+        tracing::error!(error = %e, "cannot store the runtime hosts");
+    }
+    tracing::info!(hosts = kept.len(), "runtime host reservations restored");
+    for h in kept {
+        engine.add_host(h);
+    }
+}
+
+/// One line for `STATUS=`.
+fn status_line(pools: &PoolGauges, failover: &SharedFailoverOps) -> String {
+    let p = pools.get();
+    let size: u64 = p.iter().map(|x| x.size).sum();
+    let used: u64 = p.iter().map(|x| x.used()).sum();
+    let fo = failover.status();
+    let fo = if fo.is_empty() {
+        "standalone".to_owned()
+    } else {
+        fo.iter()
+            .map(|r| {
+                format!(
+                    "{} {} (partner {}, {})",
+                    r.name,
+                    r.local_state,
+                    r.partner_state.as_deref().unwrap_or("unknown"),
+                    if r.connected {
+                        "connected"
+                    } else {
+                        "not connected"
+                    }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "serving: {} pools, {used}/{size} addresses in use; failover: {fo}",
+        p.len()
+    )
+}
+
+/// Refreshes `STATUS=` and, when systemd asked for one, pings the watchdog
+/// after the engine task has answered a ping (so a stuck engine is noticed).
+async fn keepalive(
+    notifier: Arc<Notifier>,
+    engine: mpsc::Sender<EngineCall>,
+    pools: Arc<PoolGauges>,
+    failover: SharedFailoverOps,
+    mut stop: watch::Receiver<bool>,
+) {
+    let period = notifier
+        .watchdog()
+        .map_or(STATUS_INTERVAL, |w| (w / 2).min(STATUS_INTERVAL));
+    let watchdog = notifier.watchdog().is_some();
+    let mut every = tokio::time::interval(period);
+    // The first tick is immediate; READY=1 (with its status) comes first.
+    every.tick().await;
+    loop {
+        tokio::select! {
+            r = stop.changed() => if r.is_err() || *stop.borrow() { break },
+            _ = every.tick() => {
+                notifier.status(&status_line(&pools, &failover));
+                if watchdog {
+                    let (tx, rx) = oneshot::channel();
+                    let call = EngineCall { req: EngineRequest::Ping, reply: tx };
+                    let alive = engine.try_send(call).is_ok()
+                        && matches!(tokio::time::timeout(period, rx).await, Ok(Ok(Ok(_))));
+                    if alive {
+                        notifier.ping();
+                    } else {
+                        tracing::warn!("the engine did not answer the watchdog ping");
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Ops {
+    /// Tells systemd the daemon is ready (sockets and store open).
+    pub fn ready(&self) {
+        self.notifier
+            .ready(&status_line(&self.pools, &self.failover));
+    }
+
+    /// Tells systemd the daemon is stopping.
+    pub fn stopping(&self) {
+        self.notifier.stopping();
+    }
+
+    /// Waits for the operations tasks (after the stop signal) and, briefly,
+    /// for queued lease events (after the engine task and the store's commit
+    /// worker have finished, so that no event is still to come).
+    pub async fn finish(self, counters: &Counters) {
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        let drain = async {
+            for t in self.event_tasks {
+                let _ = t.await;
+            }
+        };
+        if tokio::time::timeout(EVENT_DRAIN, drain).await.is_err() {
+            tracing::warn!(
+                dropped_so_far = counters.events_dropped.load(Ordering::Relaxed),
+                "lease events still queued at exit were dropped"
+            );
+        }
+    }
+}
