@@ -62,10 +62,7 @@
 //! the failover state persisted in the store. Operations see it through
 //! [`failover_ops::FailoverOps`], implemented by
 //! [`failover::FailoverHandle`] (`dhcpd failover status|partner-down` over the
-//! control socket, metrics); a small line-protocol status socket
-//! `<store>.failover.sock` ([`failover::control`]) also answers `status` and
-//! `partner-down` without the control socket. Only the first relationship is
-//! driven.
+//! control socket, metrics). Only the first relationship is driven.
 //!
 //! # Operations
 //!

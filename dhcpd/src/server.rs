@@ -25,10 +25,7 @@ use dhcp_core::store::{GroupCommit, LeaseStore, SledStore, StoreError};
 use tokio::sync::{mpsc, watch};
 
 use crate::counters::Counters;
-use crate::failover::{
-    self,
-    driver::{Driver, DriverError},
-};
+use crate::failover::driver::{Driver, DriverError};
 use crate::failover_ops::{NoFailover, SharedFailoverOps};
 use crate::interfaces::InterfaceTable;
 use crate::l2::L2Sender;
@@ -198,14 +195,7 @@ pub async fn serve(
     let sender = tokio::spawn(
         Transmitter::new(sockets.clone(), l2, settings.ports, counters.clone()).run(send_rx),
     );
-    let (failover, control) = match failover {
-        Some((driver, handle)) => {
-            let path = failover::control_socket_path(&settings.store);
-            let control = tokio::spawn(failover::control::serve(path, handle, stop_rx.clone()));
-            (Some(driver), Some(control))
-        }
-        None => (None, None),
-    };
+    let failover = failover.map(|(driver, _handle)| driver);
     let policy: Box<dyn LeasePolicy + Send> = match &failover {
         Some(d) => Box::new(d.policy()),
         None => Box::new(Standalone),
@@ -246,9 +236,6 @@ pub async fn serve(
         let _ = r.await;
     }
     let _ = watcher.await;
-    if let Some(c) = control {
-        let _ = c.await;
-    }
     if let Some(s) = stats {
         let _ = s.await;
     }

@@ -77,18 +77,20 @@ fn wait_log(d: &Daemon, needle: &str, timeout: Duration) {
     }
 }
 
-fn status(store: &Path) -> BTreeMap<String, String> {
-    use std::io::{Read, Write};
-    let mut sock = store.as_os_str().to_owned();
-    sock.push(".failover.sock");
-    let mut s = std::os::unix::net::UnixStream::connect(&sock).unwrap();
-    s.write_all(b"status\n").unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out.lines()
-        .filter_map(|l| l.split_once(' '))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect()
+/// The control socket of the daemon whose store is `store`.
+fn control_socket(store: &Path) -> std::path::PathBuf {
+    let mut s = store.as_os_str().to_owned();
+    s.push(".ctl");
+    s.into()
+}
+
+/// The daemon's failover relationship, through its control socket.
+fn status(store: &Path) -> dhcpd::failover_ops::RelationshipStatus {
+    use dhcpd::control::{Reply, Request, client};
+    match client::call(&control_socket(store), &Request::FailoverStatus).unwrap() {
+        Reply::Failover { mut relationships } => relationships.remove(0),
+        other => panic!("unexpected reply {other:?}"),
+    }
 }
 
 /// Sends `msg` to `port` and returns the replies that arrive within `wait`.
@@ -140,13 +142,26 @@ fn loopback_pair_reaches_normal_splits_clients_and_agrees() {
     let relay = UdpSocket::bind((GIADDR, 0)).unwrap();
     let relay_port = relay.local_addr().unwrap().port();
     let (s1, s2) = (dir.path().join("store-p"), dir.path().join("store-s"));
-    let d1 = Daemon::start(dir.path(), &cfg1, &s1, relay_port, &[]);
-    let d2 = Daemon::start(dir.path(), &cfg2, &s2, relay_port, &[]);
+    let (c1, c2) = (control_socket(&s1), control_socket(&s2));
+    let d1 = Daemon::start(
+        dir.path(),
+        &cfg1,
+        &s1,
+        relay_port,
+        &["--control-socket", c1.to_str().unwrap()],
+    );
+    let d2 = Daemon::start(
+        dir.path(),
+        &cfg2,
+        &s2,
+        relay_port,
+        &["--control-socket", c2.to_str().unwrap()],
+    );
     let normal = "failover status: state=normal partner=normal";
     wait_log(&d1, normal, Duration::from_secs(30));
     wait_log(&d2, normal, Duration::from_secs(30));
-    assert_eq!(status(&s1)["connected"], "true");
-    assert_eq!(status(&s2)["role"], "secondary");
+    assert!(status(&s1).connected);
+    assert_eq!(status(&s2).role, "secondary");
 
     let mut served = [0usize; 2];
     let mut bound = BTreeMap::new();
@@ -187,7 +202,7 @@ fn loopback_pair_reaches_normal_splits_clients_and_agrees() {
     for s in [&s1, &s2] {
         loop {
             let st = status(s);
-            if st["queued_updates"] == "0" && st["unacked_updates"] == "0" {
+            if st.pending_updates == 0 && st.unacked_updates == 0 {
                 break;
             }
             assert!(Instant::now() < end, "updates not settled: {st:?}");

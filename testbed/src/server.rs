@@ -495,6 +495,10 @@ impl DhcpServer for OurDhcpd {
         let conf = lab.write_file(&format!("dhcpd-{host}.toml"), &Self::render(spec, store)?)?;
         let conf = conf.to_string_lossy().into_owned();
         let mut args = vec!["run", "--config", conf.as_str()];
+        let control = control_socket(lab, host).to_string_lossy().into_owned();
+        if !self.extra_args.iter().any(|a| a == "--control-socket") {
+            args.extend(["--control-socket", control.as_str()]);
+        }
         args.extend(self.extra_args.iter().map(String::as_str));
         let mut p = lab.spawn(host, &format!("dhcpd-{host}"), &program, &args)?;
         wait_ready(&mut p, 0, self.ready_marker())?;
@@ -504,6 +508,12 @@ impl DhcpServer for OurDhcpd {
     fn ready_marker(&self) -> Option<&str> {
         self.ready_marker.as_deref()
     }
+}
+
+/// The control socket our daemon in `host` listens on (unless the test gave
+/// its own `--control-socket`).
+pub fn control_socket(lab: &Lab, host: &str) -> PathBuf {
+    lab.path(&format!("ctl-{host}.sock"))
 }
 
 fn our_failover(fo: &FailoverSpec) -> dhcp_core::config::FailoverConfig {

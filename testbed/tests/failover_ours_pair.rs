@@ -128,9 +128,10 @@ fn ours_partner_down_command() {
         return;
     }
     let lab = failover_common::pair_lab();
-    let ctl = lab.path("ctl-srv1.sock").to_string_lossy().into_owned();
-    let mut ours = OurDhcpd::new(testbed::server::default_our_binary());
-    ours.extra_args = vec!["--control-socket".to_owned(), ctl.clone()];
+    let ctl = testbed::server::control_socket(&lab, "srv1")
+        .to_string_lossy()
+        .into_owned();
+    let ours = OurDhcpd::new(testbed::server::default_our_binary());
     let (pspec, sspec) = failover_common::pair_specs(300, 0);
     let mut p = ours.start(&lab, "srv1", &pspec).unwrap();
     let mut s = failover_common::Impl::Ours

@@ -21,9 +21,6 @@
 //! * [`ops`]: [`crate::failover_ops::FailoverOps`] for [`FailoverHandle`],
 //!   which is what metrics, reload and the control API (`dhcpd failover
 //!   status|partner-down --socket CONTROL`) use.
-//! * [`control`]: a small line-protocol status socket next to the lease
-//!   store ([`control_socket_path`], `status` / `partner-down`), always on,
-//!   for the lab and scripts that run without the control socket.
 //!
 //! One relationship per daemon is driven (the engine takes a single policy);
 //! further relationships in the configuration are logged and ignored.
@@ -32,13 +29,10 @@
 //! connection, pending updates, last contact) published through a
 //! [`FailoverHandle`] for metrics and the control command.
 
-pub mod control;
 pub mod driver;
 pub mod ops;
 pub mod partner_requests;
 pub mod transport;
-
-use std::path::{Path, PathBuf};
 
 use dhcp_core::config::Role;
 use dhcp_core::lease::UnixTime;
@@ -52,14 +46,6 @@ pub const LOG_TARGET: &str = "dhcpd::failover";
 /// [`dhcp_failover::peer::PersistedState`]).
 pub fn meta_key(relationship: &str) -> String {
     format!("failover/{relationship}")
-}
-
-/// The control socket of the daemon whose lease store is `store`:
-/// `<store>.failover.sock` beside the store directory.
-pub fn control_socket_path(store: &Path) -> PathBuf {
-    let mut s = store.as_os_str().to_owned();
-    s.push(".failover.sock");
-    PathBuf::from(s)
 }
 
 /// A snapshot of one relationship, for metrics and `dhcpd failover status`.
@@ -85,31 +71,6 @@ pub struct FailoverStatus {
     pub last_contact: Option<UnixTime>,
     /// The MCLT in force.
     pub mclt: u32,
-}
-
-impl FailoverStatus {
-    /// `key value` lines (the control socket's `status` answer).
-    pub fn render(&self) -> String {
-        let role = match self.role {
-            Role::Primary => "primary",
-            Role::Secondary => "secondary",
-        };
-        let last = self
-            .last_contact
-            .map_or_else(|| "never".to_owned(), |t| t.to_string());
-        format!(
-            "relationship {}\nrole {role}\nstate {}\nstos {}\npartner_state {}\nconnected {}\n\
-             queued_updates {}\nunacked_updates {}\nlast_contact {last}\nmclt {}\n",
-            self.name,
-            self.state,
-            self.stos,
-            self.partner_state,
-            self.connected,
-            self.queued_updates,
-            self.unacked_updates,
-            self.mclt
-        )
-    }
 }
 
 /// An operator command for the driver.

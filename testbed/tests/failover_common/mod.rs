@@ -8,7 +8,6 @@
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use dhcp_core::lease::{BindingState, Lease};
@@ -141,22 +140,33 @@ pub fn states_seen(kind: Impl, lines: &[String]) -> Vec<String> {
     v
 }
 
-/// Our daemon's failover status socket (`<store>.failover.sock`) answer to
-/// `status`, as key → value.
+/// Our daemon's failover relationship in `host`, from its control socket
+/// (`failover-status`), as key → value (`state`, `partner_state`, `role`,
+/// `connected`, `queued_updates`, `unacked_updates`).
 pub fn our_status(lab: &Lab, host: &str) -> BTreeMap<String, String> {
-    use std::io::{Read, Write};
-    let sock = PathBuf::from(format!(
-        "{}.failover.sock",
-        lab.path(&format!("store-{host}")).display()
-    ));
+    use std::io::{BufRead, BufReader, Write};
+    let sock = testbed::server::control_socket(lab, host);
     let mut s = std::os::unix::net::UnixStream::connect(&sock).unwrap();
-    s.write_all(b"status\n").unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out.lines()
-        .filter_map(|l| l.split_once(' '))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect()
+    s.write_all(b"{\"command\":\"failover-status\"}\n").unwrap();
+    let mut line = String::new();
+    BufReader::new(s).read_line(&mut line).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let r = &v["result"]["relationships"][0];
+    let text = |x: &serde_json::Value| match x {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    [
+        ("state", &r["local_state"]),
+        ("partner_state", &r["partner_state"]),
+        ("role", &r["role"]),
+        ("connected", &r["connected"]),
+        ("queued_updates", &r["pending_updates"]),
+        ("unacked_updates", &r["unacked_updates"]),
+    ]
+    .into_iter()
+    .map(|(k, x)| (k.to_owned(), text(x)))
+    .collect()
 }
 
 /// Waits until our daemon in `host` has no binding update outstanding.
