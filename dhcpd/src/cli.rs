@@ -180,6 +180,11 @@ pub struct RunArgs {
     /// Most transactions committed in one store flush.
     #[arg(long, hide = true, default_value_t = 256)]
     pub max_batch: usize,
+    /// Microseconds the store waits after the first write of a batch for more
+    /// before it flushes: fewer fsyncs per lease, at most this much added
+    /// reply latency (default 3 ms). 0 flushes at once.
+    #[arg(long, value_name = "MICROS", default_value_t = 3000)]
+    pub commit_linger_us: u64,
     /// Serve Prometheus metrics over HTTP at this address (e.g.
     /// 127.0.0.1:9267); off by default.
     #[arg(long, alias = "metrics", value_name = "ADDR:PORT")]

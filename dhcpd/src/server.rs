@@ -161,21 +161,26 @@ pub async fn serve(
     .await?;
 
     let batch_counters = counters.clone();
-    let commit = GroupCommit::start(store.clone(), settings.max_batch, move |b| {
-        batch_counters.commits.fetch_add(1, Ordering::Relaxed);
-        batch_counters
-            .committed_records
-            .fetch_add(b.records as u64, Ordering::Relaxed);
-        let t = &batch_counters.timings;
-        t.commit_latency.observe_duration(b.duration);
-        t.commit_batch.observe(b.records as u64);
-        tracing::trace!(
-            transactions = b.transactions,
-            records = b.records,
-            micros = b.duration.as_micros() as u64,
-            "group commit"
-        );
-    });
+    let commit = GroupCommit::start_with_linger(
+        store.clone(),
+        settings.max_batch,
+        settings.commit_linger,
+        move |b| {
+            batch_counters.commits.fetch_add(1, Ordering::Relaxed);
+            batch_counters
+                .committed_records
+                .fetch_add(b.records as u64, Ordering::Relaxed);
+            let t = &batch_counters.timings;
+            t.commit_latency.observe_duration(b.duration);
+            t.commit_batch.observe(b.records as u64);
+            tracing::trace!(
+                transactions = b.transactions,
+                records = b.records,
+                micros = b.duration.as_micros() as u64,
+                "group commit"
+            );
+        },
+    );
 
     let (in_tx, in_rx) = mpsc::channel(INBOUND_QUEUE);
     let (send_tx, send_rx) = mpsc::channel(SEND_QUEUE);

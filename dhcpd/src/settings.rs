@@ -45,6 +45,8 @@ pub struct Settings {
     pub stats_file: Option<PathBuf>,
     /// Most transactions per store flush.
     pub max_batch: usize,
+    /// Group-commit linger (see `--commit-linger-us`).
+    pub commit_linger: std::time::Duration,
     /// Metrics, control socket, lease events, reload.
     pub ops: OpsSettings,
 }
@@ -80,6 +82,7 @@ impl Settings {
             },
             stats_file: args.stats_file.clone(),
             max_batch: args.max_batch.max(1),
+            commit_linger: std::time::Duration::from_micros(args.commit_linger_us.min(100_000)),
             ops: OpsSettings {
                 config_path: Some(args.config.clone()),
                 metrics: args.metrics_listen,
