@@ -280,62 +280,20 @@ impl Engine {
             return out;
         }
         self.expire_offers(now);
+        let t = Txn {
+            policy,
+            msg,
+            client,
+            network,
+            info,
+            now,
+        };
         match req.msg_type {
-            MessageType::Discover => self.discover(
-                &Txn {
-                    policy,
-                    msg,
-                    client,
-                    network,
-                    info,
-                    now,
-                },
-                &mut out,
-            ),
-            MessageType::Request => self.request(
-                &Txn {
-                    policy,
-                    msg,
-                    client,
-                    network,
-                    info,
-                    now,
-                },
-                &mut out,
-            ),
-            MessageType::Release => self.release(
-                &Txn {
-                    policy,
-                    msg,
-                    client,
-                    network,
-                    info,
-                    now,
-                },
-                &mut out,
-            ),
-            MessageType::Decline => self.decline(
-                &Txn {
-                    policy,
-                    msg,
-                    client,
-                    network,
-                    info,
-                    now,
-                },
-                &mut out,
-            ),
-            MessageType::Inform => self.inform(
-                &Txn {
-                    policy,
-                    msg,
-                    client,
-                    network,
-                    info,
-                    now,
-                },
-                &mut out,
-            ),
+            MessageType::Discover => self.discover(&t, &mut out),
+            MessageType::Request => self.request(&t, &mut out),
+            MessageType::Release => self.release(&t, &mut out),
+            MessageType::Decline => self.decline(&t, &mut out),
+            MessageType::Inform => self.inform(&t, &mut out),
             _ => {}
         }
         out
