@@ -46,7 +46,7 @@ use crate::hash::LoadBalancer;
 use crate::policy::FailoverPolicy;
 use crate::wire::{
     Binding, BindingAck, Body, Connect, ConnectAck, Disconnect, Message, PoolResp, RejectReason,
-    ServerFlags, ServerState, StateMsg,
+    ServerFlags, StateMsg,
 };
 
 pub use balance::{own_free, peer_free};
@@ -78,18 +78,6 @@ pub enum PeerError {
     /// A primary needs `mclt` and `split` or `hba`.
     #[error("failover peer {0:?}: a primary needs mclt and split or hba")]
     PrimaryIncomplete(String),
-}
-
-impl From<ServerState> for FailoverState {
-    fn from(s: ServerState) -> Self {
-        FailoverState::from_code(s.code()).unwrap_or(FailoverState::Unknown)
-    }
-}
-
-impl From<FailoverState> for ServerState {
-    fn from(s: FailoverState) -> Self {
-        ServerState::from_code(s.code()).unwrap_or(ServerState::Unknown)
-    }
 }
 
 /// The connection as the peer sees it.
@@ -667,7 +655,7 @@ impl Peer {
             tracing::warn!("STATE without server-state ignored");
             return;
         };
-        let new = FailoverState::from(wire_state);
+        let new = wire_state;
         let partner_starting = s.server_flags.is_some_and(ServerFlags::startup);
         let prev = self.p.partner_state;
         if new != prev {
@@ -726,7 +714,7 @@ impl Peer {
             0
         };
         let s = StateMsg {
-            server_state: Some(self.p.my_state.into()),
+            server_state: Some(self.p.my_state),
             server_flags: Some(ServerFlags(flags)),
             start_time_of_state: Some(self.p.my_stos),
         };

@@ -200,7 +200,9 @@ impl OptionCode {
 /// (draft §12.24; ISC `enum failover_state`).
 ///
 /// [ISC≠draft] RECOVER-WAIT has no number in the draft; ISC sends 254.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[repr(u8)]
 pub enum ServerState {
     /// ISC's internal "unknown-state"; never sent intentionally but accepted.

@@ -11,9 +11,7 @@ use dhcp_core::config::{FailoverConfig, Role};
 use dhcp_core::lease::{BindingState, HwAddr, Lease};
 use dhcp_core::table::{LeaseTable, PoolSpec};
 use dhcp_failover::peer::{Event, FailoverState, Peer, PersistedState};
-use dhcp_failover::wire::{
-    self, Binding, Body, Connect, ConnectAck, Message, ServerState, StateMsg,
-};
+use dhcp_failover::wire::{self, Binding, Body, Connect, ConnectAck, Message, StateMsg};
 
 pub const NAME: &str = "fo";
 pub const MCLT: u32 = 60;
@@ -211,11 +209,7 @@ impl H {
 
     /// Sends a STATE from the partner.
     pub fn partner_state(&mut self, t: u32, s: FailoverState, startup: bool) {
-        self.input(
-            t,
-            None,
-            Body::State(StateMsg::new(ServerState::from(s), startup, t)),
-        );
+        self.input(t, None, Body::State(StateMsg::new(s, startup, t)));
     }
 
     /// A peer linked and settled in `state` (resumed from a saved `state`
@@ -277,7 +271,7 @@ pub fn active(last: u8, mac: u8, ends: u32, potential: u32, stos: u32) -> Bindin
 
 /// Whether `m` is a STATE announcing `s`.
 pub fn is_state(m: &Message, s: FailoverState) -> bool {
-    matches!(&m.body, Body::State(st) if st.server_state == Some(ServerState::from(s)))
+    matches!(&m.body, Body::State(st) if st.server_state == Some(s))
 }
 
 /// `send!(h, t, body)` / `send!(h, t, xid, body)`: the partner sends `body` at `t`.
