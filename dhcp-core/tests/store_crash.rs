@@ -4,6 +4,9 @@
 //! moment, reopens the store and checks that every reported lease is there.
 //!
 //! The child is this same test binary, re-executed with `CRASH_CHILD_DIR` set.
+//! Its journal files are small (16 KiB) so that within each cycle the journal
+//! retires and reuses files and waits for checkpoints many times: a kill
+//! lands at every stage of that cycle.
 
 use std::io::{BufRead, BufReader};
 use std::net::Ipv4Addr;
@@ -12,11 +15,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use dhcp_core::lease::{BindingState, ClientKey, HwAddr, Lease};
-use dhcp_core::store::{GroupCommit, LeaseStore, SledStore};
+use dhcp_core::store::{GroupCommit, LeaseStore, SledStore, StoreOptions};
 use rand::Rng;
 
 const CYCLES: usize = 50;
 const WRITERS: u32 = 4;
+const OPTIONS: StoreOptions = StoreOptions {
+    journal_file_bytes: 16 << 10,
+};
 
 fn lease(addr: Ipv4Addr, seq: u32) -> Lease {
     let mut l = Lease::new_free(addr, BindingState::Active);
@@ -39,7 +45,7 @@ fn crash_child() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let store = Arc::new(SledStore::open(dir.as_ref()).expect("open store"));
+    let store = Arc::new(SledStore::open_with(dir.as_ref(), OPTIONS).expect("open store"));
     let gc = Arc::new(GroupCommit::start(store, 256, |_| {}));
     let out = Arc::new(Mutex::new(std::io::stdout()));
     let mut handles = Vec::new();
@@ -128,7 +134,7 @@ fn acknowledged_leases_survive_sigkill() {
             !acks.is_empty(),
             "cycle {cycle}: child acknowledged nothing"
         );
-        let store = SledStore::open(dir.path()).expect("reopen after SIGKILL");
+        let store = SledStore::open_with(dir.path(), OPTIONS).expect("reopen after SIGKILL");
         let stored: std::collections::HashMap<Ipv4Addr, Lease> = store
             .load()
             .expect("load after SIGKILL")

@@ -20,6 +20,12 @@ use dhcpd::transaction::LOG_TARGET;
 use tokio::signal::unix::{SignalKind, signal};
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc: the daemon allocates and frees small buffers for every packet
+/// and lease record on several threads, where glibc's allocator was ~10 % of
+/// the CPU under load (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {

@@ -257,7 +257,7 @@ pub async fn serve(
         // Dropping the group commit waits for its worker to finish every
         // queued job; then one last flush.
         drop(commit);
-        store.commit(&[])
+        store.checkpoint()
     })
     .await;
     match flushed {

@@ -1,11 +1,13 @@
 //! The engine task: the single owner of the [`Engine`].
 //!
 //! It takes every request that is ready (up to `max_batch`), runs each through
-//! the engine, submits all their lease writes to the group commit as one job,
-//! and queues the replies for the sender, which releases them only when that
-//! job is durable (RFC 2131: stable storage before reply). While one commit is
-//! being flushed the next batch is already being prepared, so the store flushes
-//! many transactions at once under load. A one-second timer runs
+//! the engine, and submits all their lease writes to the group commit as one
+//! job. Replies of transactions that wrote something (ACKs, mostly) are queued
+//! for the sender, which releases them only when that job is durable (RFC
+//! 2131: stable storage before reply); replies of transactions that wrote
+//! nothing (OFFERs, NAKs, INFORM ACKs) promise nothing durable and go at once.
+//! While one commit is being flushed the next batch is already being
+//! prepared, so the store flushes many transactions at once under load. A one-second timer runs
 //! [`Engine::tick`] (expiry and reclaim) and commits what it changes.
 //!
 //! The task ends when every receive loop has stopped (its queue closes), after
@@ -141,7 +143,8 @@ impl Service {
     async fn handle_batch(&mut self, batch: &mut Vec<Inbound>) {
         let now = now_unix();
         let mut writes = Vec::new();
-        let mut replies = Vec::new();
+        let mut immediate = Vec::new();
+        let mut after_commit = Vec::new();
         let mut events = Vec::new();
         for inbound in batch.drain(..) {
             let o = &inbound.origin;
@@ -162,7 +165,7 @@ impl Service {
                     "DHCPREQUEST from {} via {}: DHCPNAK (the failover partner it selected is down)",
                     crate::failover::partner_requests::hw_text(inbound.request.msg.chaddr()),
                     o.interface);
-                replies.push(Outgoing {
+                immediate.push(Outgoing {
                     reply,
                     origin: inbound.origin,
                 });
@@ -174,20 +177,26 @@ impl Service {
             self.counters.transaction(out.request_type, &out.verdict);
             tracing::info!(target: LOG_TARGET, "{}", describe(&inbound.request, o, &out));
             events.extend(self.ops.transaction_event(&inbound.request, &out));
+            let durable_first = !out.writes.is_empty();
             writes.extend(out.writes);
             if let Some(reply) = out.reply {
-                replies.push(Outgoing {
+                let o = Outgoing {
                     reply,
                     origin: inbound.origin,
-                });
+                };
+                if durable_first {
+                    after_commit.push(o);
+                } else {
+                    immediate.push(o);
+                }
             }
         }
-        let job = if writes.is_empty() {
+        let mut jobs = Vec::with_capacity(2);
+        if !immediate.is_empty() {
+            jobs.push(SendJob::Now(immediate));
+        }
+        if writes.is_empty() {
             self.ops.emit(events);
-            if replies.is_empty() {
-                return;
-            }
-            SendJob::Now(replies)
         } else {
             let (tx, rx) = oneshot::channel();
             let done = self.ops.after_commit(events, move |r| {
@@ -195,10 +204,12 @@ impl Service {
             });
             let done = self.with_failover_notice(&writes, Box::new(done));
             self.commit.submit(writes, done);
-            SendJob::AfterCommit(replies, rx)
-        };
-        if self.sends.send(job).await.is_err() {
-            tracing::error!("the sender has stopped; replies dropped");
+            jobs.push(SendJob::AfterCommit(after_commit, rx));
+        }
+        for job in jobs {
+            if self.sends.send(job).await.is_err() {
+                tracing::error!("the sender has stopped; replies dropped");
+            }
         }
     }
 

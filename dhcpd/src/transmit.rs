@@ -2,6 +2,7 @@
 //! [`Destination`], and the sender task that releases replies only once the
 //! lease writes they depend on are durable.
 
+use std::collections::VecDeque;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -22,11 +23,11 @@ pub type CommitResult = Result<(), Arc<StoreError>>;
 /// One unit of work for the sender, in the order the engine produced it.
 #[derive(Debug)]
 pub enum SendJob {
-    /// Replies whose transactions wrote nothing: send at once (after
-    /// everything queued before them).
+    /// Replies whose transactions wrote nothing: send at once, even ahead of
+    /// replies still waiting for a commit.
     Now(Vec<Outgoing>),
-    /// Replies to send once their batch's writes are durable; dropped if the
-    /// commit fails.
+    /// Replies to send once their batch's writes are durable, in the order
+    /// of their commits; dropped if the commit fails.
     AfterCommit(Vec<Outgoing>, oneshot::Receiver<CommitResult>),
 }
 
@@ -142,39 +143,77 @@ impl Transmitter {
         }
     }
 
-    /// The sender task: works through `jobs` in order until the queue closes.
+    /// The sender task, until the queue closes: replies of [`SendJob::Now`]
+    /// go out as they arrive; those of [`SendJob::AfterCommit`] wait for their
+    /// commit, in commit order (the group commit completes jobs first in,
+    /// first out), and are dropped if it fails.
     pub async fn run(self, mut jobs: mpsc::Receiver<SendJob>) {
-        while let Some(job) = jobs.recv().await {
-            match job {
-                SendJob::Now(replies) => {
-                    for r in &replies {
-                        self.send(r).await;
+        let mut waiting: VecDeque<Waiting> = VecDeque::new();
+        loop {
+            tokio::select! {
+                biased;
+                r = next_commit(&mut waiting) => {
+                    if let Some((replies, _)) = waiting.pop_front() {
+                        self.after_commit(&replies, r).await;
                     }
                 }
-                SendJob::AfterCommit(replies, done) => match done.await {
-                    Ok(Ok(())) => {
+                job = jobs.recv() => match job {
+                    None => break,
+                    Some(SendJob::Now(replies)) => {
                         for r in &replies {
                             self.send(r).await;
                         }
                     }
-                    Ok(Err(e)) => {
-                        self.counters.commit_errors.fetch_add(1, Ordering::Relaxed);
-                        tracing::error!(
-                            error = %e,
-                            replies = replies.len(),
-                            "lease commit failed; replies withheld"
-                        );
-                    }
-                    Err(_) => {
-                        self.counters.commit_errors.fetch_add(1, Ordering::Relaxed);
-                        tracing::error!(
-                            replies = replies.len(),
-                            "lease commit abandoned; replies withheld"
-                        );
-                    }
+                    Some(SendJob::AfterCommit(replies, done)) => waiting.push_back((replies, done)),
                 },
             }
         }
+        while let Some((replies, done)) = waiting.pop_front() {
+            let r = done.await;
+            self.after_commit(&replies, r).await;
+        }
+    }
+
+    async fn after_commit(
+        &self,
+        replies: &[Outgoing],
+        result: Result<CommitResult, oneshot::error::RecvError>,
+    ) {
+        match result {
+            Ok(Ok(())) => {
+                for r in replies {
+                    self.send(r).await;
+                }
+            }
+            Ok(Err(e)) => {
+                self.counters.commit_errors.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(
+                    error = %e,
+                    replies = replies.len(),
+                    "lease commit failed; replies withheld"
+                );
+            }
+            Err(_) => {
+                self.counters.commit_errors.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(
+                    replies = replies.len(),
+                    "lease commit abandoned; replies withheld"
+                );
+            }
+        }
+    }
+}
+
+/// Replies waiting for their commit.
+type Waiting = (Vec<Outgoing>, oneshot::Receiver<CommitResult>);
+
+/// The result of the oldest waiting commit; never ready when none waits.
+async fn next_commit(
+    waiting: &mut VecDeque<Waiting>,
+) -> Result<CommitResult, oneshot::error::RecvError> {
+    match waiting.front_mut() {
+        Some((_, done)) => done.await,
+        None => std::future::pending().await,
     }
 }
 
@@ -206,8 +245,9 @@ mod tests {
         }
     }
 
-    /// The durability contract: a reply waits for its commit, later replies
-    /// wait behind it, and a failed commit's replies are never sent.
+    /// The durability contract: a reply that needs a commit waits for it
+    /// (and for the commits before it), a failed commit's replies are never
+    /// sent, and replies that need no commit are not held up.
     #[tokio::test]
     async fn replies_wait_for_their_commit_in_order() {
         let sock = Arc::new(ServerSocket::bind(Some("lo"), 0).unwrap());
@@ -224,27 +264,35 @@ mod tests {
         let lo = Ipv4Addr::LOCALHOST;
         let (c1, r1) = oneshot::channel();
         let (c2, r2) = oneshot::channel();
+        let (c3, r3) = oneshot::channel();
         tx.send(SendJob::AfterCommit(vec![outgoing(1, lo)], r1))
             .await
             .unwrap();
-        tx.send(SendJob::Now(vec![outgoing(2, lo)])).await.unwrap();
-        tx.send(SendJob::AfterCommit(vec![outgoing(3, lo)], r2))
+        tx.send(SendJob::AfterCommit(vec![outgoing(2, lo)], r2))
             .await
             .unwrap();
-        tx.send(SendJob::Now(vec![outgoing(4, lo)])).await.unwrap();
+        tx.send(SendJob::Now(vec![outgoing(3, lo)])).await.unwrap();
+        tx.send(SendJob::AfterCommit(vec![outgoing(4, lo)], r3))
+            .await
+            .unwrap();
         let mut buf = [0u8; 16];
+        // The reply without writes goes at once, ahead of the waiting ones.
+        let n = relay.recv(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], &[3; 4]);
+        // A later commit completing first releases nothing yet.
+        c2.send(Ok(())).unwrap();
         let early = tokio::time::timeout(Duration::from_millis(200), relay.recv(&mut buf)).await;
-        assert!(early.is_err(), "a reply overtook its commit");
+        assert!(early.is_err(), "a reply overtook an earlier commit");
         c1.send(Ok(())).unwrap();
         for want in [1u8, 2] {
             let n = relay.recv(&mut buf).await.unwrap();
             assert_eq!(&buf[..n], &[want; 4]);
         }
-        c2.send(Err(Arc::new(StoreError::Closed))).unwrap();
-        let n = relay.recv(&mut buf).await.unwrap();
-        assert_eq!(&buf[..n], &[4; 4], "the failed commit's reply was sent");
+        c3.send(Err(Arc::new(StoreError::Closed))).unwrap();
         drop(tx);
         task.await.unwrap();
+        let late = tokio::time::timeout(Duration::from_millis(200), relay.recv(&mut buf)).await;
+        assert!(late.is_err(), "the failed commit's reply was sent");
         assert_eq!(counters.commit_errors.load(Ordering::Relaxed), 1);
         let snap: std::collections::HashMap<_, _> = counters.snapshot().into_iter().collect();
         assert_eq!(snap["sent.offer"], 3);

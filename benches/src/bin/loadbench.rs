@@ -46,6 +46,10 @@ struct Args {
     /// Our daemon (default: `dhcpd` next to this binary).
     #[arg(long)]
     dhcpd: Option<PathBuf>,
+    /// Extra argument for our daemon, after `--quiet` (repeatable; for
+    /// tuning, e.g. `--dhcpd-arg=--commit-linger-us=1000`).
+    #[arg(long, allow_hyphen_values = true)]
+    dhcpd_arg: Vec<String>,
     /// Write the Markdown tables here as well.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -91,6 +95,7 @@ fn main() -> anyhow::Result<()> {
             None => next_to_me("dhcpd")?,
         },
         responder: next_to_me("stateless-responder")?,
+        dhcpd_args: args.dhcpd_arg.clone(),
     };
     for (what, p) in [
         ("dhcpd", &programs.dhcpd),

@@ -74,6 +74,8 @@ pub struct Programs {
     pub dhcpd: PathBuf,
     /// The `stateless-responder` binary.
     pub responder: PathBuf,
+    /// Extra arguments for our daemon (after `--quiet`).
+    pub dhcpd_args: Vec<String>,
 }
 
 /// Starts `subject` fresh in `host` (serving `eth0`, address `server`) and
@@ -100,6 +102,7 @@ pub fn start(
             remove(&store)?;
             let mut ours = OurDhcpd::new(&programs.dhcpd);
             ours.extra_args = vec!["--quiet".to_owned()];
+            ours.extra_args.extend(programs.dhcpd_args.iter().cloned());
             Ok(ours.start(lab, host, &spec)?)
         }
         Subject::Isc => {
