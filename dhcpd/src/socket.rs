@@ -5,7 +5,9 @@
 //! `SO_BINDTODEVICE`, bound to `0.0.0.0:port`) and driven by tokio. Tokio's
 //! `UdpSocket` does not expose `IP_PKTINFO`, so receiving and sending go through
 //! `recvmsg(2)`/`sendmsg(2)` from the `nix` crate inside tokio's readiness loop
-//! (`UdpSocket::async_io`). `nix` was chosen over `quinn-udp` because the
+//! (`UdpSocket::async_io`). Under load they go in batches: `recvmmsg(2)` takes
+//! every queued datagram (up to a batch) per wake-up, and `sendmmsg(2)` sends
+//! a run of replies that share source address and interface in one call. `nix` was chosen over `quinn-udp` because the
 //! latter also turns on QUIC-specific socket options (ECN, don't-fragment, GRO)
 //! that a DHCP server does not want, and over raw `libc` calls because it keeps
 //! the control-message parsing safe.
@@ -16,8 +18,8 @@ use std::os::fd::AsRawFd;
 use std::sync::Arc;
 
 use nix::sys::socket::{
-    ControlMessage, ControlMessageOwned, MsgFlags, SockaddrIn, recvmsg, sendmsg, setsockopt,
-    sockopt,
+    ControlMessage, ControlMessageOwned, MsgFlags, MultiHeaders, RecvMsg, SockaddrIn, recvmmsg,
+    recvmsg, sendmmsg, sendmsg, setsockopt, sockopt,
 };
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::io::Interest;
@@ -98,6 +100,55 @@ impl ServerSocket {
             .await
     }
 
+    /// Receives up to `bufs.len()` datagrams, one into each buffer, waiting
+    /// only if none is queued; `metas` is cleared and gets one entry per
+    /// datagram, in order.
+    pub async fn recv_batch(
+        &self,
+        bufs: &mut [Vec<u8>],
+        metas: &mut Vec<RecvMeta>,
+    ) -> io::Result<()> {
+        let fd = self.sock.as_raw_fd();
+        metas.clear();
+        self.sock
+            .async_io(Interest::READABLE, || recv_many(fd, bufs, metas))
+            .await
+    }
+
+    /// Sends each of `datas` to the matching entry of `dsts`, all from address
+    /// `src` out of interface `ifindex` (0: let routing choose), in as few
+    /// `sendmmsg(2)` calls as the socket buffer allows. Returns one result
+    /// per datagram.
+    pub async fn send_batch(
+        &self,
+        datas: &[&[u8]],
+        dsts: &[SocketAddrV4],
+        src: Ipv4Addr,
+        ifindex: u32,
+    ) -> Vec<io::Result<()>> {
+        let fd = self.sock.as_raw_fd();
+        let info = pktinfo(src, ifindex);
+        let n = datas.len().min(dsts.len());
+        let mut results = Vec::with_capacity(n);
+        while results.len() < n {
+            let at = results.len();
+            let sent = self
+                .sock
+                .async_io(Interest::WRITABLE, || {
+                    send_many(fd, &datas[at..n], &dsts[at..n], &info)
+                })
+                .await;
+            match sent {
+                Ok(0) => results.push(Err(io::Error::other("sendmmsg sent nothing"))),
+                Ok(k) => results.extend((0..k).map(|_| Ok(()))),
+                // The first datagram of the run failed: report it, go on
+                // with the next.
+                Err(e) => results.push(Err(e)),
+            }
+        }
+        results
+    }
+
     /// Sends `data` to `dst` from address `src`, out of interface `ifindex`
     /// (0: let routing choose).
     pub async fn send(
@@ -108,13 +159,7 @@ impl ServerSocket {
         ifindex: u32,
     ) -> io::Result<usize> {
         let fd = self.sock.as_raw_fd();
-        let info = libc::in_pktinfo {
-            ipi_ifindex: i32::try_from(ifindex).unwrap_or(0),
-            ipi_spec_dst: libc::in_addr {
-                s_addr: u32::from(src).to_be(),
-            },
-            ipi_addr: libc::in_addr { s_addr: 0 },
-        };
+        let info = pktinfo(src, ifindex);
         let addr = SockaddrIn::from(dst);
         self.sock
             .async_io(Interest::WRITABLE, || {
@@ -126,10 +171,72 @@ impl ServerSocket {
     }
 }
 
+/// Most datagrams one `sendmmsg(2)` call takes.
+const SEND_BATCH: usize = 64;
+
+fn pktinfo(src: Ipv4Addr, ifindex: u32) -> libc::in_pktinfo {
+    libc::in_pktinfo {
+        ipi_ifindex: i32::try_from(ifindex).unwrap_or(0),
+        ipi_spec_dst: libc::in_addr {
+            s_addr: u32::from(src).to_be(),
+        },
+        ipi_addr: libc::in_addr { s_addr: 0 },
+    }
+}
+
+/// One `sendmmsg(2)` of up to [`SEND_BATCH`] datagrams; how many were sent.
+fn send_many(
+    fd: i32,
+    datas: &[&[u8]],
+    dsts: &[SocketAddrV4],
+    info: &libc::in_pktinfo,
+) -> io::Result<usize> {
+    let n = datas.len().min(dsts.len()).min(SEND_BATCH);
+    let iovs: Vec<[io::IoSlice<'_>; 1]> =
+        datas[..n].iter().map(|d| [io::IoSlice::new(d)]).collect();
+    let addrs: Vec<Option<SockaddrIn>> = dsts[..n]
+        .iter()
+        .map(|d| Some(SockaddrIn::from(*d)))
+        .collect();
+    let cmsgs = [ControlMessage::Ipv4PacketInfo(info)];
+    let mut headers =
+        MultiHeaders::<SockaddrIn>::preallocate(n, Some(nix::cmsg_space!(libc::in_pktinfo)));
+    let sent =
+        sendmmsg(fd, &mut headers, &iovs, &addrs, cmsgs, MsgFlags::empty()).map_err(nix_err)?;
+    Ok(sent.count())
+}
+
+/// One `recvmmsg(2)` into `bufs`, appending a [`RecvMeta`] per datagram.
+fn recv_many(fd: i32, bufs: &mut [Vec<u8>], metas: &mut Vec<RecvMeta>) -> io::Result<()> {
+    // Fresh headers per call: the kernel rewrites their control lengths.
+    let mut headers = MultiHeaders::<SockaddrIn>::preallocate(
+        bufs.len(),
+        Some(nix::cmsg_space!(libc::in_pktinfo)),
+    );
+    let mut iovs: Vec<[io::IoSliceMut<'_>; 1]> = bufs
+        .iter_mut()
+        .map(|b| [io::IoSliceMut::new(b.as_mut_slice())])
+        .collect();
+    let received = recvmmsg(
+        fd,
+        &mut headers,
+        iovs.iter_mut(),
+        MsgFlags::MSG_DONTWAIT,
+        None,
+    )
+    .map_err(nix_err)?;
+    metas.extend(received.map(|m| meta_of(&m)));
+    Ok(())
+}
+
 fn recv_one(fd: i32, buf: &mut [u8], cmsg: &mut [u8]) -> io::Result<RecvMeta> {
     let mut iov = [io::IoSliceMut::new(buf)];
     let msg =
         recvmsg::<SockaddrIn>(fd, &mut iov, Some(cmsg), MsgFlags::empty()).map_err(nix_err)?;
+    Ok(meta_of(&msg))
+}
+
+fn meta_of(msg: &RecvMsg<'_, '_, SockaddrIn>) -> RecvMeta {
     let src = msg
         .address
         .map(|a| SocketAddrV4::new(a.ip(), a.port()))
@@ -151,7 +258,7 @@ fn recv_one(fd: i32, buf: &mut [u8], cmsg: &mut [u8]) -> io::Result<RecvMeta> {
             }
         }
     }
-    Ok(meta)
+    meta
 }
 
 #[cfg(test)]
@@ -183,5 +290,47 @@ mod tests {
         let (n, from) = c.recv_from(&mut r).unwrap();
         assert_eq!(&r[..n], b"back");
         assert_eq!(from.port(), port);
+    }
+
+    #[tokio::test]
+    async fn batches_in_and_out_on_loopback() {
+        let s = ServerSocket::bind(Some("lo"), 0).unwrap();
+        let port = s.port().unwrap();
+        let c = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        for i in 0..5u8 {
+            c.send_to(&[i; 10], ("127.0.0.1", port)).unwrap();
+        }
+        // Four buffers: the first batch takes four, the next the fifth.
+        let mut bufs = vec![vec![0u8; 8]; 4];
+        let mut metas = Vec::new();
+        s.recv_batch(&mut bufs, &mut metas).await.unwrap();
+        assert_eq!(metas.len(), 4);
+        for (i, (m, b)) in metas.iter().zip(&bufs).enumerate() {
+            assert_eq!((m.len, m.truncated), (8, true));
+            assert_eq!(b[..], [i as u8; 8]);
+            assert_eq!(m.dst, Some(Ipv4Addr::LOCALHOST));
+            assert!(m.ifindex > 0);
+        }
+        s.recv_batch(&mut bufs, &mut metas).await.unwrap();
+        assert_eq!(metas.len(), 1);
+        assert_eq!(bufs[0][..], [4; 8]);
+        let to = match c.local_addr().unwrap() {
+            std::net::SocketAddr::V4(a) => a,
+            std::net::SocketAddr::V6(_) => unreachable!(),
+        };
+        // More replies than one sendmmsg call takes.
+        let payloads: Vec<Vec<u8>> = (0..(SEND_BATCH + 6) as u32)
+            .map(|i| i.to_be_bytes().to_vec())
+            .collect();
+        let datas: Vec<&[u8]> = payloads.iter().map(|p| p.as_slice()).collect();
+        let dsts = vec![to; datas.len()];
+        let results = s.send_batch(&datas, &dsts, Ipv4Addr::LOCALHOST, 0).await;
+        assert_eq!(results.len(), datas.len());
+        assert!(results.iter().all(|r| r.is_ok()));
+        for p in &payloads {
+            let mut r = [0u8; 16];
+            let (n, _) = c.recv_from(&mut r).unwrap();
+            assert_eq!(&r[..n], p.as_slice());
+        }
     }
 }

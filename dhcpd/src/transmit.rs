@@ -99,44 +99,98 @@ impl Transmitter {
         }
     }
 
-    /// Sends one reply; failures are logged and counted.
-    pub async fn send(&self, out: &Outgoing) {
-        let o = &out.origin;
-        let (route, fallback) = route(&out.reply.dest, o.ifindex, self.ports, self.l2.is_some());
-        if fallback {
-            self.counters.l2_fallbacks.fetch_add(1, Ordering::Relaxed);
-        }
-        let bytes = &out.reply.bytes;
-        let result = match &route {
-            Route::Udp { dst, ifindex } => match self.sockets.get(o.socket) {
-                Some(s) => s
-                    .send(bytes, *dst, o.local_addr, *ifindex)
-                    .await
-                    .map(|_| ()),
-                None => Err(std::io::Error::other("no such socket")),
-            },
-            Route::Frame { dst, mac } => match &self.l2 {
-                Some(l2) => {
-                    let src = SocketAddrV4::new(o.local_addr, self.ports.server);
-                    l2.send(o.ifindex, *mac, src, *dst, bytes)
+    /// Sends `replies` in order: runs of UDP replies from the same socket,
+    /// source address and interface go in one batch; failures are logged and
+    /// counted per reply.
+    pub async fn send_all(&self, replies: &[Outgoing]) {
+        let l2 = self.l2.is_some();
+        let routes: Vec<Route> = replies
+            .iter()
+            .map(|out| {
+                let (route, fallback) = route(&out.reply.dest, out.origin.ifindex, self.ports, l2);
+                if fallback {
+                    self.counters.l2_fallbacks.fetch_add(1, Ordering::Relaxed);
                 }
-                None => Err(std::io::Error::other("no layer-2 socket")),
-            },
+                route
+            })
+            .collect();
+        let mut at = 0;
+        while at < replies.len() {
+            match &routes[at] {
+                Route::Frame { dst, mac } => {
+                    let r = self.send_frame(&replies[at], *dst, *mac);
+                    self.account(&replies[at], &routes[at], r);
+                    at += 1;
+                }
+                Route::Udp { ifindex, .. } => {
+                    let o = &replies[at].origin;
+                    let key = (o.socket, o.local_addr, *ifindex);
+                    let mut end = at + 1;
+                    while end < replies.len()
+                        && matches!(&routes[end], Route::Udp { ifindex, .. }
+                            if (replies[end].origin.socket, replies[end].origin.local_addr, *ifindex) == key)
+                    {
+                        end += 1;
+                    }
+                    self.send_udp_run(&replies[at..end], &routes[at..end], key)
+                        .await;
+                    at = end;
+                }
+            }
+        }
+    }
+
+    async fn send_udp_run(
+        &self,
+        replies: &[Outgoing],
+        routes: &[Route],
+        (socket, src, ifindex): (usize, Ipv4Addr, u32),
+    ) {
+        let Some(s) = self.sockets.get(socket) else {
+            for (out, route) in replies.iter().zip(routes) {
+                self.account(out, route, Err(std::io::Error::other("no such socket")));
+            }
+            return;
         };
+        let datas: Vec<&[u8]> = replies.iter().map(|o| o.reply.bytes.as_slice()).collect();
+        let dsts: Vec<SocketAddrV4> = routes
+            .iter()
+            .map(|r| match r {
+                Route::Udp { dst, .. } | Route::Frame { dst, .. } => *dst,
+            })
+            .collect();
+        let results = s.send_batch(&datas, &dsts, src, ifindex).await;
+        for ((out, route), r) in replies.iter().zip(routes).zip(results) {
+            self.account(out, route, r);
+        }
+    }
+
+    fn send_frame(&self, out: &Outgoing, dst: SocketAddrV4, mac: [u8; 6]) -> std::io::Result<()> {
+        let o = &out.origin;
+        match &self.l2 {
+            Some(l2) => {
+                let src = SocketAddrV4::new(o.local_addr, self.ports.server);
+                l2.send(o.ifindex, mac, src, dst, &out.reply.bytes)
+            }
+            None => Err(std::io::Error::other("no layer-2 socket")),
+        }
+    }
+
+    fn account(&self, out: &Outgoing, route: &Route, result: std::io::Result<()>) {
         match result {
             Ok(()) => {
                 self.counters.sent(out.reply.msg_type);
                 self.counters
                     .timings
                     .reply_latency
-                    .observe_duration(o.received.elapsed());
+                    .observe_duration(out.origin.received.elapsed());
             }
             Err(e) => {
                 self.counters.send_errors.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(
                     error = %e,
                     route = ?route,
-                    interface = %o.interface,
+                    interface = %out.origin.interface,
                     "cannot send reply"
                 );
             }
@@ -159,11 +213,7 @@ impl Transmitter {
                 }
                 job = jobs.recv() => match job {
                     None => break,
-                    Some(SendJob::Now(replies)) => {
-                        for r in &replies {
-                            self.send(r).await;
-                        }
-                    }
+                    Some(SendJob::Now(replies)) => self.send_all(&replies).await,
                     Some(SendJob::AfterCommit(replies, done)) => waiting.push_back((replies, done)),
                 },
             }
@@ -180,11 +230,7 @@ impl Transmitter {
         result: Result<CommitResult, oneshot::error::RecvError>,
     ) {
         match result {
-            Ok(Ok(())) => {
-                for r in replies {
-                    self.send(r).await;
-                }
-            }
+            Ok(Ok(())) => self.send_all(replies).await,
             Ok(Err(e)) => {
                 self.counters.commit_errors.fetch_add(1, Ordering::Relaxed);
                 tracing::error!(

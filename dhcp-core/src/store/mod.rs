@@ -2,13 +2,14 @@
 //!
 //! [`LeaseStore`] is the small interface the server needs; [`SledStore`] is the
 //! implementation on `sled`, made durable per commit by a write-ahead
-//! [`journal`] (one `write` + `fdatasync` per batch) and flushed to `sled` at
-//! checkpoints. [`GroupCommit`] batches the commits of many transactions into
+//! [`journal`] (one `write` + `fdatasync` per batch), with the records kept in
+//! /24 [`blocks`] that are written to `sled` at checkpoints. [`GroupCommit`] batches the commits of many transactions into
 //! one journal write (group commit).
 //!
 //! Records are encoded once ([`encode_lease`]: a format byte, then postcard)
-//! and the same bytes go to the journal and to the database.
+//! and the same bytes go to the journal and into the blocks.
 
+pub mod blocks;
 mod group;
 pub mod journal;
 mod sled_store;

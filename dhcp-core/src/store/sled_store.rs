@@ -1,22 +1,29 @@
 //! [`SledStore`]: the lease store on `sled`, made durable by the commit
 //! journal.
 //!
-//! One `sled` tree holds, under distinct key prefixes, the lease records keyed
-//! by address (`a` + 4 address bytes) and metadata such as the failover state
-//! (`m` + name). (Stores written by earlier versions also hold a client index
-//! under `c`; nothing reads it, and compaction removes it.)
+//! The `sled` tree holds, under distinct key prefixes, the lease records in
+//! /24 blocks ([`super::blocks`], `b` + 3 octets) and metadata such as the
+//! failover state (`m` + name). Stores written by earlier versions held one
+//! key per lease (`a` + 4 octets) and a client index (`c`); opening such a
+//! store moves its records into blocks and removes those keys.
 //!
 //! A commit writes its records to the [`Journal`] (one `write` + `fdatasync`)
-//! and applies them to `sled` in memory; `sled` is flushed only at
-//! checkpoints, on a background thread, each time a journal file fills up.
-//! Opening the store replays the journal into `sled`, flushes, and starts the
-//! journal afresh. Metadata writes and compaction flush `sled` directly.
+//! and into the in-memory block map; nothing touches `sled` then. Each time a
+//! journal file fills, a background checkpoint writes the changed blocks to
+//! `sled` and flushes it, which frees that journal file for reuse. Opening the
+//! store replays the journal, and [`SledStore::checkpoint`] (at shutdown)
+//! leaves nothing to replay. Metadata writes flush `sled` directly.
+//!
+//! Locks, always taken in this order: the journal (one commit at a time, in
+//! journal order), then `writer` (one writer of blocks to `sled` at a time,
+//! so an older snapshot never lands after a newer one), then the block map.
 
 use std::net::Ipv4Addr;
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, mpsc};
 use std::thread;
 
+use super::blocks::{self, BlockMap};
 use super::journal::{self, Journal, JournalError, Retired};
 use super::{LeaseStore, StoreError, decode_lease, encode_lease};
 use crate::lease::{Lease, UnixTime};
@@ -48,18 +55,42 @@ struct CheckpointState {
 
 type Shared = Arc<(Mutex<CheckpointState>, Condvar)>;
 
+/// What the commit path and the checkpoint thread share.
+struct State {
+    db: sled::Db,
+    /// One writer of blocks to `sled` at a time.
+    writer: Mutex<()>,
+    blocks: Mutex<BlockMap>,
+}
+
+impl State {
+    /// Writes the changed blocks (and `also` removals) to `sled` and flushes.
+    /// Call with `writer` held.
+    fn write_changed(&self, also_remove: Vec<sled::IVec>) -> Result<(), StoreError> {
+        let changed = lock(&self.blocks).take_changed();
+        let mut batch = sled::Batch::default();
+        for (k, v) in changed {
+            match v {
+                Some(v) => batch.insert(&k[..], v),
+                None => batch.remove(&k[..]),
+            }
+        }
+        for k in also_remove {
+            batch.remove(k);
+        }
+        self.db.apply_batch(batch)?;
+        self.db.flush()?;
+        Ok(())
+    }
+}
+
 /// The `sled` implementation.
 pub struct SledStore {
-    db: sled::Db,
+    state: Arc<State>,
     journal: Mutex<Journal>,
     checkpoints: Option<mpsc::Sender<Retired>>,
     checkpointed: Shared,
     checkpointer: Option<thread::JoinHandle<()>>,
-}
-
-fn addr_key(a: Ipv4Addr) -> [u8; 5] {
-    let o = a.octets();
-    [b'a', o[0], o[1], o[2], o[3]]
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -68,9 +99,32 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Adds one encoded record to a `sled` batch.
-fn stage(batch: &mut sled::Batch, l: &Lease, encoded: Vec<u8>) {
-    batch.insert(&addr_key(l.addr)[..], encoded);
+fn corrupt(key: &[u8], e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt {
+        key: key.to_vec(),
+        reason: e.to_string(),
+    }
+}
+
+/// Reads every block, and the records of the one-key-per-lease layout,
+/// into a block map; returns the legacy keys to remove.
+fn read_tree(db: &sled::Db) -> Result<(BlockMap, Vec<sled::IVec>), StoreError> {
+    let mut map = BlockMap::default();
+    for item in db.scan_prefix([blocks::PREFIX]) {
+        let (k, v) = item?;
+        map.load(&k, &v).map_err(|e| corrupt(&k, e))?;
+    }
+    let mut legacy = Vec::new();
+    for item in db.scan_prefix(b"a") {
+        let (k, v) = item?;
+        let l = decode_lease(&k, &v)?;
+        map.insert(l.addr, v.to_vec());
+        legacy.push(k);
+    }
+    for item in db.scan_prefix(b"c") {
+        legacy.push(item?.0);
+    }
+    Ok((map, legacy))
 }
 
 impl SledStore {
@@ -81,7 +135,7 @@ impl SledStore {
 
     /// Opens (or creates) the store in directory `path` with `options`.
     ///
-    /// Records left in the journal by a crash are applied to the database
+    /// Records left in the journal by a crash are written to the database
     /// and flushed before this returns.
     pub fn open_with(path: &Path, options: StoreOptions) -> Result<Self, StoreError> {
         let db = sled::Config::new()
@@ -89,30 +143,38 @@ impl SledStore {
             .flush_every_ms(None)
             .mode(sled::Mode::HighThroughput)
             .open()?;
+        let (mut map, legacy) = read_tree(&db)?;
         let (mut journal, replay) = Journal::open(path, options.journal_file_bytes)?;
-        if !replay.records.is_empty() {
-            let mut batch = sled::Batch::default();
-            for bytes in replay.records {
-                let l = decode_lease(b"journal", &bytes)?;
-                stage(&mut batch, &l, bytes);
-            }
-            db.apply_batch(batch)?;
+        for bytes in replay.records {
+            let l = decode_lease(b"journal", &bytes)?;
+            map.insert(l.addr, bytes);
         }
-        db.flush()?;
+        let state = Arc::new(State {
+            db,
+            writer: Mutex::new(()),
+            blocks: Mutex::new(map),
+        });
+        if lock(&state.blocks).has_changes() || !legacy.is_empty() {
+            let _w = lock(&state.writer);
+            state.write_changed(legacy)?;
+        }
         journal.reset()?;
         let checkpointed: Shared = Arc::default();
         let (tx, rx) = mpsc::channel::<Retired>();
-        let (db2, shared) = (db.clone(), checkpointed.clone());
+        let (st, shared) = (state.clone(), checkpointed.clone());
         let checkpointer = thread::Builder::new()
             .name("lease-checkpoint".into())
             .spawn(move || {
-                while let Ok(file) = rx.recv() {
-                    let r = db2.flush();
+                while let Ok(retired) = rx.recv() {
+                    let r = {
+                        let _w = lock(&st.writer);
+                        st.write_changed(Vec::new())
+                    };
                     let (m, cv) = &*shared;
-                    let mut st = lock(m);
+                    let mut report = lock(m);
                     match r {
-                        Ok(_) => st.released.push(file),
-                        Err(e) => st.failed = Some(e.to_string()),
+                        Ok(()) => report.released.push(retired),
+                        Err(e) => report.failed = Some(e.to_string()),
                     }
                     cv.notify_all();
                 }
@@ -121,7 +183,7 @@ impl SledStore {
                 StoreError::Checkpoint(format!("cannot start the checkpoint thread: {e}"))
             })?;
         Ok(Self {
-            db,
+            state,
             journal: Mutex::new(journal),
             checkpoints: Some(tx),
             checkpointed,
@@ -129,20 +191,24 @@ impl SledStore {
         })
     }
 
-    /// Flushes the database and empties the journal (at shutdown, so that
-    /// the next start has nothing to replay).
+    /// Writes every changed block to the database, flushes it and empties
+    /// the journal (at shutdown, so that the next start has nothing to
+    /// replay).
     pub fn checkpoint(&self) -> Result<(), StoreError> {
         let mut j = lock(&self.journal);
-        self.db.flush()?;
-        // Checkpoints already requested may still report; they only
-        // release files, which the reset has released anyway.
+        {
+            let _w = lock(&self.state.writer);
+            self.state.write_changed(Vec::new())?;
+        }
+        // Checkpoints already requested may still report; their releases
+        // are stale after the reset and ignored.
         j.reset()?;
         Ok(())
     }
 
     /// Size of the database files on disk, in bytes.
     pub fn size_on_disk(&self) -> Result<u64, StoreError> {
-        Ok(self.db.size_on_disk()?)
+        Ok(self.state.db.size_on_disk()?)
     }
 
     /// Releases the journal files whose checkpoints completed; with `wait`,
@@ -166,9 +232,13 @@ impl SledStore {
 
     /// Appends one chunk to the journal, waiting for a checkpoint when both
     /// files are full, and requests a checkpoint when a file is retired.
-    fn journal_chunk(&self, j: &mut Journal, chunk: &[Vec<u8>]) -> Result<(), StoreError> {
+    fn journal_chunk(
+        &self,
+        j: &mut Journal,
+        chunk: &[(Ipv4Addr, Vec<u8>)],
+    ) -> Result<(), StoreError> {
         loop {
-            match j.append(chunk.iter().map(|v| v.as_slice())) {
+            match j.append(chunk.iter().map(|(_, v)| v.as_slice())) {
                 Ok(None) => return Ok(()),
                 Ok(Some(retired)) => {
                     let sent = self
@@ -192,41 +262,45 @@ impl LeaseStore for SledStore {
         if leases.is_empty() {
             return Ok(());
         }
-        let encoded = leases
+        let mut rest: Vec<(Ipv4Addr, Vec<u8>)> = leases
             .iter()
-            .map(encode_lease)
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|l| Ok((l.addr, encode_lease(l)?)))
+            .collect::<Result<_, StoreError>>()?;
         let mut j = lock(&self.journal);
         self.absorb_checkpoints(&mut j, false)?;
         // Chunks of at most half a file, so a chunk always fits a fresh file.
         let limit = (j.capacity() / 2) as usize;
-        let mut start = 0;
-        let mut size = 0;
-        for (i, e) in encoded.iter().enumerate() {
-            let framed = e.len() + 16;
-            if size + framed > limit && i > start {
-                self.journal_chunk(&mut j, &encoded[start..i])?;
-                start = i;
-                size = 0;
+        while !rest.is_empty() {
+            let mut size = 0;
+            let cut = rest
+                .iter()
+                .position(|(_, e)| {
+                    size += e.len() + 16;
+                    size > limit
+                })
+                .unwrap_or(rest.len())
+                .max(1);
+            let tail = rest.split_off(cut);
+            self.journal_chunk(&mut j, &rest)?;
+            // Into the block map before the next chunk is journaled: that
+            // one may retire the file holding this one, and the checkpoint
+            // it starts must find these records in the map. (The journal
+            // stays locked, so the map sees commits in journal order.)
+            let mut map = lock(&self.state.blocks);
+            for (addr, e) in rest {
+                map.insert(addr, e);
             }
-            size += framed;
+            drop(map);
+            rest = tail;
         }
-        self.journal_chunk(&mut j, &encoded[start..])?;
-        // Applied while the journal is still locked, so the database sees
-        // commits in journal order.
-        let mut batch = sled::Batch::default();
-        for (l, e) in leases.iter().zip(encoded) {
-            stage(&mut batch, l, e);
-        }
-        self.db.apply_batch(batch)?;
         Ok(())
     }
 
     fn load(&self) -> Result<Vec<Lease>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.db.scan_prefix(b"a") {
-            let (k, v) = item?;
-            out.push(decode_lease(&k, &v)?);
+        let map = lock(&self.state.blocks);
+        let mut out = Vec::with_capacity(map.len());
+        for (addr, r) in map.records() {
+            out.push(decode_lease(&addr.octets(), r)?);
         }
         Ok(out)
     }
@@ -234,41 +308,41 @@ impl LeaseStore for SledStore {
     fn put_meta(&self, name: &str, value: &[u8]) -> Result<(), StoreError> {
         let mut k = vec![b'm'];
         k.extend_from_slice(name.as_bytes());
-        self.db.insert(k, value)?;
-        self.db.flush()?;
+        self.state.db.insert(k, value)?;
+        self.state.db.flush()?;
         Ok(())
     }
 
     fn get_meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let mut k = vec![b'm'];
         k.extend_from_slice(name.as_bytes());
-        Ok(self.db.get(k)?.map(|v| v.to_vec()))
+        Ok(self.state.db.get(k)?.map(|v| v.to_vec()))
     }
 
     fn compact(&self, before: UnixTime) -> Result<usize, StoreError> {
-        // Removals are not journaled: hold the journal so no commit runs in
-        // between, and flush (which also covers everything journaled so far,
-        // so the journal is emptied too: replaying it could bring back a
+        // Removals are not journaled: write them out now, with everything
+        // else, and empty the journal (replaying it could bring back a
         // removed record).
         let mut j = lock(&self.journal);
-        let mut batch = sled::Batch::default();
-        let mut n = 0;
-        for item in self.db.scan_prefix(b"a") {
-            let (k, v) = item?;
-            let l = decode_lease(&k, &v)?;
-            if l.state == crate::lease::BindingState::Free
-                && l.ends < before
-                && l.rewind_state.is_none()
-            {
-                batch.remove(k);
-                n += 1;
+        let _w = lock(&self.state.writer);
+        let n = {
+            let mut map = lock(&self.state.blocks);
+            let mut idle: Vec<Ipv4Addr> = Vec::new();
+            for (addr, r) in map.records() {
+                let l = decode_lease(&addr.octets(), r)?;
+                if l.state == crate::lease::BindingState::Free
+                    && l.ends < before
+                    && l.rewind_state.is_none()
+                {
+                    idle.push(addr);
+                }
             }
-        }
-        for item in self.db.scan_prefix(b"c") {
-            batch.remove(item?.0);
-        }
-        self.db.apply_batch(batch)?;
-        self.db.flush()?;
+            for a in &idle {
+                map.remove(*a);
+            }
+            idle.len()
+        };
+        self.state.write_changed(Vec::new())?;
         j.reset()?;
         Ok(n)
     }
@@ -308,19 +382,22 @@ mod tests {
             s.put_meta("failover/x", b"state").unwrap();
         }
         let s = SledStore::open(dir.path()).unwrap();
+        assert_holds(
+            &s,
+            &[
+                lease(1, BindingState::Active, 100),
+                lease(2, BindingState::Free, 5),
+            ],
+            ("failover/x", b"state"),
+        );
+    }
+
+    /// Asserts the store's records (in address order) and one metadata value.
+    fn assert_holds(s: &SledStore, leases: &[Lease], (name, value): (&str, &[u8])) {
         let mut all = s.load().unwrap();
         all.sort_by_key(|l| l.addr);
-        assert_eq!(
-            all,
-            vec![
-                lease(1, BindingState::Active, 100),
-                lease(2, BindingState::Free, 5)
-            ]
-        );
-        assert_eq!(
-            s.get_meta("failover/x").unwrap().as_deref(),
-            Some(&b"state"[..])
-        );
+        assert_eq!(all, leases);
+        assert_eq!(s.get_meta(name).unwrap().as_deref(), Some(value));
     }
 
     #[test]
@@ -397,5 +474,36 @@ mod tests {
         // Replayed once, then the journal starts afresh.
         let (_, replay) = Journal::open(dir.path(), opts.journal_file_bytes).unwrap();
         assert!(replay.records.is_empty());
+    }
+
+    #[test]
+    fn a_store_with_one_key_per_lease_is_moved_into_blocks() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let db = sled::open(dir.path()).unwrap();
+            for i in [1u8, 2] {
+                let l = lease(i, BindingState::Active, 100 + u32::from(i));
+                db.insert([b'a', 10, 99, 0, i], encode_lease(&l).unwrap())
+                    .unwrap();
+            }
+            db.insert(b"cxyz", &[10, 99, 0, 1][..]).unwrap();
+            db.insert(b"mfailover/x", &b"kept"[..]).unwrap();
+            db.flush().unwrap();
+        }
+        {
+            let s = SledStore::open(dir.path()).unwrap();
+            assert_holds(
+                &s,
+                &[
+                    lease(1, BindingState::Active, 101),
+                    lease(2, BindingState::Active, 102),
+                ],
+                ("failover/x", b"kept"),
+            );
+            assert_eq!(s.state.db.scan_prefix(b"a").count(), 0);
+            assert_eq!(s.state.db.scan_prefix(b"c").count(), 0);
+        }
+        let s = SledStore::open(dir.path()).unwrap();
+        assert_eq!(s.load().unwrap().len(), 2);
     }
 }
