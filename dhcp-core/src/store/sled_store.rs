@@ -106,6 +106,29 @@ fn corrupt(key: &[u8], e: impl std::fmt::Display) -> StoreError {
     }
 }
 
+/// How long [`open_db`] waits for the database lock: sled's background
+/// threads release it a moment after the previous handle (in this process,
+/// or one that is exiting) is dropped.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
+    let config = sled::Config::new()
+        .path(path)
+        .flush_every_ms(None)
+        .mode(sled::Mode::HighThroughput);
+    let deadline = std::time::Instant::now() + LOCK_WAIT;
+    loop {
+        match config.open() {
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("lock") && std::time::Instant::now() < deadline =>
+            {
+                thread::sleep(std::time::Duration::from_millis(20));
+            }
+            r => return Ok(r?),
+        }
+    }
+}
+
 /// Reads every block, and the records of the one-key-per-lease layout,
 /// into a block map; returns the legacy keys to remove.
 fn read_tree(db: &sled::Db) -> Result<(BlockMap, Vec<sled::IVec>), StoreError> {
@@ -138,11 +161,7 @@ impl SledStore {
     /// Records left in the journal by a crash are written to the database
     /// and flushed before this returns.
     pub fn open_with(path: &Path, options: StoreOptions) -> Result<Self, StoreError> {
-        let db = sled::Config::new()
-            .path(path)
-            .flush_every_ms(None)
-            .mode(sled::Mode::HighThroughput)
-            .open()?;
+        let db = open_db(path)?;
         let (mut map, legacy) = read_tree(&db)?;
         let (mut journal, replay) = Journal::open(path, options.journal_file_bytes)?;
         for bytes in replay.records {
