@@ -1,6 +1,8 @@
 //! PXE boot policy: what a network-booting client is, and which boot file,
 //! next server, path prefix and vendor class it gets.
 
+use std::net::Ipv4Addr;
+
 use crate::config::{PxeConfig, PxeRule};
 
 /// What the client says about itself, as far as booting is concerned.
@@ -104,9 +106,17 @@ pub struct BootSelection {
 }
 
 /// Picks the first matching rule; `{server}` is replaced by `server`.
-pub fn select(rules: &[PxeRule], client: &BootClient, server: &str) -> Option<BootSelection> {
+pub fn select(rules: &[PxeRule], client: &BootClient, server: Ipv4Addr) -> Option<BootSelection> {
     let rule = rules.iter().find(|r| matches(r, client))?;
-    let fill = |s: &Option<String>| s.as_ref().map(|t| t.replace("{server}", server));
+    let fill = |s: &Option<String>| {
+        s.as_ref().map(|t| {
+            if t.contains("{server}") {
+                t.replace("{server}", &server.to_string())
+            } else {
+                t.clone()
+            }
+        })
+    };
     Some(BootSelection {
         rule: rule.name.clone(),
         filename: fill(&rule.filename),
@@ -148,6 +158,7 @@ pub fn pxe_lease_time(cfg: &PxeConfig, c: &BootClient) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    const SERVER: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 1);
     use crate::config::maas_rules as maas;
 
     fn arch(a: u16) -> BootClient {
@@ -160,7 +171,7 @@ mod tests {
     #[test]
     fn maas_table() {
         let rules = maas();
-        let file = |c: &BootClient| select(&rules, c, "10.99.0.1").and_then(|s| s.filename);
+        let file = |c: &BootClient| select(&rules, c, SERVER).and_then(|s| s.filename);
         assert_eq!(file(&arch(0)).as_deref(), Some("lpxelinux.0"));
         assert_eq!(file(&arch(7)).as_deref(), Some("bootx64.efi"));
         assert_eq!(file(&arch(9)).as_deref(), Some("bootx64.efi"));
@@ -174,9 +185,9 @@ mod tests {
             Some("http://10.99.0.1:5248/images/bootaa64.efi")
         );
         assert_eq!(file(&BootClient::default()).as_deref(), Some("lpxelinux.0"));
-        let http = select(&rules, &arch(16), "10.99.0.1").unwrap();
+        let http = select(&rules, &arch(16), SERVER).unwrap();
         assert_eq!(http.vendor_class.as_deref(), Some("HTTPClient"));
-        let bios = select(&rules, &arch(0), "10.99.0.1").unwrap();
+        let bios = select(&rules, &arch(0), SERVER).unwrap();
         assert_eq!(bios.path_prefix.as_deref(), Some("http://10.99.0.1:5248/"));
         assert_eq!(bios.force_options, vec![210]);
     }
@@ -193,10 +204,7 @@ mod tests {
         assert!(!http_only.is_ipxe());
         let rules = maas();
         assert_eq!(
-            select(&rules, &raw, "10.99.0.1")
-                .unwrap()
-                .filename
-                .as_deref(),
+            select(&rules, &raw, SERVER).unwrap().filename.as_deref(),
             Some("http://10.99.0.1:5248/ipxe.cfg")
         );
     }

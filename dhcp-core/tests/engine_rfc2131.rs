@@ -37,12 +37,20 @@ fn discover_gets_offer_with_scoped_options_and_no_writes() {
         opt(&o, OptionCode::AddressLeaseTime),
         Some(&DhcpOption::AddressLeaseTime(600))
     );
+    // T1/T2 are the defaults the client computes itself: only on request.
+    assert_eq!(opt(&o, OptionCode::Renewal), None);
+    assert_eq!(opt(&o, OptionCode::Rebinding), None);
+    let asks = with(
+        msg(MessageType::Discover, 2),
+        DhcpOption::ParameterRequestList(vec![OptionCode::Renewal, OptionCode::Rebinding]),
+    );
+    let o2 = run(&mut e, &asks, T0);
     assert_eq!(
-        opt(&o, OptionCode::Renewal),
+        opt(&o2, OptionCode::Renewal),
         Some(&DhcpOption::Renewal(300))
     );
     assert_eq!(
-        opt(&o, OptionCode::Rebinding),
+        opt(&o2, OptionCode::Rebinding),
         Some(&DhcpOption::Rebinding(525))
     );
     assert_eq!(

@@ -18,7 +18,7 @@ use crate::transaction::{Inbound, Origin};
 /// messages fit in an Ethernet frame; jumbo frames included).
 pub const RECV_BUFFER: usize = 9000;
 /// Most datagrams taken per wake-up (one `recvmmsg(2)`).
-pub const RECV_BATCH: usize = 32;
+pub const RECV_BATCH: usize = 16;
 
 /// What a receive loop needs.
 pub struct Receiver {

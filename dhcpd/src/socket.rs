@@ -2,12 +2,15 @@
 //! datagram.
 //!
 //! Sockets are made with `socket2` (`SO_REUSEADDR`, `SO_BROADCAST`,
-//! `SO_BINDTODEVICE`, bound to `0.0.0.0:port`) and driven by tokio. Tokio's
-//! `UdpSocket` does not expose `IP_PKTINFO`, so receiving and sending go through
-//! `recvmsg(2)`/`sendmsg(2)` from the `nix` crate inside tokio's readiness loop
-//! (`UdpSocket::async_io`). Under load they go in batches: `recvmmsg(2)` takes
-//! every queued datagram (up to a batch) per wake-up, and `sendmmsg(2)` sends
-//! a run of replies that share source address and interface in one call. `nix` was chosen over `quinn-udp` because the
+//! `SO_BINDTODEVICE`, bound to `0.0.0.0:port`) and driven by tokio's
+//! readiness (`AsyncFd`). Tokio's `UdpSocket` does not expose `IP_PKTINFO`,
+//! so receiving and sending go through `recvmsg(2)`/`sendmsg(2)` from the
+//! `nix` crate. Under load they go in batches: `recvmmsg(2)` takes every
+//! queued datagram (up to a batch) per wake-up, and `sendmmsg(2)` sends a run
+//! of replies that share source address and interface in one call. A batch
+//! that comes back short means the queue is empty, so readiness is cleared
+//! then without a further `recvmmsg(2)` that would only say `EAGAIN` (tokio
+//! keeps any readiness that arrived meanwhile). `nix` was chosen over `quinn-udp` because the
 //! latter also turns on QUIC-specific socket options (ECN, don't-fragment, GRO)
 //! that a DHCP server does not want, and over raw `libc` calls because it keeps
 //! the control-message parsing safe.
@@ -22,8 +25,7 @@ use nix::sys::socket::{
     recvmsg, sendmmsg, sendmsg, setsockopt, sockopt,
 };
 use socket2::{Domain, Protocol, Socket, Type};
-use tokio::io::Interest;
-use tokio::net::UdpSocket;
+use tokio::io::unix::AsyncFd;
 
 /// Requested socket receive buffer size.
 pub const RECV_BUFFER_BYTES: usize = 4 << 20;
@@ -48,7 +50,7 @@ pub struct RecvMeta {
 /// A UDP socket on the server port, optionally bound to one interface.
 #[derive(Debug)]
 pub struct ServerSocket {
-    sock: UdpSocket,
+    sock: AsyncFd<std::net::UdpSocket>,
     device: Option<Arc<str>>,
 }
 
@@ -74,7 +76,10 @@ impl ServerSocket {
         }
         s.set_nonblocking(true)?;
         s.bind(&SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port).into())?;
-        let sock = UdpSocket::from_std(s.into())?;
+        // SAFETY: the std socket owns its descriptor: it stays open, and is
+        // the one `as_raw_fd` returns, for as long as the `AsyncFd` holds it.
+        let sock =
+            unsafe { AsyncFd::register(std::net::UdpSocket::from(s)) }.map_err(io::Error::from)?;
         Ok(Self {
             sock,
             device: device.map(Arc::from),
@@ -88,16 +93,19 @@ impl ServerSocket {
 
     /// The local port.
     pub fn port(&self) -> io::Result<u16> {
-        Ok(self.sock.local_addr()?.port())
+        Ok(self.sock.get_ref().local_addr()?.port())
     }
 
     /// Receives one datagram into `buf`.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<RecvMeta> {
         let fd = self.sock.as_raw_fd();
         let mut cmsg = nix::cmsg_space!(libc::in_pktinfo);
-        self.sock
-            .async_io(Interest::READABLE, || recv_one(fd, buf, &mut cmsg))
-            .await
+        loop {
+            let mut ready = self.sock.readable().await?;
+            if let Ok(r) = ready.try_io(|_| recv_one(fd, buf, &mut cmsg)) {
+                return r;
+            }
+        }
     }
 
     /// Receives up to `bufs.len()` datagrams, one into each buffer, waiting
@@ -109,10 +117,16 @@ impl ServerSocket {
         metas: &mut Vec<RecvMeta>,
     ) -> io::Result<()> {
         let fd = self.sock.as_raw_fd();
-        metas.clear();
-        self.sock
-            .async_io(Interest::READABLE, || recv_many(fd, bufs, metas))
-            .await
+        loop {
+            metas.clear();
+            let mut ready = self.sock.readable().await?;
+            if let Ok(r) = ready.try_io(|_| recv_many(fd, bufs, metas)) {
+                if r.is_ok() && metas.len() < bufs.len() {
+                    ready.clear_ready();
+                }
+                return r;
+            }
+        }
     }
 
     /// Sends each of `datas` to the matching entry of `dsts`, all from address
@@ -133,10 +147,7 @@ impl ServerSocket {
         while results.len() < n {
             let at = results.len();
             let sent = self
-                .sock
-                .async_io(Interest::WRITABLE, || {
-                    send_many(fd, &datas[at..n], &dsts[at..n], &info)
-                })
+                .when_writable(|| send_many(fd, &datas[at..n], &dsts[at..n], &info))
                 .await;
             match sent {
                 Ok(0) => results.push(Err(io::Error::other("sendmmsg sent nothing"))),
@@ -161,13 +172,22 @@ impl ServerSocket {
         let fd = self.sock.as_raw_fd();
         let info = pktinfo(src, ifindex);
         let addr = SockaddrIn::from(dst);
-        self.sock
-            .async_io(Interest::WRITABLE, || {
-                let iov = [io::IoSlice::new(data)];
-                let cmsgs = [ControlMessage::Ipv4PacketInfo(&info)];
-                sendmsg(fd, &iov, &cmsgs, MsgFlags::empty(), Some(&addr)).map_err(nix_err)
-            })
-            .await
+        self.when_writable(|| {
+            let iov = [io::IoSlice::new(data)];
+            let cmsgs = [ControlMessage::Ipv4PacketInfo(&info)];
+            sendmsg(fd, &iov, &cmsgs, MsgFlags::empty(), Some(&addr)).map_err(nix_err)
+        })
+        .await
+    }
+
+    /// Runs `f` once the socket is writable, again after each `EAGAIN`.
+    async fn when_writable<R>(&self, mut f: impl FnMut() -> io::Result<R>) -> io::Result<R> {
+        loop {
+            let mut ready = self.sock.writable().await?;
+            if let Ok(r) = ready.try_io(|_| f()) {
+                return r;
+            }
+        }
     }
 }
 

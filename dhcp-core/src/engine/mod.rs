@@ -365,10 +365,9 @@ impl Engine {
             options = Arc::new(h.options.or(&options));
             times = h.lease_time.or(times);
         }
-        let server_for_urls = next_server.unwrap_or(local).to_string();
         let boot =
             if subnet.is_some_and(|s| s.pxe) && host.and_then(|h| h.boot_file.as_ref()).is_none() {
-                pxe::select(&self.rules, &c.boot, &server_for_urls)
+                pxe::select(&self.rules, &c.boot, next_server.unwrap_or(local))
             } else {
                 None
             };

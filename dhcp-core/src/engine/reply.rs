@@ -143,8 +143,16 @@ pub fn finish(
     } else {
         if let Some(lt) = parts.lease_time {
             opts.insert(DhcpOption::AddressLeaseTime(lt));
-            opts.insert(DhcpOption::Renewal(lt / 2));
-            opts.insert(DhcpOption::Rebinding(((u64::from(lt) * 7) / 8) as u32));
+            // T1 and T2 are the RFC 2131 §4.4.5 defaults, which a client
+            // computes itself when they are absent: sent only to a client
+            // that asks for them (as ISC dhcpd does).
+            let asked = |code: u8| prl.as_ref().is_some_and(|p| p.contains(&code));
+            if asked(58) {
+                opts.insert(DhcpOption::Renewal(lt / 2));
+            }
+            if asked(59) {
+                opts.insert(DhcpOption::Rebinding(((u64::from(lt) * 7) / 8) as u32));
+            }
         }
         let o = parts.options;
         if let Some(mask) = o.subnet_mask {
