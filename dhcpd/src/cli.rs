@@ -185,6 +185,12 @@ pub struct RunArgs {
     /// reply latency (default 3 ms). 0 flushes at once.
     #[arg(long, value_name = "MICROS", default_value_t = 3000)]
     pub commit_linger_us: u64,
+    /// Size of each of the store's two commit journal files, in MiB. The
+    /// database is checkpointed each time one fills: larger files mean
+    /// rarer checkpoints and a longer replay after a crash (1–1024).
+    #[arg(long, value_name = "MIB", default_value_t = 8,
+          value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub journal_mib: u64,
     /// Serve Prometheus metrics over HTTP at this address (e.g.
     /// 127.0.0.1:9267); off by default.
     #[arg(long, alias = "metrics", value_name = "ADDR:PORT")]

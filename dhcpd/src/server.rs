@@ -98,7 +98,8 @@ pub async fn serve(
         path: settings.store.clone(),
         source,
     };
-    let store = Arc::new(SledStore::open(&settings.store).map_err(store_err)?);
+    let store =
+        Arc::new(SledStore::open_with(&settings.store, settings.store_options).map_err(store_err)?);
     // Compaction: free records idle for longer than COMPACT_AFTER carry nothing
     // worth keeping (the table recreates them as never-used free addresses).
     let idle_before = crate::service::now_unix().saturating_sub(COMPACT_AFTER);

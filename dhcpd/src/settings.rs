@@ -47,6 +47,8 @@ pub struct Settings {
     pub max_batch: usize,
     /// Group-commit linger (see `--commit-linger-us`).
     pub commit_linger: std::time::Duration,
+    /// Store tuning (see `--journal-mib`).
+    pub store_options: dhcp_core::store::StoreOptions,
     /// Metrics, control socket, lease events, reload.
     pub ops: OpsSettings,
 }
@@ -83,6 +85,9 @@ impl Settings {
             stats_file: args.stats_file.clone(),
             max_batch: args.max_batch.max(1),
             commit_linger: std::time::Duration::from_micros(args.commit_linger_us.min(100_000)),
+            store_options: dhcp_core::store::StoreOptions {
+                journal_file_bytes: args.journal_mib << 20,
+            },
             ops: OpsSettings {
                 config_path: Some(args.config.clone()),
                 metrics: args.metrics_listen,

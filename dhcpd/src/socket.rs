@@ -204,7 +204,8 @@ fn pktinfo(src: Ipv4Addr, ifindex: u32) -> libc::in_pktinfo {
     }
 }
 
-/// One `sendmmsg(2)` of up to [`SEND_BATCH`] datagrams; how many were sent.
+/// One `sendmmsg(2)` of up to [`SEND_BATCH`] datagrams (a lone datagram:
+/// one `sendmsg(2)`, which needs no header arrays); how many were sent.
 fn send_many(
     fd: i32,
     datas: &[&[u8]],
@@ -212,6 +213,13 @@ fn send_many(
     info: &libc::in_pktinfo,
 ) -> io::Result<usize> {
     let n = datas.len().min(dsts.len()).min(SEND_BATCH);
+    if let ([data, ..], [dst, ..], 1) = (datas, dsts, n) {
+        let iov = [io::IoSlice::new(data)];
+        let cmsgs = [ControlMessage::Ipv4PacketInfo(info)];
+        let addr = SockaddrIn::from(*dst);
+        sendmsg(fd, &iov, &cmsgs, MsgFlags::empty(), Some(&addr)).map_err(nix_err)?;
+        return Ok(1);
+    }
     let iovs: Vec<[io::IoSlice<'_>; 1]> =
         datas[..n].iter().map(|d| [io::IoSlice::new(d)]).collect();
     let addrs: Vec<Option<SockaddrIn>> = dsts[..n]

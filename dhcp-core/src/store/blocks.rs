@@ -96,23 +96,24 @@ impl BlockMap {
         Ok(())
     }
 
-    /// The changed blocks, encoded, with their keys (`None`: the block is now
-    /// empty and its key should be removed); they count as unchanged after.
-    pub fn take_changed(&mut self) -> Vec<([u8; 4], Option<Vec<u8>>)> {
-        let dirty = std::mem::take(&mut self.dirty);
-        dirty
-            .into_iter()
-            .map(|block| {
-                let value = match self.blocks.get(&block) {
-                    Some(b) if !b.is_empty() => Some(encode(b)),
-                    _ => {
-                        self.blocks.remove(&block);
-                        None
-                    }
-                };
-                (key(block), value)
-            })
-            .collect()
+    /// The blocks changed since the last call; they count as unchanged
+    /// after. Encode each with [`BlockMap::encode_block`] (a separate call,
+    /// so a caller sharing the map can release it in between).
+    pub fn take_changed(&mut self) -> Vec<u32> {
+        std::mem::take(&mut self.dirty).into_iter().collect()
+    }
+
+    /// A block's key and its encoded value as it is now (`None`: the block
+    /// is empty and its key should be removed; it is forgotten then).
+    pub fn encode_block(&mut self, block: u32) -> ([u8; 4], Option<Vec<u8>>) {
+        let value = match self.blocks.get(&block) {
+            Some(b) if !b.is_empty() => Some(encode(b)),
+            _ => {
+                self.blocks.remove(&block);
+                None
+            }
+        };
+        (key(block), value)
     }
 
     /// Whether any block changed since [`BlockMap::take_changed`].
@@ -163,7 +164,11 @@ mod tests {
         m.insert(Ipv4Addr::new(10, 99, 1, 5), b"five".to_vec());
         m.insert(Ipv4Addr::new(10, 99, 1, 6), b"six".to_vec());
         m.insert(Ipv4Addr::new(10, 99, 2, 0), b"".to_vec());
-        let changed = m.take_changed();
+        let changed: Vec<_> = m
+            .take_changed()
+            .into_iter()
+            .map(|b| m.encode_block(b))
+            .collect();
         assert_eq!(changed.len(), 2);
         assert!(!m.has_changes());
         let mut back = BlockMap::default();
@@ -183,7 +188,8 @@ mod tests {
         // Only the block touched since is changed; emptied blocks are removed.
         back.remove(Ipv4Addr::new(10, 99, 2, 0));
         back.remove(Ipv4Addr::new(10, 99, 3, 1));
-        assert_eq!(back.take_changed(), vec![(key(0x0a6302), None)]);
+        assert_eq!(back.take_changed(), vec![0x0a6302]);
+        assert_eq!(back.encode_block(0x0a6302), (key(0x0a6302), None));
         assert_eq!(back.len(), 2);
     }
 

@@ -69,7 +69,11 @@ impl State {
     fn write_changed(&self, also_remove: Vec<sled::IVec>) -> Result<(), StoreError> {
         let changed = lock(&self.blocks).take_changed();
         let mut batch = sled::Batch::default();
-        for (k, v) in changed {
+        for block in changed {
+            // One block per lock: commits are never held up for long. A block
+            // encoded after later commits carries newer records, which is
+            // as good (the journal replays them in order anyway).
+            let (k, v) = lock(&self.blocks).encode_block(block);
             match v {
                 Some(v) => batch.insert(&k[..], v),
                 None => batch.remove(&k[..]),
