@@ -22,8 +22,8 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use crate::clock::unix_now;
 use crate::counters::Counters;
-use crate::metrics::unix_now;
 
 /// Default capacity of each destination's queue.
 pub const DEFAULT_QUEUE: usize = 1024;

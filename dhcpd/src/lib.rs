@@ -86,6 +86,7 @@
 //! `--stats-file`), and the process exits 0 ([`server`]).
 
 pub mod cli;
+pub mod clock;
 pub mod control;
 pub mod counters;
 pub mod events;

@@ -23,13 +23,14 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
+use crate::clock::unix_now;
 use crate::control::engine::{EngineCall, EngineContext, EngineRequest};
 use crate::control::server::{ControlServer, DaemonInfo};
 use crate::control::{self, hosts};
 use crate::counters::Counters;
 use crate::events::{self, Action, EventSettings, EventSink, LeaseEvent};
 use crate::failover_ops::SharedFailoverOps;
-use crate::metrics::{self, DaemonCollector, PoolGauges, unix_now};
+use crate::metrics::{self, DaemonCollector, PoolGauges};
 use crate::reload::{ReloadStatus, Reloader};
 use crate::settings::Settings;
 use crate::systemd::Notifier;

@@ -20,10 +20,10 @@ use dhcp_core::config::Config;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::clock::unix_now;
 use crate::control::Reply;
 use crate::control::engine::{EngineCall, EngineRequest};
 use crate::failover_ops::SharedFailoverOps;
-use crate::metrics::unix_now;
 use crate::settings::interfaces_of;
 
 /// The outcome of one reload.

@@ -102,7 +102,7 @@ pub async fn serve(
         Arc::new(SledStore::open_with(&settings.store, settings.store_options).map_err(store_err)?);
     // Compaction: free records idle for longer than COMPACT_AFTER carry nothing
     // worth keeping (the table recreates them as never-used free addresses).
-    let idle_before = crate::service::now_unix().saturating_sub(COMPACT_AFTER);
+    let idle_before = crate::clock::engine_now().saturating_sub(COMPACT_AFTER);
     let compacted = store.compact(idle_before).map_err(store_err)?;
     let mut engine = Engine::new(settings.config.clone());
     let report = engine.restore(store.load().map_err(store_err)?);

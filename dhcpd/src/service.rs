@@ -20,14 +20,14 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use dhcp_core::engine::{Engine, RecvInfo};
-use dhcp_core::lease::UnixTime;
 use dhcp_core::policy::LeasePolicy;
 use dhcp_core::store::GroupCommit;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::clock::engine_now;
 use crate::counters::Counters;
 use crate::ops::EngineOps;
 use crate::transaction::{Inbound, LOG_TARGET, Outgoing, describe};
@@ -35,14 +35,6 @@ use crate::transmit::SendJob;
 
 /// How often the engine's timers are run.
 pub const TICK_INTERVAL: Duration = Duration::from_secs(1);
-
-/// The current time as the engine counts it.
-pub fn now_unix() -> UnixTime {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| UnixTime::try_from(d.as_secs()).unwrap_or(UnixTime::MAX))
-        .unwrap_or(0)
-}
 
 /// The engine task's state.
 pub struct Service {
@@ -141,7 +133,7 @@ impl Service {
     }
 
     async fn handle_batch(&mut self, batch: &mut Vec<Inbound>) {
-        let now = now_unix();
+        let now = engine_now();
         let mut writes = Vec::new();
         let mut immediate = Vec::new();
         let mut after_commit = Vec::new();
@@ -214,7 +206,7 @@ impl Service {
     }
 
     fn tick(&mut self) {
-        let now = now_unix();
+        let now = engine_now();
         let due = self.ops.due_active(&self.engine, now);
         let writes = self.engine.tick(self.policy.as_ref(), now);
         self.ops.publish(&self.engine);

@@ -13,9 +13,9 @@ use tokio::sync::oneshot;
 
 use super::hosts;
 use super::{EngineStatus, HostEntry, LeaseInfo, Reply};
+use crate::clock::engine_now;
 use crate::events::{Action, EventSink, LeaseEvent};
 use crate::metrics::PoolGauges;
-use crate::service::now_unix;
 
 /// What the engine is asked to do.
 #[derive(Debug)]
@@ -162,7 +162,7 @@ fn release(ctx: EngineContext<'_>, key: &str, reply: oneshot::Sender<Result<Repl
             return;
         }
     };
-    let now = now_unix();
+    let now = engine_now();
     let mut l = lease;
     l.state = ctx.policy.release_state(&l);
     l.starts = now;

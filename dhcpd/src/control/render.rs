@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 
 use super::{HostEntry, LeaseInfo, Reply, StatusReport};
+use crate::clock::unix_now;
 use crate::failover_ops::RelationshipStatus;
-use crate::metrics::unix_now;
 
 /// Formats rows as left-aligned columns under a header.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {

@@ -15,9 +15,9 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use super::engine::{EngineCall, EngineRequest};
 use super::{EventFigures, MAX_REQUEST, Reply, Request, Response, StatusReport};
+use crate::clock::unix_now;
 use crate::counters::Counters;
 use crate::failover_ops::SharedFailoverOps;
-use crate::metrics::unix_now;
 use crate::reload::{ReloadStatus, Reloader};
 
 /// How long a connection may stay idle.

@@ -37,7 +37,7 @@ use tokio::sync::{mpsc, watch};
 use super::partner_requests::{self, PartnerRequests};
 use super::transport::{ConnId, LinkEvent, Transport};
 use super::{Command, FailoverHandle, FailoverStatus, LOG_TARGET, meta_key};
-use crate::service::now_unix;
+use crate::clock::engine_now;
 
 /// Why the driver could not start.
 #[derive(Debug, thiserror::Error)]
@@ -137,7 +137,7 @@ impl Driver {
             None => None,
         };
         let resumed = persisted.is_some();
-        let peer = Peer::new(cfg.clone(), persisted.clone(), now_unix())?;
+        let peer = Peer::new(cfg.clone(), persisted.clone(), engine_now())?;
         tracing::info!(target: LOG_TARGET, relationship = %cfg.name, role = ?cfg.role,
             saved_state = %persisted.as_ref().map_or(FailoverState::Recover, |p| p.my_state),
             resumed, "failover peer starting");
@@ -214,7 +214,7 @@ impl Driver {
 
     /// Waits for the next input.
     pub async fn next_input(&mut self) -> Input {
-        let now = now_unix();
+        let now = engine_now();
         let wait = match self.peer.poll_timeout() {
             Some(t) if t > now => Duration::from_secs(u64::from(t - now)),
             Some(_) => Duration::from_millis(200),
@@ -233,7 +233,7 @@ impl Driver {
     /// Handles one input and applies every output; the caller then takes a
     /// fresh [`Driver::policy`].
     pub fn handle(&mut self, input: Input, engine: &mut Engine, commit: &GroupCommit) {
-        let now = now_unix();
+        let now = engine_now();
         match input {
             Input::Link(e) => self.on_link(now, e, engine),
             Input::Committed(t) => self.peer.handle_committed(t),

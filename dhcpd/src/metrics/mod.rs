@@ -12,7 +12,6 @@ pub mod http;
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use dhcp_core::engine::Engine;
 use dhcp_core::lease::BindingState;
@@ -133,13 +132,6 @@ impl PoolGauges {
     pub fn get(&self) -> Vec<PoolStats> {
         self.pools.lock().map(|p| p.clone()).unwrap_or_default()
     }
-}
-
-/// The current Unix time in seconds.
-pub fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// Reads every source of the daemon's metrics at scrape time.
@@ -384,7 +376,7 @@ impl DaemonCollector {
 
     fn encode_failover(&self, o: &mut Out<'_, '_>) -> fmt::Result {
         let rels = self.failover.status();
-        let now = unix_now();
+        let now = crate::clock::unix_now();
         o.gauge(
             "failover_relationships",
             "Failover relationships running in this daemon (0: standalone).",
@@ -476,7 +468,7 @@ mod tests {
                 RelationshipStatus::new("rack", "primary", ServerState::CommunicationsInterrupted);
             r.partner_state = Some(ServerState::Normal.name().to_owned());
             r.unacked_updates = 5;
-            r.last_contact = Some(unix_now() - 10);
+            r.last_contact = Some(crate::clock::unix_now() - 10);
             vec![r]
         }
         fn partner_down(&self, _r: Option<&str>) -> Result<String, FailoverOpsError> {
