@@ -155,7 +155,7 @@ impl Service {
                     .transaction(inbound.request.msg_type, &verdict);
                 tracing::info!(target: LOG_TARGET,
                     "DHCPREQUEST from {} via {}: DHCPNAK (the failover partner it selected is down)",
-                    crate::failover::partner_requests::hw_text(inbound.request.msg.chaddr()),
+                    dhcp_core::config::format_hex(inbound.request.msg.chaddr()),
                     o.interface);
                 immediate.push(Outgoing {
                     reply,
@@ -183,9 +183,8 @@ impl Service {
                 }
             }
         }
-        let mut jobs = Vec::with_capacity(2);
         if !immediate.is_empty() {
-            jobs.push(SendJob::Now(immediate));
+            queue(&self.sends, SendJob::Now(immediate)).await;
         }
         if writes.is_empty() {
             self.ops.emit(events);
@@ -196,12 +195,7 @@ impl Service {
             });
             let done = self.with_failover_notice(&writes, Box::new(done));
             self.commit.submit(writes, done);
-            jobs.push(SendJob::AfterCommit(after_commit, rx));
-        }
-        for job in jobs {
-            if self.sends.send(job).await.is_err() {
-                tracing::error!("the sender has stopped; replies dropped");
-            }
+            queue(&self.sends, SendJob::AfterCommit(after_commit, rx)).await;
         }
     }
 
@@ -226,5 +220,12 @@ impl Service {
         });
         let done = self.with_failover_notice(&writes, Box::new(done));
         self.commit.submit(writes, done);
+    }
+}
+
+/// Hands `job` to the sender.
+async fn queue(sends: &mpsc::Sender<SendJob>, job: SendJob) {
+    if sends.send(job).await.is_err() {
+        tracing::error!("the sender has stopped; replies dropped");
     }
 }

@@ -4,16 +4,16 @@
 //! Sockets are made with `socket2` (`SO_REUSEADDR`, `SO_BROADCAST`,
 //! `SO_BINDTODEVICE`, bound to `0.0.0.0:port`) and driven by tokio's
 //! readiness (`AsyncFd`). Tokio's `UdpSocket` does not expose `IP_PKTINFO`,
-//! so receiving and sending go through `recvmsg(2)`/`sendmsg(2)` from the
-//! `nix` crate. Under load they go in batches: `recvmmsg(2)` takes every
-//! queued datagram (up to a batch) per wake-up, and `sendmmsg(2)` sends a run
-//! of replies that share source address and interface in one call. A batch
-//! that comes back short means the queue is empty, so readiness is cleared
-//! then without a further `recvmmsg(2)` that would only say `EAGAIN` (tokio
-//! keeps any readiness that arrived meanwhile). `nix` was chosen over `quinn-udp` because the
-//! latter also turns on QUIC-specific socket options (ECN, don't-fragment, GRO)
-//! that a DHCP server does not want, and over raw `libc` calls because it keeps
-//! the control-message parsing safe.
+//! so datagrams go through the `nix` crate in batches: `recvmmsg(2)` takes
+//! every queued datagram (up to a batch) per wake-up, and `sendmmsg(2)` sends
+//! a run of replies that share source address and interface in one call (a
+//! lone reply: `sendmsg(2)`). A batch that comes back short means the queue
+//! is empty, so readiness is cleared then without a further `recvmmsg(2)`
+//! that would only say `EAGAIN` (tokio keeps any readiness that arrived
+//! meanwhile). `nix` was chosen over `quinn-udp` because the latter also turns
+//! on QUIC-specific socket options (ECN, don't-fragment, GRO) that a DHCP
+//! server does not want, and over raw `libc` calls because it keeps the
+//! control-message parsing safe.
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use nix::sys::socket::{
     ControlMessage, ControlMessageOwned, MsgFlags, MultiHeaders, RecvMsg, SockaddrIn, recvmmsg,
-    recvmsg, sendmmsg, sendmsg, setsockopt, sockopt,
+    sendmmsg, sendmsg, setsockopt, sockopt,
 };
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::io::unix::AsyncFd;
@@ -96,18 +96,6 @@ impl ServerSocket {
         Ok(self.sock.get_ref().local_addr()?.port())
     }
 
-    /// Receives one datagram into `buf`.
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<RecvMeta> {
-        let fd = self.sock.as_raw_fd();
-        let mut cmsg = nix::cmsg_space!(libc::in_pktinfo);
-        loop {
-            let mut ready = self.sock.readable().await?;
-            if let Ok(r) = ready.try_io(|_| recv_one(fd, buf, &mut cmsg)) {
-                return r;
-            }
-        }
-    }
-
     /// Receives up to `bufs.len()` datagrams, one into each buffer, waiting
     /// only if none is queued; `metas` is cleared and gets one entry per
     /// datagram, in order.
@@ -158,26 +146,6 @@ impl ServerSocket {
             }
         }
         results
-    }
-
-    /// Sends `data` to `dst` from address `src`, out of interface `ifindex`
-    /// (0: let routing choose).
-    pub async fn send(
-        &self,
-        data: &[u8],
-        dst: SocketAddrV4,
-        src: Ipv4Addr,
-        ifindex: u32,
-    ) -> io::Result<usize> {
-        let fd = self.sock.as_raw_fd();
-        let info = pktinfo(src, ifindex);
-        let addr = SockaddrIn::from(dst);
-        self.when_writable(|| {
-            let iov = [io::IoSlice::new(data)];
-            let cmsgs = [ControlMessage::Ipv4PacketInfo(&info)];
-            sendmsg(fd, &iov, &cmsgs, MsgFlags::empty(), Some(&addr)).map_err(nix_err)
-        })
-        .await
     }
 
     /// Runs `f` once the socket is writable, again after each `EAGAIN`.
@@ -257,13 +225,6 @@ fn recv_many(fd: i32, bufs: &mut [Vec<u8>], metas: &mut Vec<RecvMeta>) -> io::Re
     Ok(())
 }
 
-fn recv_one(fd: i32, buf: &mut [u8], cmsg: &mut [u8]) -> io::Result<RecvMeta> {
-    let mut iov = [io::IoSliceMut::new(buf)];
-    let msg =
-        recvmsg::<SockaddrIn>(fd, &mut iov, Some(cmsg), MsgFlags::empty()).map_err(nix_err)?;
-    Ok(meta_of(&msg))
-}
-
 fn meta_of(msg: &RecvMsg<'_, '_, SockaddrIn>) -> RecvMeta {
     let src = msg
         .address
@@ -299,11 +260,13 @@ mod tests {
         let port = s.port().unwrap();
         let c = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         c.send_to(b"hello", ("127.0.0.1", port)).unwrap();
-        let mut buf = [0u8; 3];
-        let m = s.recv(&mut buf).await.unwrap();
+        let mut bufs = vec![vec![0u8; 3]];
+        let mut metas = Vec::new();
+        s.recv_batch(&mut bufs, &mut metas).await.unwrap();
+        let m = metas[0];
         assert_eq!(m.len, 3);
         assert!(m.truncated);
-        assert_eq!(&buf, b"hel");
+        assert_eq!(&bufs[0][..], b"hel");
         let lo = nix::net::if_::if_nametoindex("lo").unwrap();
         assert_eq!(m.ifindex, lo);
         assert_eq!(m.dst, Some(Ipv4Addr::LOCALHOST));
@@ -313,7 +276,10 @@ mod tests {
             std::net::SocketAddr::V4(a) => a,
             std::net::SocketAddr::V6(_) => unreachable!(),
         };
-        s.send(b"back", to, Ipv4Addr::LOCALHOST, lo).await.unwrap();
+        let sent = s
+            .send_batch(&[b"back"], &[to], Ipv4Addr::LOCALHOST, lo)
+            .await;
+        assert!(sent.iter().all(|r| r.is_ok()));
         let mut r = [0u8; 16];
         let (n, from) = c.recv_from(&mut r).unwrap();
         assert_eq!(&r[..n], b"back");

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use dhcproto::v4::{DhcpOption, Message, MessageType, OptionCode};
 
-pub use reply::{Destination, Reply};
+pub use reply::{Destination, Reply, nak};
 
 use crate::config::{Config, HostConfig, LeaseTimes, OptionSet, PxeConfig, PxeRule};
 use crate::lease::{BindingState, ClientKey, HwAddr, Lease, UnixTime};
@@ -692,18 +692,7 @@ impl Engine {
     }
 
     fn nak(&self, msg: &Message, why: &str, info: &RecvInfo<'_>, out: &mut Outcome) {
-        let m = reply::header(msg, Ipv4Addr::UNSPECIFIED, Ipv4Addr::UNSPECIFIED);
-        let empty = OptionSet::default();
-        let parts = reply::ReplyParts {
-            msg_type: MessageType::Nak,
-            server_id: info.local_addr,
-            lease_time: None,
-            options: &empty,
-            boot: None,
-            host_boot_file: None,
-            message: Some(why),
-        };
-        self.emit(reply::finish(msg, m, parts, Destination::for_nak(msg)), out);
+        self.emit(reply::nak(msg, info.local_addr, why), out);
     }
 
     fn emit(&self, r: Result<Reply, crate::packet::EncodeError>, out: &mut Outcome) {

@@ -94,6 +94,23 @@ pub fn header(req: &Message, yiaddr: Ipv4Addr, siaddr: Ipv4Addr) -> Message {
     m
 }
 
+/// A DHCPNAK for `req` from `server_id`, explaining itself in option 56
+/// (RFC 2131 table 3): to the relay, else broadcast.
+pub fn nak(req: &Message, server_id: Ipv4Addr, message: &str) -> Result<Reply, EncodeError> {
+    let m = header(req, Ipv4Addr::UNSPECIFIED, Ipv4Addr::UNSPECIFIED);
+    let empty = OptionSet::default();
+    let parts = ReplyParts {
+        msg_type: MessageType::Nak,
+        server_id,
+        lease_time: None,
+        options: &empty,
+        boot: None,
+        host_boot_file: None,
+        message: Some(message),
+    };
+    finish(req, m, parts, Destination::for_nak(req))
+}
+
 /// What goes into a reply besides the header.
 pub struct ReplyParts<'a> {
     /// The message type.

@@ -23,9 +23,8 @@ use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
-use dhcp_core::engine::{Destination, Reply};
-use dhcproto::v4::{DhcpOption, Message, MessageType, Opcode, OptionCode};
-use dhcproto::{Encodable, Encoder};
+use dhcp_core::engine::Reply;
+use dhcproto::v4::{DhcpOption, Message, MessageType, OptionCode};
 
 /// How much later a REQUEST with the same xid counts as a retransmission.
 pub const MIN_RETRANSMIT: Duration = Duration::from_millis(500);
@@ -33,9 +32,6 @@ pub const MIN_RETRANSMIT: Duration = Duration::from_millis(500);
 pub const MEMORY: Duration = Duration::from_secs(120);
 /// Most REQUESTs remembered (older ones are dropped beyond it).
 pub const MAX_REMEMBERED: usize = 16_384;
-
-/// Smallest BOOTP datagram.
-const MIN_DATAGRAM: usize = 300;
 
 /// The REQUESTs naming the partner seen recently.
 #[derive(Debug)]
@@ -91,49 +87,19 @@ impl PartnerRequests {
 /// A DHCPNAK for `req` from `server_id` (RFC 2131 table 3), or `None` if it
 /// cannot be encoded.
 pub fn nak(req: &Message, server_id: Ipv4Addr) -> Option<Reply> {
-    let mut m = Message::new_with_id(
-        req.xid(),
-        Ipv4Addr::UNSPECIFIED,
-        Ipv4Addr::UNSPECIFIED,
-        Ipv4Addr::UNSPECIFIED,
-        req.giaddr(),
-        req.chaddr(),
-    );
-    m.set_opcode(Opcode::BootReply)
-        .set_htype(req.htype())
-        .set_flags(req.flags())
-        .set_hops(0);
-    let opts = m.opts_mut();
-    opts.insert(DhcpOption::MessageType(MessageType::Nak));
-    opts.insert(DhcpOption::ServerIdentifier(server_id));
-    opts.insert(DhcpOption::Message(
-        "the server you selected is down; start over".to_owned(),
-    ));
-    let mut bytes = Vec::with_capacity(MIN_DATAGRAM);
-    m.encode(&mut Encoder::new(&mut bytes)).ok()?;
-    if bytes.len() < MIN_DATAGRAM {
-        bytes.resize(MIN_DATAGRAM, 0);
-    }
-    Some(Reply {
-        msg: m,
-        bytes,
-        dest: Destination::for_nak(req),
-        msg_type: MessageType::Nak,
-    })
-}
-
-/// `aa:bb:...` for the log.
-pub fn hw_text(chaddr: &[u8]) -> String {
-    chaddr
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
+    dhcp_core::engine::nak(
+        req,
+        server_id,
+        "the server you selected is down; start over",
+    )
+    .ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dhcp_core::engine::Destination;
+    use dhcproto::v4::Opcode;
 
     fn request(server: Ipv4Addr, xid: u32) -> Message {
         let mut m = Message::new_with_id(
