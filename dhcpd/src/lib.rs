@@ -50,7 +50,9 @@
 //! Everything but the store's commit thread runs on one current-thread tokio
 //! runtime: with a single-owner engine, worker threads only add wake-ups
 //! (measured: about 36–40 µs of daemon CPU per DORA exchange on loopback with
-//! a release build, against 54–60 µs with two workers).
+//! a release build, against 54–60 µs with two workers). Under load the
+//! runtime pauses briefly before it parks ([`coalesce`], `--coalesce-us`), so
+//! that datagrams are read and answered in larger batches.
 //!
 //! # Failover
 //!
@@ -87,6 +89,7 @@
 
 pub mod cli;
 pub mod clock;
+pub mod coalesce;
 pub mod control;
 pub mod counters;
 pub mod events;

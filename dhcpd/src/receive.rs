@@ -9,6 +9,7 @@ use std::sync::atomic::Ordering;
 use dhcp_core::packet::decode_request;
 use tokio::sync::{mpsc, watch};
 
+use crate::coalesce::Coalescer;
 use crate::counters::{Counters, DropReason};
 use crate::interfaces::InterfaceTable;
 use crate::socket::{RecvMeta, ServerSocket};
@@ -32,6 +33,8 @@ pub struct Receiver {
     pub queue: mpsc::Sender<Inbound>,
     /// The counters.
     pub counters: Arc<Counters>,
+    /// Told the size of every batch (receive coalescing).
+    pub coalescer: Arc<Coalescer>,
 }
 
 impl Receiver {
@@ -59,6 +62,7 @@ impl Receiver {
                 tracing::debug!(error = %e, "receive error");
                 continue;
             }
+            self.coalescer.note_batch(metas.len());
             let received = std::time::Instant::now();
             self.counters
                 .received

@@ -24,6 +24,7 @@ use dhcp_core::policy::{LeasePolicy, Standalone};
 use dhcp_core::store::{GroupCommit, LeaseStore, SledStore, StoreError};
 use tokio::sync::{mpsc, watch};
 
+use crate::coalesce::Coalescer;
 use crate::counters::Counters;
 use crate::failover::driver::{Driver, DriverError};
 use crate::failover_ops::{NoFailover, SharedFailoverOps};
@@ -88,10 +89,13 @@ pub enum ServeError {
 }
 
 /// Runs the daemon until `shutdown` completes, counting into `counters`
-/// (shared so that a metrics exporter can read them while it runs).
+/// (shared so that a metrics exporter can read them while it runs). The
+/// receive loops report their batches to `coalescer`, whose park hook the
+/// caller installs in the runtime (or not).
 pub async fn serve(
     settings: Settings,
     counters: Arc<Counters>,
+    coalescer: Arc<Coalescer>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
     let store_err = |source| ServeError::Store {
@@ -194,6 +198,7 @@ pub async fn serve(
             interfaces: interfaces.clone(),
             queue: in_tx.clone(),
             counters: counters.clone(),
+            coalescer: coalescer.clone(),
         };
         receivers.push(tokio::spawn(r.run(stop_rx.clone())));
     }

@@ -47,6 +47,8 @@ pub struct Settings {
     pub max_batch: usize,
     /// Group-commit linger (see `--commit-linger-us`).
     pub commit_linger: std::time::Duration,
+    /// Receive coalescing pause (see `--coalesce-us`).
+    pub coalesce: std::time::Duration,
     /// Store tuning (see `--journal-mib`).
     pub store_options: dhcp_core::store::StoreOptions,
     /// Metrics, control socket, lease events, reload.
@@ -85,6 +87,7 @@ impl Settings {
             stats_file: args.stats_file.clone(),
             max_batch: args.max_batch.max(1),
             commit_linger: std::time::Duration::from_micros(args.commit_linger_us.min(100_000)),
+            coalesce: std::time::Duration::from_micros(args.coalesce_us),
             store_options: dhcp_core::store::StoreOptions {
                 journal_file_bytes: args.journal_mib << 20,
             },
