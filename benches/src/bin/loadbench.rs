@@ -141,18 +141,14 @@ fn main() -> anyhow::Result<()> {
     );
     let load_before = loadavg();
     let started = Instant::now();
-    let mut runs = Vec::new();
-    for &subject in &subjects {
-        let mut log = |r: &ladder::Run| {
-            println!(
-                "[{:>4.0} s] {}",
-                started.elapsed().as_secs_f64(),
-                ladder::run_line(r)
-            );
-        };
-        let ladder_runs = ladder::climb(&lab, subject, &programs, &config, &mut log)?;
-        runs.extend(ladder_runs);
-    }
+    let mut log = |r: &ladder::Run| {
+        println!(
+            "[{:>4.0} s] {}",
+            started.elapsed().as_secs_f64(),
+            ladder::run_line(r)
+        );
+    };
+    let runs = ladder::climb(&lab, &subjects, &programs, &config, &mut log)?;
     let mut table = ladder::markdown(&runs, &subjects, config.max_drop);
     let summary = format!(
         "all runs done in {:.0} s ({} s per run, {} runs per rate, -R {}); \

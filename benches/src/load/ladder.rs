@@ -1,7 +1,7 @@
-//! The rising-rate ladder: for each server, each paced rate is run (twice by
-//! default) against a freshly started server until, at two consecutive
-//! rates, every run drops more than the allowed share; each run records
-//! perfdhcp's report and the server's CPU time.
+//! The rising-rate ladder: each paced rate is run (twice by default) against
+//! a freshly started server, the servers taking turns at each rate, until a
+//! server drops more than the allowed share in every run at two consecutive
+//! rates; each run records perfdhcp's report and the server's CPU time.
 
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
@@ -78,10 +78,15 @@ impl Run {
     }
 }
 
-/// Runs the ladder for `subject`; `progress` sees every run as it ends.
+/// Runs the ladder for every server in `subjects`, interleaved: at each
+/// rate, each server still climbing runs once, then each runs again (for
+/// `repeats` rounds), so that a spell of outside load on a shared machine
+/// falls on every server alike rather than on whichever one was running. A
+/// server leaves the ladder after `patience` consecutive rates without a
+/// clean run. `progress` sees every run as it ends.
 pub fn climb(
     lab: &Lab,
-    subject: Subject,
+    subjects: &[Subject],
     programs: &Programs,
     config: &LadderConfig,
     progress: &mut dyn FnMut(&Run),
@@ -89,20 +94,28 @@ pub fn climb(
     let server = testbed::topology::server_address(0);
     let client_ns = lab.namespace("cli1")?.to_owned();
     let mut runs = Vec::new();
-    let mut failed_rates = 0;
+    // (server, consecutive rates without a clean run)
+    let mut climbing: Vec<(Subject, u32)> = subjects.iter().map(|s| (*s, 0)).collect();
     for &rate in &config.rates {
-        let mut any_clean = false;
-        for _ in 0..config.repeats {
-            let run = one_run(lab, &client_ns, subject, programs, config, rate, server)?;
-            any_clean |= run.clean(config.max_drop);
-            progress(&run);
-            runs.push(run);
-        }
-        failed_rates = if any_clean { 0 } else { failed_rates + 1 };
-        if failed_rates >= config.patience.max(1) {
+        if climbing.is_empty() {
             break;
         }
+        let mut clean = vec![false; climbing.len()];
+        for _ in 0..config.repeats {
+            for (i, (subject, _)) in climbing.iter().enumerate() {
+                let run = one_run(lab, &client_ns, *subject, programs, config, rate, server)?;
+                clean[i] |= run.clean(config.max_drop);
+                progress(&run);
+                runs.push(run);
+            }
+        }
+        for ((_, failed), clean) in climbing.iter_mut().zip(clean) {
+            *failed = if clean { 0 } else { *failed + 1 };
+        }
+        climbing.retain(|(_, failed)| *failed < config.patience.max(1));
     }
+    // Report per server, rising.
+    runs.sort_by_key(|r| subjects.iter().position(|s| *s == r.subject));
     Ok(runs)
 }
 

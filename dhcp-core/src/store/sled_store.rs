@@ -110,6 +110,31 @@ fn corrupt(key: &[u8], e: impl std::fmt::Display) -> StoreError {
     }
 }
 
+/// Niceness of the checkpoint thread: checkpoints are background work and
+/// yield the CPU to serving (the commit path never waits for them unless both
+/// journal files are full).
+pub const CHECKPOINT_NICE: i32 = 10;
+
+/// Lowers the calling thread's scheduling priority to [`CHECKPOINT_NICE`]
+/// (Linux: `setpriority` on a thread id affects that thread only); a
+/// failure is logged and otherwise ignored.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: gettid and setpriority have no memory-safety preconditions.
+        let r = unsafe {
+            let tid = libc::gettid();
+            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, CHECKPOINT_NICE)
+        };
+        if r != 0 {
+            tracing::debug!(
+                error = %std::io::Error::last_os_error(),
+                "cannot lower the checkpoint thread's priority"
+            );
+        }
+    }
+}
+
 /// How long [`open_db`] waits for the database lock: sled's background
 /// threads release it a moment after the previous handle (in this process,
 /// or one that is exiting) is dropped.
@@ -188,6 +213,7 @@ impl SledStore {
         let checkpointer = thread::Builder::new()
             .name("lease-checkpoint".into())
             .spawn(move || {
+                lower_priority();
                 while let Ok(retired) = rx.recv() {
                     let r = {
                         let _w = lock(&st.writer);
@@ -413,6 +439,48 @@ mod tests {
             ],
             ("failover/x", b"state"),
         );
+    }
+
+    /// Nice values of this process's checkpoint threads.
+    #[cfg(target_os = "linux")]
+    fn checkpoint_thread_nices() -> Vec<i32> {
+        let mut out = Vec::new();
+        for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+            let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+            if !comm.starts_with("lease-checkpoin") {
+                continue;
+            }
+            let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+            // Fields after the parenthesised name; nice is field 19 overall.
+            let Some((_, rest)) = stat.rsplit_once(')') else {
+                continue;
+            };
+            if let Some(nice) = rest.split_whitespace().nth(16) {
+                out.push(nice.parse().unwrap());
+            }
+        }
+        out
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_checkpoint_thread_runs_at_lower_priority() {
+        let dir = tempfile::tempdir().unwrap();
+        let _s = SledStore::open(dir.path()).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let nices = checkpoint_thread_nices();
+            // Other tests' stores may be starting too: wait until every
+            // checkpoint thread has lowered itself.
+            if !nices.is_empty() && nices.iter().all(|n| *n == CHECKPOINT_NICE) {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "checkpoint threads' nice values: {nices:?}"
+            );
+            thread::sleep(std::time::Duration::from_millis(10));
+        }
     }
 
     /// Asserts the store's records (in address order) and one metadata value.
