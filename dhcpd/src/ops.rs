@@ -29,6 +29,7 @@ use crate::control::server::{ControlServer, DaemonInfo};
 use crate::control::{self, hosts};
 use crate::counters::Counters;
 use crate::events::{self, Action, EventSettings, EventSink, LeaseEvent};
+use crate::failover::driver::DurableNotifier;
 use crate::failover_ops::SharedFailoverOps;
 use crate::metrics::{self, DaemonCollector, PoolGauges};
 use crate::reload::{ReloadStatus, Reloader};
@@ -111,13 +112,15 @@ impl EngineOps {
         }
     }
 
-    /// Answers one control call.
+    /// Answers one control call; `failover` hears of the lease changes it
+    /// makes once they are durable.
     pub fn handle_call(
         &self,
         call: EngineCall,
         engine: &mut Engine,
         policy: &dyn LeasePolicy,
         commit: &GroupCommit,
+        failover: Option<DurableNotifier>,
     ) {
         control::engine::handle(
             EngineContext {
@@ -127,6 +130,7 @@ impl EngineOps {
                 store: &self.store,
                 events: &self.events,
                 pools: &self.pools,
+                failover,
             },
             call,
         );

@@ -92,7 +92,8 @@ impl Service {
                     }
                 }
                 Some(call) = self.ops.calls.recv() => {
-                    self.ops.handle_call(call, &mut self.engine, self.policy.as_ref(), &self.commit);
+                    let notifier = self.failover.as_ref().map(|d| d.notifier());
+                    self.ops.handle_call(call, &mut self.engine, self.policy.as_ref(), &self.commit, notifier);
                 }
                 input = failover_input(&mut self.failover) => self.on_failover(input),
             }

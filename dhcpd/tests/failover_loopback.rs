@@ -114,6 +114,18 @@ fn ask(sock: &UdpSocket, port: u16, msg: &Message, wait: Duration) -> Option<Mes
     None
 }
 
+/// The binding state of `ip` as the daemon whose store is `store` sees it.
+fn lease_state(store: &Path, ip: Ipv4Addr) -> String {
+    use dhcpd::control::{Reply, Request, client};
+    let req = Request::LeasesShow {
+        key: ip.to_string(),
+    };
+    match client::call(&control_socket(store), &req).unwrap() {
+        Reply::Lease { lease } => lease.state,
+        other => panic!("unexpected reply {other:?}"),
+    }
+}
+
 fn active(store: &Path) -> (BTreeMap<Ipv4Addr, Vec<u8>>, usize) {
     let leases = SledStore::open(store).unwrap().load().unwrap();
     let backups = leases
@@ -165,6 +177,7 @@ fn loopback_pair_reaches_normal_splits_clients_and_agrees() {
 
     let mut served = [0usize; 2];
     let mut bound = BTreeMap::new();
+    let mut bound_by = BTreeMap::new();
     for i in 0..16u8 {
         let xid = 0x4000 + u32::from(i);
         let offers: Vec<(usize, Message)> = [d1.port, d2.port]
@@ -195,6 +208,7 @@ fn loopback_pair_reaches_normal_splits_clients_and_agrees() {
         assert_eq!(msg_type(&ack), MessageType::Ack);
         served[*k] += 1;
         bound.insert(ack.yiaddr(), mac(i).to_vec());
+        bound_by.insert(ack.yiaddr(), *k);
     }
     assert!(served[0] > 0 && served[1] > 0, "both serve: {served:?}");
 
@@ -209,6 +223,28 @@ fn loopback_pair_reaches_normal_splits_clients_and_agrees() {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
+    // An operator's release on the server that bound the lease reaches the
+    // partner at once (a binding update), not at the lease's end.
+    let (&released, &k) = bound_by.iter().next().unwrap();
+    let (owner, partner) = if k == 0 { (&s1, &s2) } else { (&s2, &s1) };
+    assert_eq!(lease_state(partner, released), "active");
+    let r = dhcpd::control::client::call(
+        &control_socket(owner),
+        &dhcpd::control::Request::LeasesRelease {
+            key: released.to_string(),
+        },
+    );
+    assert!(r.is_ok(), "{r:?}");
+    let end = Instant::now() + Duration::from_secs(10);
+    while lease_state(partner, released) == "active" {
+        assert!(
+            Instant::now() < end,
+            "the partner still holds {released} active after the release"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    bound.remove(&released);
+
     std::thread::sleep(Duration::from_millis(500));
     let (st1, log1) = d1.terminate();
     let (st2, log2) = d2.terminate();

@@ -15,6 +15,7 @@ use super::hosts;
 use super::{EngineStatus, HostEntry, LeaseInfo, Reply};
 use crate::clock::engine_now;
 use crate::events::{Action, EventSink, LeaseEvent};
+use crate::failover::driver::DurableNotifier;
 use crate::metrics::PoolGauges;
 
 /// What the engine is asked to do.
@@ -68,6 +69,10 @@ pub struct EngineContext<'a> {
     pub events: &'a EventSink,
     /// Pool figures to refresh after changes.
     pub pools: &'a PoolGauges,
+    /// The failover relationship, told of lease changes once they are
+    /// durable (so that the partner hears of them at once); `None`
+    /// standalone.
+    pub failover: Option<DurableNotifier>,
 }
 
 /// A lease as the control API shows it.
@@ -179,11 +184,15 @@ fn release(ctx: EngineContext<'_>, key: &str, reply: oneshot::Sender<Result<Repl
     let events = ctx.events.clone();
     let info = lease_info(&l);
     tracing::info!(ip = %l.addr, "lease released by an operator");
+    let failover = ctx.failover.map(|n| (n, l.clone()));
     ctx.commit.submit(
         vec![l],
         Box::new(move |r| {
             let answer = match r {
                 Ok(()) => {
+                    if let Some((notifier, lease)) = failover {
+                        notifier.durable(vec![lease]);
+                    }
                     if let Some(ev) = event {
                         events.emit(ev);
                     }
