@@ -7,6 +7,7 @@
 //! `dhcp-failover` crate provides the implementation for a failover peer.
 
 use crate::lease::{BindingState, Lease, UnixTime};
+use crate::table::StateCounts;
 
 /// What kind of client message a [`ServeQuery`] is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +33,11 @@ pub struct ServeQuery<'a> {
     pub secs: u16,
     /// Current time.
     pub now: UnixTime,
+    /// Leases by binding state across the pools of the client's shared
+    /// network (filled in for DISCOVERs only; zero otherwise): a failover
+    /// peer answers a client the hash gives to its partner when the partner
+    /// has no free leases there, as ISC does.
+    pub network_counts: StateCounts,
 }
 
 /// The decisions a failover relationship makes for the engine.

@@ -64,6 +64,17 @@ impl StateCounts {
         }
     }
 
+    /// Adds `other`'s counts to these.
+    pub fn add(&mut self, other: &StateCounts) {
+        self.free += other.free;
+        self.active += other.active;
+        self.expired += other.expired;
+        self.released += other.released;
+        self.abandoned += other.abandoned;
+        self.reset += other.reset;
+        self.backup += other.backup;
+    }
+
     /// The count for one state.
     pub fn get(&self, s: BindingState) -> u64 {
         let mut c = *self;
@@ -183,6 +194,17 @@ impl LeaseTable {
     /// Whether the table holds no records.
     pub fn is_empty(&self) -> bool {
         self.leases.is_empty()
+    }
+
+    /// Counts by state over every pool of shared network `network`.
+    pub fn network_counts(&self, network: usize) -> StateCounts {
+        let mut sum = StateCounts::default();
+        for (spec, idx) in self.pools.iter().zip(&self.indexes) {
+            if spec.network == network {
+                sum.add(&idx.counts);
+            }
+        }
+        sum
     }
 
     /// Counts by state for one pool.

@@ -65,8 +65,12 @@ impl LeasePolicy for FailoverPolicy {
             return false;
         }
         match (self.state, q.kind) {
+            // The hash gives the client to the partner, unless the partner
+            // has nothing to offer on its network (ISC: "cancel load balance
+            // to peer - no free leases").
             (FailoverState::Normal, QueryKind::Discover) => {
                 self.balancer.is_mine(q.hash_key, q.secs)
+                    || q.network_counts.get(peer_free(self.role)) == 0
             }
             _ => true,
         }
@@ -149,6 +153,7 @@ impl LeasePolicy for FailoverPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dhcp_core::table::StateCounts;
     use std::net::Ipv4Addr;
 
     fn policy(role: Role, state: FailoverState) -> FailoverPolicy {
@@ -223,6 +228,48 @@ mod tests {
     }
 
     #[test]
+    fn answers_for_the_partner_only_when_the_partner_has_nothing_free() {
+        // Bucket 254 (the all-zero MAC) is the secondary's under this split.
+        let query = |counts: StateCounts| ServeQuery {
+            kind: QueryKind::Discover,
+            hash_key: &[0, 0, 0, 0, 0, 0],
+            secs: 0,
+            now: 0,
+            network_counts: counts,
+        };
+        let primary = policy(Role::Primary, FailoverState::Normal);
+        let secondary = policy(Role::Secondary, FailoverState::Normal);
+        let both = StateCounts {
+            free: 10,
+            backup: 10,
+            ..Default::default()
+        };
+        assert!(!primary.should_serve(&query(both)));
+        assert!(secondary.should_serve(&query(both)));
+        // The secondary has no BACKUP leases left: the primary answers.
+        let no_backup = StateCounts {
+            free: 10,
+            ..Default::default()
+        };
+        assert!(primary.should_serve(&query(no_backup)));
+        // A client of the primary's, and the primary has FREE leases: the
+        // secondary stays silent; with none left it answers.
+        let mine = |counts| ServeQuery {
+            hash_key: &[0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff],
+            ..query(counts)
+        };
+        assert!(!secondary.should_serve(&mine(both)));
+        let no_free = StateCounts {
+            backup: 10,
+            ..Default::default()
+        };
+        assert!(secondary.should_serve(&mine(no_free)));
+        // Only DISCOVERs are balanced; outside NORMAL nothing is.
+        let cint = policy(Role::Primary, FailoverState::CommunicationsInterrupted);
+        assert!(cint.should_serve(&query(both)));
+    }
+
+    #[test]
     fn silent_states() {
         for s in FailoverState::ALL {
             let p = policy(Role::Primary, s);
@@ -231,6 +278,7 @@ mod tests {
                 hash_key: b"x",
                 secs: 0,
                 now: 0,
+                network_counts: Default::default(),
             };
             assert_eq!(p.should_serve(&q), s.service().responsive(), "{s}");
         }

@@ -25,7 +25,7 @@ use crate::network::{Topology, client_key};
 use crate::packet::Request;
 use crate::policy::{LeasePolicy, QueryKind, ServeQuery};
 use crate::pxe::{self, BootClient, BootSelection};
-use crate::table::LeaseTable;
+use crate::table::{LeaseTable, StateCounts};
 
 /// Where a request arrived.
 #[derive(Debug, Clone, Copy)]
@@ -274,6 +274,11 @@ impl Engine {
             hash_key,
             secs: msg.secs(),
             now,
+            network_counts: if kind == QueryKind::Discover {
+                self.table.network_counts(network)
+            } else {
+                StateCounts::default()
+            },
         };
         if !policy.should_serve(&q) {
             out.verdict = Verdict::Ignored(IgnoreReason::NotOurs);
