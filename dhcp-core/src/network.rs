@@ -54,6 +54,7 @@ pub struct Topology {
     hosts: Vec<HostConfig>,
     hosts_by_hw: HashMap<HwAddr, usize>,
     hosts_by_id: HashMap<Vec<u8>, usize>,
+    hosts_by_addr: HashMap<Ipv4Addr, usize>,
 }
 
 impl Topology {
@@ -125,6 +126,7 @@ impl Topology {
         if let Some(id) = &h.client_id {
             self.hosts_by_id.insert(id.clone(), i);
         }
+        self.hosts_by_addr.insert(h.address, i);
         self.hosts.push(h);
     }
 
@@ -136,7 +138,9 @@ impl Topology {
         self.hosts.remove(i);
         self.hosts_by_hw.clear();
         self.hosts_by_id.clear();
+        self.hosts_by_addr.clear();
         for (j, h) in self.hosts.iter().enumerate() {
+            self.hosts_by_addr.insert(h.address, j);
             if let Some(m) = &h.mac {
                 self.hosts_by_hw.insert(m.clone(), j);
             }
@@ -145,6 +149,12 @@ impl Topology {
             }
         }
         true
+    }
+
+    /// Whether `addr` is reserved for a host (a constant-time lookup: a
+    /// MAAS rack may carry thousands of reservations).
+    pub fn is_reserved(&self, addr: Ipv4Addr) -> bool {
+        self.hosts_by_addr.contains_key(&addr)
     }
 
     /// The reservations.

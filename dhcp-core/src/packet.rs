@@ -8,8 +8,6 @@
 //! [`PacketError`] if anything is out of shape; only then is it handed to
 //! `dhcproto`.
 
-use std::collections::BTreeMap;
-
 use dhcproto::v4::{DhcpOptions, Message, MessageType, Opcode, OptionCode};
 use dhcproto::{Decodable, Decoder, Encodable, Encoder};
 
@@ -91,9 +89,73 @@ fn length_rule(code: u8) -> Option<(usize, usize)> {
     })
 }
 
+/// Raw option payloads by code, after RFC 3396 concatenation: one buffer of
+/// values and a small index (a request carries a handful of options, so a
+/// linear search beats a map and costs two allocations instead of one per
+/// option).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RawOptions {
+    data: Vec<u8>,
+    /// (code, start, length) into `data`, in order of first appearance.
+    index: Vec<(u8, u32, u32)>,
+}
+
+impl RawOptions {
+    fn with_capacity(bytes: usize) -> Self {
+        Self {
+            data: Vec::with_capacity(bytes),
+            index: Vec::with_capacity(16),
+        }
+    }
+
+    /// The payload of option `code`.
+    pub fn get(&self, code: u8) -> Option<&[u8]> {
+        let &(_, start, len) = self.index.iter().find(|(c, _, _)| *c == code)?;
+        self.data.get(start as usize..(start + len) as usize)
+    }
+
+    /// Whether option `code` is present.
+    pub fn contains(&self, code: u8) -> bool {
+        self.index.iter().any(|(c, _, _)| *c == code)
+    }
+
+    /// Every option, in order of first appearance.
+    pub fn iter(&self) -> impl Iterator<Item = (u8, &[u8])> {
+        self.index.iter().map(|&(code, start, len)| {
+            (
+                code,
+                self.data
+                    .get(start as usize..(start + len) as usize)
+                    .unwrap_or_default(),
+            )
+        })
+    }
+
+    /// Whether no option is present.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// Sets option `code` to `value`, or, with `append`, adds `value` to the
+    /// end of its payload, which must be the last one stored (RFC 3396: a
+    /// repeat directly after the option continues it).
+    fn put(&mut self, code: u8, value: &[u8], append: bool) {
+        let start = self.data.len() as u32;
+        self.data.extend_from_slice(value);
+        let added = value.len() as u32;
+        match self.index.iter_mut().find(|(c, _, _)| *c == code) {
+            Some(entry) if append => entry.2 += added,
+            // A later, separate occurrence replaces the earlier value (its
+            // bytes stay behind in `data`, unused).
+            Some(entry) => *entry = (code, start, added),
+            None => self.index.push((code, start, added)),
+        }
+    }
+}
+
 /// One option area walked: options in order, consecutive repeats concatenated
 /// (RFC 3396).
-fn walk(area: &[u8], out: &mut BTreeMap<u8, Vec<u8>>) -> Result<(), PacketError> {
+fn walk(area: &[u8], out: &mut RawOptions) -> Result<(), PacketError> {
     let mut i = 0;
     let mut last: Option<u8> = None;
     while i < area.len() {
@@ -113,11 +175,7 @@ fn walk(area: &[u8], out: &mut BTreeMap<u8, Vec<u8>>) -> Result<(), PacketError>
         let data = area
             .get(i + 2..i + 2 + len)
             .ok_or(PacketError::OptionOverrun { code, len })?;
-        let entry = out.entry(code).or_default();
-        if last != Some(code) {
-            entry.clear();
-        }
-        entry.extend_from_slice(data);
+        out.put(code, data, last == Some(code));
         last = Some(code);
         i += 2 + len;
     }
@@ -133,13 +191,13 @@ pub struct Request {
     /// The message type.
     pub msg_type: MessageType,
     /// Raw option payloads by code (after RFC 3396 concatenation).
-    pub raw: BTreeMap<u8, Vec<u8>>,
+    pub raw: RawOptions,
 }
 
 impl Request {
     /// Raw payload of option `code`.
     pub fn raw(&self, code: u8) -> Option<&[u8]> {
-        self.raw.get(&code).map(Vec::as_slice)
+        self.raw.get(code)
     }
 }
 
@@ -157,9 +215,9 @@ pub fn decode_request(buf: &[u8]) -> Result<Request, PacketError> {
     if buf[2] > 16 {
         return Err(PacketError::BadHlen(buf[2]));
     }
-    let mut raw = BTreeMap::new();
+    let mut raw = RawOptions::with_capacity(buf.len() - HEADER_LEN);
     walk(&buf[HEADER_LEN..], &mut raw)?;
-    let overload = match raw.get(&52).map(Vec::as_slice) {
+    let overload = match raw.get(52) {
         None => 0,
         Some([v @ 1..=3]) => *v,
         Some([v]) => return Err(PacketError::BadOverload(*v)),
@@ -170,49 +228,41 @@ pub fn decode_request(buf: &[u8]) -> Result<Request, PacketError> {
             });
         }
     };
-    let mut extra = BTreeMap::new();
+    let mut extra = RawOptions::default();
     if overload & 1 != 0 {
         walk(&buf[FILE], &mut extra)?;
     }
     if overload & 2 != 0 {
         walk(&buf[SNAME], &mut extra)?;
     }
-    for (code, data) in &raw {
-        check_len(*code, data.len())?;
-    }
-    for (code, data) in &extra {
-        check_len(*code, data.len())?;
+    for (code, data) in raw.iter().chain(extra.iter()) {
+        check_len(code, data.len())?;
     }
     let mut msg =
         Message::decode(&mut Decoder::new(buf)).map_err(|e| PacketError::Decode(e.to_string()))?;
     // Every option we walked must have come through dhcproto: it silently stops
     // at the first option it cannot parse.
-    for code in raw.keys() {
-        if !msg.opts().contains(OptionCode::from(*code)) {
-            return Err(PacketError::BadOption(*code));
+    for (code, _) in raw.iter() {
+        if !msg.opts().contains(OptionCode::from(code)) {
+            return Err(PacketError::BadOption(code));
         }
     }
     if !extra.is_empty() {
-        let mut area = Vec::new();
-        if overload & 1 != 0 {
-            area.extend_from_slice(&buf[FILE]);
-        }
-        if overload & 2 != 0 {
-            area.extend_from_slice(&buf[SNAME]);
-        }
-        for (code, data) in &extra {
-            let mut one = vec![*code, data.len().min(255) as u8];
+        for (code, data) in extra.iter() {
+            let mut one = vec![code, data.len().min(255) as u8];
             one.extend_from_slice(&data[..data.len().min(255)]);
             let opts = DhcpOptions::decode(&mut Decoder::new(&one))
                 .map_err(|e| PacketError::Decode(e.to_string()))?;
-            match opts.get(OptionCode::from(*code)) {
-                Some(o) if !msg.opts().contains(OptionCode::from(*code)) => {
+            match opts.get(OptionCode::from(code)) {
+                Some(o) if !msg.opts().contains(OptionCode::from(code)) => {
                     msg.opts_mut().insert(o.clone());
                 }
                 Some(_) => {}
-                None => return Err(PacketError::BadOption(*code)),
+                None => return Err(PacketError::BadOption(code)),
             }
-            raw.entry(*code).or_insert_with(|| data.clone());
+            if !raw.contains(code) {
+                raw.put(code, data, false);
+            }
         }
         if overload & 1 != 0 {
             msg.clear_fname();
@@ -365,6 +415,23 @@ mod tests {
             decode_request(&b),
             Err(PacketError::UnexpectedType(_))
         ));
+    }
+
+    #[test]
+    fn split_options_are_joined_and_later_repeats_replace() {
+        let mut b = discover_bytes()[..240].to_vec();
+        // Client id in two consecutive parts (RFC 3396), then a host name
+        // given twice with another option in between: the last one counts.
+        b.extend_from_slice(&[53, 1, 1, 61, 3, 1, 2, 3, 61, 2, 4, 5]);
+        b.extend_from_slice(&[12, 2, b'a', b'b', 60, 1, b'x', 12, 1, b'c', 255]);
+        let r = decode_request(&b).unwrap();
+        assert_eq!(r.raw(61), Some(&[1, 2, 3, 4, 5][..]));
+        assert_eq!(r.raw(12), Some(&b"c"[..]));
+        assert_eq!(r.raw(60), Some(&b"x"[..]));
+        assert_eq!(r.raw(53), Some(&[1][..]));
+        assert_eq!(r.raw(55), None);
+        let codes: Vec<u8> = r.raw.iter().map(|(c, _)| c).collect();
+        assert_eq!(codes, [53, 61, 12, 60]);
     }
 
     #[test]

@@ -499,7 +499,7 @@ impl Engine {
             .get(&addr)
             .is_some_and(|o| o.key != c.key && o.expires > now);
         let bound_to_other = !mine && lease.state == BindingState::Active && lease.ends > now;
-        let reserved_other = self.topo.hosts().iter().any(|h| h.address == addr);
+        let reserved_other = self.topo.is_reserved(addr);
         if bound_to_other || held_by_other || reserved_other {
             self.nak(msg, "address in use by another client", info, out);
             return;

@@ -136,19 +136,21 @@ pub fn finish(
     parts: ReplyParts<'_>,
     dest: Destination,
 ) -> Result<Reply, EncodeError> {
-    let prl: Option<Vec<u8>> = match req.opts().get(OptionCode::ParameterRequestList) {
+    // The parameter request list as bytes, on the stack (this runs for
+    // every reply).
+    let mut prl_buf = [0u8; 255];
+    let prl: Option<&[u8]> = match req.opts().get(OptionCode::ParameterRequestList) {
         Some(DhcpOption::ParameterRequestList(codes)) => {
-            Some(codes.iter().map(|c| u8::from(*c)).collect())
+            let n = codes.len().min(prl_buf.len());
+            for (slot, c) in prl_buf.iter_mut().zip(codes) {
+                *slot = u8::from(*c);
+            }
+            Some(&prl_buf[..n])
         }
         _ => None,
     };
-    let mut forced: Vec<u8> = parts
-        .boot
-        .map(|b| b.force_options.clone())
-        .unwrap_or_default();
-    let wanted = |code: u8, forced: &[u8]| {
-        forced.contains(&code) || prl.as_ref().is_none_or(|p| p.contains(&code))
-    };
+    let forced: &[u8] = parts.boot.map_or(&[], |b| b.force_options.as_slice());
+    let wanted = |code: u8| forced.contains(&code) || prl.is_none_or(|p| p.contains(&code));
     let opts = m.opts_mut();
     opts.insert(DhcpOption::MessageType(parts.msg_type));
     opts.insert(DhcpOption::ServerIdentifier(parts.server_id));
@@ -163,7 +165,7 @@ pub fn finish(
             // T1 and T2 are the RFC 2131 §4.4.5 defaults, which a client
             // computes itself when they are absent: sent only to a client
             // that asks for them (as ISC dhcpd does).
-            let asked = |code: u8| prl.as_ref().is_some_and(|p| p.contains(&code));
+            let asked = |code: u8| prl.is_some_and(|p| p.contains(&code));
             if asked(58) {
                 opts.insert(DhcpOption::Renewal(lt / 2));
             }
@@ -176,7 +178,7 @@ pub fn finish(
             opts.insert(DhcpOption::SubnetMask(mask));
         }
         let mut add = |code: u8, opt: DhcpOption| {
-            if wanted(code, &forced) {
+            if wanted(code) {
                 opts.insert(opt);
                 droppable.push(OptionCode::from(code));
             }
@@ -215,21 +217,19 @@ pub fn finish(
         }
         let boot_file = parts
             .host_boot_file
-            .map(str::to_owned)
-            .or_else(|| parts.boot.and_then(|b| b.filename.clone()));
-        if let Some(file) = &boot_file {
+            .or_else(|| parts.boot.and_then(|b| b.filename.as_deref()));
+        if let Some(file) = boot_file {
             if file.len() < 128 {
                 m.set_fname_str(file);
             }
-            if prl.as_ref().is_some_and(|p| p.contains(&67)) || file.len() >= 128 {
-                forced.push(67);
+            if prl.is_some_and(|p| p.contains(&67)) || file.len() >= 128 {
                 m.opts_mut()
                     .insert(DhcpOption::BootfileName(file.as_bytes().to_vec()));
             }
         }
         if let Some(b) = parts.boot {
             if let Some(prefix) = &b.path_prefix
-                && wanted(210, &forced)
+                && wanted(210)
             {
                 m.opts_mut().insert(DhcpOption::Unknown(UnknownOption::new(
                     OptionCode::from(210),
