@@ -36,10 +36,12 @@ pub struct LadderConfig {
 impl Default for LadderConfig {
     fn default() -> Self {
         Self {
-            rates: vec![
-                250, 500, 1000, 2000, 4000, 6000, 8000, 10_000, 12_500, 15_000, 17_500, 20_000,
-                22_500, 25_000, 26_250, 27_500, 28_750, 30_000, 31_250, 32_500, 33_750, 35_000,
-            ],
+            // Steps of 1250 from 10,000 on: the same resolution for every
+            // server there (Kea tops out between 12,500 and 15,000).
+            rates: [250, 500, 1000, 2000, 4000, 6000, 8000]
+                .into_iter()
+                .chain((0..=20).map(|i| 10_000 + 1250 * i))
+                .collect(),
             repeats: 2,
             seconds: 6,
             clients: 50_000,
