@@ -80,12 +80,8 @@ impl Run {
     }
 }
 
-/// Runs the ladder for every server in `subjects`, interleaved: at each
-/// rate, each server still climbing runs once, then each runs again (for
-/// `repeats` rounds), so that a spell of outside load on a shared machine
-/// falls on every server alike rather than on whichever one was running. A
-/// server leaves the ladder after `patience` consecutive rates without a
-/// clean run. `progress` sees every run as it ends.
+/// Runs the ladder for every server in `subjects` in the lab (see
+/// [`schedule`]); `progress` sees every run as it ends.
 pub fn climb(
     lab: &Lab,
     subjects: &[Subject],
@@ -95,6 +91,25 @@ pub fn climb(
 ) -> Result<Vec<Run>> {
     let server = testbed::topology::server_address(0);
     let client_ns = lab.namespace("cli1")?.to_owned();
+    let mut run = |subject, rate| {
+        let r = one_run(lab, &client_ns, subject, programs, config, rate, server)?;
+        progress(&r);
+        Ok(r)
+    };
+    schedule(subjects, config, &mut run)
+}
+
+/// The ladder's order, with `run` doing each run: at each rate, each server
+/// still climbing runs once, then each runs again (for `repeats` rounds), so
+/// that a spell of outside load on a shared machine falls on every server
+/// alike rather than on whichever one was climbing. A server leaves the
+/// ladder after `patience` consecutive rates without a clean run. The runs
+/// come back grouped by server (in `subjects` order), rising.
+pub fn schedule(
+    subjects: &[Subject],
+    config: &LadderConfig,
+    run: &mut dyn FnMut(Subject, u32) -> Result<Run>,
+) -> Result<Vec<Run>> {
     let mut runs = Vec::new();
     // (server, consecutive rates without a clean run)
     let mut climbing: Vec<(Subject, u32)> = subjects.iter().map(|s| (*s, 0)).collect();
@@ -105,10 +120,9 @@ pub fn climb(
         let mut clean = vec![false; climbing.len()];
         for _ in 0..config.repeats {
             for (i, (subject, _)) in climbing.iter().enumerate() {
-                let run = one_run(lab, &client_ns, *subject, programs, config, rate, server)?;
-                clean[i] |= run.clean(config.max_drop);
-                progress(&run);
-                runs.push(run);
+                let r = run(*subject, rate)?;
+                clean[i] |= r.clean(config.max_drop);
+                runs.push(r);
             }
         }
         for ((_, failed), clean) in climbing.iter_mut().zip(clean) {
@@ -116,7 +130,6 @@ pub fn climb(
         }
         climbing.retain(|(_, failed)| *failed < config.patience.max(1));
     }
-    // Report per server, rising.
     runs.sort_by_key(|r| subjects.iter().position(|s| *s == r.subject));
     Ok(runs)
 }
@@ -298,4 +311,73 @@ pub fn markdown(runs: &[Run], subjects: &[Subject], max_drop: f64) -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::perfdhcp::Exchange;
+
+    /// A run that lost `lost` of 1000 exchanges.
+    fn fake(subject: Subject, rate: u32, lost: u64) -> Run {
+        let report = PerfReport {
+            rate: f64::from(rate),
+            discover: Exchange {
+                sent: 1000,
+                received: 1000,
+                ..Default::default()
+            },
+            request: Exchange {
+                sent: 1000,
+                received: 1000 - lost,
+                ..Default::default()
+            },
+        };
+        Run {
+            subject,
+            rate,
+            report,
+            cpu: Duration::from_secs(1),
+        }
+    }
+
+    #[test]
+    fn servers_take_turns_and_leave_after_their_patience() {
+        let config = LadderConfig {
+            rates: vec![1000, 2000, 3000, 4000, 5000],
+            ..LadderConfig::default()
+        };
+        // ISC is clean up to 1000, ours up to 4000 (one run of two at 3000).
+        let mut order = Vec::new();
+        let mut run = |s: Subject, rate: u32| {
+            let first_try = !order.contains(&(s, rate));
+            order.push((s, rate));
+            let lost = match s {
+                Subject::Isc if rate > 1000 => 500,
+                Subject::Ours if rate == 3000 && first_try => 500,
+                Subject::Ours if rate > 4000 => 500,
+                _ => 0,
+            };
+            Ok(fake(s, rate, lost))
+        };
+        let runs = schedule(&[Subject::Ours, Subject::Isc], &config, &mut run).unwrap();
+        use Subject::{Isc, Ours};
+        #[rustfmt::skip]
+        let expected = [
+                (Ours, 1000), (Isc, 1000), (Ours, 1000), (Isc, 1000),
+                (Ours, 2000), (Isc, 2000), (Ours, 2000), (Isc, 2000),
+                (Ours, 3000), (Isc, 3000), (Ours, 3000), (Isc, 3000),
+                // ISC failed two rates in a row: it is out.
+                (Ours, 4000), (Ours, 4000),
+                (Ours, 5000), (Ours, 5000),
+        ];
+        assert_eq!(order, expected);
+        // Reported per server, rising.
+        let subjects: Vec<Subject> = runs.iter().map(|r| r.subject).collect();
+        assert_eq!(subjects[..10], [Ours; 10]);
+        assert_eq!(subjects[10..], [Isc; 6]);
+        let top = best(Ours, &runs, config.max_drop).run.unwrap();
+        assert_eq!(top.rate, 4000);
+        assert_eq!(best(Isc, &runs, config.max_drop).run.unwrap().rate, 1000);
+    }
 }
