@@ -52,9 +52,28 @@ pub struct Topology {
     /// All pools, in the order the lease table uses.
     pub pools: Vec<PoolSpec>,
     hosts: Vec<HostConfig>,
-    hosts_by_hw: HashMap<HwAddr, usize>,
-    hosts_by_id: HashMap<Vec<u8>, usize>,
-    hosts_by_addr: HashMap<Ipv4Addr, usize>,
+    host_index: HostIndex,
+}
+
+/// Positions in [`Topology`]'s host list by hardware address, client
+/// identifier and reserved address.
+#[derive(Debug, Clone, Default)]
+struct HostIndex {
+    by_hw: HashMap<HwAddr, usize>,
+    by_id: HashMap<Vec<u8>, usize>,
+    by_addr: HashMap<Ipv4Addr, usize>,
+}
+
+impl HostIndex {
+    fn insert(&mut self, i: usize, h: &HostConfig) {
+        if let Some(m) = &h.mac {
+            self.by_hw.insert(m.clone(), i);
+        }
+        if let Some(id) = &h.client_id {
+            self.by_id.insert(id.clone(), i);
+        }
+        self.by_addr.insert(h.address, i);
+    }
 }
 
 impl Topology {
@@ -119,14 +138,7 @@ impl Topology {
     /// Adds (or replaces, by name) a host reservation at runtime.
     pub fn add_host(&mut self, h: HostConfig) {
         self.remove_host(&h.name);
-        let i = self.hosts.len();
-        if let Some(m) = &h.mac {
-            self.hosts_by_hw.insert(m.clone(), i);
-        }
-        if let Some(id) = &h.client_id {
-            self.hosts_by_id.insert(id.clone(), i);
-        }
-        self.hosts_by_addr.insert(h.address, i);
+        self.host_index.insert(self.hosts.len(), &h);
         self.hosts.push(h);
     }
 
@@ -136,17 +148,9 @@ impl Topology {
             return false;
         };
         self.hosts.remove(i);
-        self.hosts_by_hw.clear();
-        self.hosts_by_id.clear();
-        self.hosts_by_addr.clear();
+        self.host_index = HostIndex::default();
         for (j, h) in self.hosts.iter().enumerate() {
-            self.hosts_by_addr.insert(h.address, j);
-            if let Some(m) = &h.mac {
-                self.hosts_by_hw.insert(m.clone(), j);
-            }
-            if let Some(id) = &h.client_id {
-                self.hosts_by_id.insert(id.clone(), j);
-            }
+            self.host_index.insert(j, h);
         }
         true
     }
@@ -154,7 +158,7 @@ impl Topology {
     /// Whether `addr` is reserved for a host (a constant-time lookup: a
     /// MAAS rack may carry thousands of reservations).
     pub fn is_reserved(&self, addr: Ipv4Addr) -> bool {
-        self.hosts_by_addr.contains_key(&addr)
+        self.host_index.by_addr.contains_key(&addr)
     }
 
     /// The reservations.
@@ -165,8 +169,8 @@ impl Topology {
     /// The reservation for a client: by client identifier first, then by hardware address.
     pub fn host_for(&self, client_id: Option<&[u8]>, hw: &HwAddr) -> Option<&HostConfig> {
         client_id
-            .and_then(|id| self.hosts_by_id.get(id))
-            .or_else(|| self.hosts_by_hw.get(hw))
+            .and_then(|id| self.host_index.by_id.get(id))
+            .or_else(|| self.host_index.by_hw.get(hw))
             .and_then(|i| self.hosts.get(*i))
     }
 

@@ -7,7 +7,7 @@
 //! asleep after almost every datagram and each client send has to wake it
 //! again: a context switch, an `epoll_wait(2)` and a short `recvmmsg(2)` per
 //! one or two datagrams, paid by both sides. With it, the socket thread sleeps
-//! on a timer for [`Coalescer::pause`] instead, and clients' sends find no
+//! on a timer for the pause instead, and clients' sends find no
 //! one to wake. It is the user-space counterpart of a NIC's interrupt
 //! moderation and switches itself off as soon as wake-ups find fewer than
 //! [`BUSY_BATCH`] datagrams, so a lightly loaded server answers at once; under
@@ -38,11 +38,6 @@ impl Coalescer {
             pause,
             busy: AtomicBool::new(false),
         }
-    }
-
-    /// The pause after a busy wake-up.
-    pub fn pause(&self) -> Duration {
-        self.pause
     }
 
     /// Reports that one receive returned `datagrams` datagrams.

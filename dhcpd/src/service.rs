@@ -29,6 +29,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::clock::engine_now;
 use crate::counters::Counters;
+use crate::failover::driver::DurableNotifier;
 use crate::ops::EngineOps;
 use crate::transaction::{Inbound, LOG_TARGET, Outgoing, describe};
 use crate::transmit::SendJob;
@@ -118,19 +119,7 @@ impl Service {
         writes: &[dhcp_core::lease::Lease],
         done: dhcp_core::store::Completion,
     ) -> dhcp_core::store::Completion {
-        match &self.failover {
-            None => done,
-            Some(d) => {
-                let notifier = d.notifier();
-                let writes = writes.to_vec();
-                Box::new(move |r| {
-                    if r.is_ok() {
-                        notifier.durable(writes);
-                    }
-                    done(r);
-                })
-            }
-        }
+        DurableNotifier::wrap(self.failover.as_ref().map(|d| d.notifier()), writes, done)
     }
 
     async fn handle_batch(&mut self, batch: &mut Vec<Inbound>) {

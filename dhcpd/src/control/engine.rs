@@ -8,7 +8,7 @@ use dhcp_core::config::{Config, HostConfig, format_hex, parse_mac};
 use dhcp_core::engine::Engine;
 use dhcp_core::lease::{BindingState, Lease};
 use dhcp_core::policy::LeasePolicy;
-use dhcp_core::store::{GroupCommit, LeaseStore};
+use dhcp_core::store::{Completion, GroupCommit, LeaseStore};
 use tokio::sync::oneshot;
 
 use super::hosts;
@@ -184,25 +184,21 @@ fn release(ctx: EngineContext<'_>, key: &str, reply: oneshot::Sender<Result<Repl
     let events = ctx.events.clone();
     let info = lease_info(&l);
     tracing::info!(ip = %l.addr, "lease released by an operator");
-    let failover = ctx.failover.map(|n| (n, l.clone()));
-    ctx.commit.submit(
-        vec![l],
-        Box::new(move |r| {
-            let answer = match r {
-                Ok(()) => {
-                    if let Some((notifier, lease)) = failover {
-                        notifier.durable(vec![lease]);
-                    }
-                    if let Some(ev) = event {
-                        events.emit(ev);
-                    }
-                    Ok(Reply::Lease { lease: info })
+    let writes = vec![l];
+    let done: Completion = Box::new(move |r| {
+        let answer = match r {
+            Ok(()) => {
+                if let Some(ev) = event {
+                    events.emit(ev);
                 }
-                Err(e) => Err(format!("the release could not be stored: {e}")),
-            };
-            let _ = reply.send(answer);
-        }),
-    );
+                Ok(Reply::Lease { lease: info })
+            }
+            Err(e) => Err(format!("the release could not be stored: {e}")),
+        };
+        let _ = reply.send(answer);
+    });
+    let done = DurableNotifier::wrap(ctx.failover, &writes, done);
+    ctx.commit.submit(writes, done);
     ctx.pools.publish(ctx.engine);
 }
 

@@ -28,7 +28,7 @@ use std::time::Duration;
 use dhcp_core::config::{FailoverConfig, Role};
 use dhcp_core::engine::Engine;
 use dhcp_core::lease::{Lease, UnixTime};
-use dhcp_core::store::{GroupCommit, LeaseStore, StoreError};
+use dhcp_core::store::{Completion, GroupCommit, LeaseStore, StoreError};
 use dhcp_failover::peer::{CommitToken, Event, FailoverState, Peer, PeerError, PersistedState};
 use dhcp_failover::policy::FailoverPolicy;
 use dhcp_failover::wire::{Body, Message};
@@ -78,6 +78,24 @@ impl DurableNotifier {
     /// Reports `writes` as durable.
     pub fn durable(&self, writes: Vec<Lease>) {
         let _ = self.0.send(writes);
+    }
+
+    /// `done`, preceded, once the commit of `writes` has succeeded, by
+    /// reporting them as durable (the relationship's binding updates follow
+    /// the commit). Without a notifier, `done` unchanged.
+    pub fn wrap(notifier: Option<Self>, writes: &[Lease], done: Completion) -> Completion {
+        match notifier {
+            None => done,
+            Some(n) => {
+                let writes = writes.to_vec();
+                Box::new(move |r| {
+                    if r.is_ok() {
+                        n.durable(writes);
+                    }
+                    done(r);
+                })
+            }
+        }
     }
 }
 
