@@ -9,6 +9,7 @@
 
 pub mod config;
 pub mod engine;
+pub mod hashing;
 pub mod lease;
 pub mod network;
 pub mod packet;

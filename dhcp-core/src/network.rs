@@ -8,6 +8,7 @@ use std::sync::Arc;
 use ipnet::Ipv4Net;
 
 use crate::config::{Config, HostConfig, LeaseTimes, OptionSet};
+use crate::hashing::FastMap;
 use crate::lease::{ClientKey, HwAddr};
 use crate::table::PoolSpec;
 
@@ -59,9 +60,9 @@ pub struct Topology {
 /// identifier and reserved address.
 #[derive(Debug, Clone, Default)]
 struct HostIndex {
-    by_hw: HashMap<HwAddr, usize>,
-    by_id: HashMap<Vec<u8>, usize>,
-    by_addr: HashMap<Ipv4Addr, usize>,
+    by_hw: FastMap<HwAddr, usize>,
+    by_id: FastMap<Vec<u8>, usize>,
+    by_addr: FastMap<Ipv4Addr, usize>,
 }
 
 impl HostIndex {

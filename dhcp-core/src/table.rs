@@ -5,9 +5,10 @@
 //! engine (and the failover peer) change the table and hand the changed records
 //! to the store, which commits them before any reply that depends on them leaves.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
+use crate::hashing::FastMap;
 use crate::lease::{BindingState, ClientKey, Lease, UnixTime};
 
 /// Index of a pool in the table (in configuration order).
@@ -99,16 +100,15 @@ struct PoolIndexes {
     /// Held addresses are left out (they are not candidates).
     by_state: [BTreeSet<(UnixTime, Ipv4Addr)>; 7],
     counts: StateCounts,
-    /// Addresses held for a client (offered), out of the candidate sets.
-    held: HashSet<Ipv4Addr>,
 }
 
 impl PoolIndexes {
     fn set(s: BindingState) -> usize {
         usize::from(s.code()) - 1
     }
-    fn add(&mut self, l: &Lease) {
-        if !self.held.contains(&l.addr) {
+    /// Counts `l` and, unless it is held, makes it a candidate.
+    fn add(&mut self, l: &Lease, held: bool) {
+        if !held {
             self.by_state[Self::set(l.state)].insert((l.ends, l.addr));
         }
         *self.counts.slot(l.state) += 1;
@@ -128,15 +128,30 @@ pub enum TableError {
     UnknownAddress(Ipv4Addr),
 }
 
+/// One pool address: its record, and whether it is held for an offer (then
+/// it is out of the candidate sets).
+#[derive(Debug)]
+struct Slot {
+    lease: Lease,
+    held: bool,
+}
+
 /// All lease records, indexed by address, by client, and per pool by state.
+///
+/// A pool's records sit in one array in address order, so finding the record
+/// of an address is arithmetic rather than a hash lookup (the request path
+/// does several per request, over tens of thousands of addresses). Pools never
+/// overlap (configuration validation refuses it); an address belongs to the
+/// first pool that contains it.
 #[derive(Debug, Default)]
 pub struct LeaseTable {
-    leases: HashMap<Ipv4Addr, Lease>,
-    by_client: HashMap<ClientKey, Ipv4Addr>,
+    /// Per pool, a slot for every address, at `addr - start`.
+    slots: Vec<Vec<Slot>>,
+    /// Records for addresses outside every pool (host reservations).
+    outside: FastMap<Ipv4Addr, Lease>,
+    by_client: FastMap<ClientKey, Ipv4Addr>,
     pools: Vec<PoolSpec>,
     indexes: Vec<PoolIndexes>,
-    /// Records for addresses outside every pool (host reservations).
-    outside: usize,
 }
 
 impl LeaseTable {
@@ -144,18 +159,34 @@ impl LeaseTable {
     pub fn new(pools: Vec<PoolSpec>) -> Self {
         let mut t = LeaseTable {
             indexes: pools.iter().map(|_| PoolIndexes::default()).collect(),
+            slots: Vec::with_capacity(pools.len()),
             pools,
             ..LeaseTable::default()
         };
-        for pi in 0..t.pools.len() {
-            let (start, end) = (u32::from(t.pools[pi].start), u32::from(t.pools[pi].end));
-            for a in start..=end {
-                let lease = Lease::new_free(Ipv4Addr::from(a), BindingState::Free);
-                t.indexes[pi].add(&lease);
-                t.leases.insert(lease.addr, lease);
-            }
+        for (spec, idx) in t.pools.iter().zip(&mut t.indexes) {
+            let (start, end) = (u32::from(spec.start), u32::from(spec.end));
+            let slots = (start..=end)
+                .map(|a| {
+                    let lease = Lease::new_free(Ipv4Addr::from(a), BindingState::Free);
+                    idx.add(&lease, false);
+                    Slot { lease, held: false }
+                })
+                .collect();
+            t.slots.push(slots);
         }
         t
+    }
+
+    /// The pool and slot of a pool address.
+    fn locate(&self, addr: Ipv4Addr) -> Option<(PoolIndex, usize)> {
+        let p = self.pool_of(addr)?;
+        let offset = u32::from(addr).checked_sub(u32::from(self.pools[p].start))?;
+        Some((p, usize::try_from(offset).ok()?))
+    }
+
+    fn slot(&self, addr: Ipv4Addr) -> Option<&Slot> {
+        let (p, i) = self.locate(addr)?;
+        self.slots.get(p)?.get(i)
     }
 
     /// The pools, in configuration order.
@@ -170,30 +201,35 @@ impl LeaseTable {
 
     /// The record of `addr`.
     pub fn get(&self, addr: Ipv4Addr) -> Option<&Lease> {
-        self.leases.get(&addr)
+        match self.slot(addr) {
+            Some(slot) => Some(&slot.lease),
+            None => self.outside.get(&addr),
+        }
     }
 
     /// The address most recently associated with `key` (bound now or before).
     pub fn by_client(&self, key: &ClientKey) -> Option<&Lease> {
         let addr = self.by_client.get(key)?;
-        self.leases
-            .get(addr)
-            .filter(|l| l.client.as_ref() == Some(key))
+        self.get(*addr).filter(|l| l.client.as_ref() == Some(key))
     }
 
     /// Every record (no particular order).
     pub fn iter(&self) -> impl Iterator<Item = &Lease> {
-        self.leases.values()
+        self.slots
+            .iter()
+            .flatten()
+            .map(|s| &s.lease)
+            .chain(self.outside.values())
     }
 
     /// Number of records.
     pub fn len(&self) -> usize {
-        self.leases.len()
+        self.slots.iter().map(Vec::len).sum::<usize>() + self.outside.len()
     }
 
     /// Whether the table holds no records.
     pub fn is_empty(&self) -> bool {
-        self.leases.is_empty()
+        self.len() == 0
     }
 
     /// Counts by state over every pool of shared network `network`.
@@ -214,11 +250,16 @@ impl LeaseTable {
 
     /// The leases of `pool` in `state`, least recently used (smallest `ends`) first.
     pub fn in_state(&self, pool: PoolIndex, state: BindingState) -> impl Iterator<Item = &Lease> {
+        let start = self.pools.get(pool).map_or(0, |p| u32::from(p.start));
+        let slots = self.slots.get(pool).map_or(&[][..], Vec::as_slice);
         self.indexes
             .get(pool)
             .into_iter()
             .flat_map(move |i| i.by_state[PoolIndexes::set(state)].iter())
-            .filter_map(|(_, a)| self.leases.get(a))
+            .filter_map(move |(_, a)| {
+                let i = usize::try_from(u32::from(*a).checked_sub(start)?).ok()?;
+                slots.get(i).map(|s| &s.lease)
+            })
     }
 
     /// The leases in `state` across all pools whose `ends` is at or before `t`,
@@ -252,72 +293,83 @@ impl LeaseTable {
         lease: Lease,
         allow_outside: bool,
     ) -> Result<Option<Lease>, TableError> {
-        let pool = self.pool_of(lease.addr);
-        if pool.is_none() && !allow_outside {
-            return Err(TableError::UnknownAddress(lease.addr));
-        }
-        let old = self.leases.remove(&lease.addr);
-        if let Some(o) = &old {
-            if let Some(p) = pool {
-                self.indexes[p].remove(o);
+        let addr = lease.addr;
+        let (old, new_client) = match self.locate(addr) {
+            Some((p, i)) => {
+                let Some(slot) = self.slots.get_mut(p).and_then(|s| s.get_mut(i)) else {
+                    return Err(TableError::UnknownAddress(addr));
+                };
+                let idx = &mut self.indexes[p];
+                idx.remove(&slot.lease);
+                // Binding or rewriting the address ends any hold.
+                slot.held = false;
+                idx.add(&lease, false);
+                let client = lease.client.clone();
+                (Some(std::mem::replace(&mut slot.lease, lease)), client)
             }
-            if let Some(k) = &o.client
-                && o.client != lease.client
-                && self.by_client.get(k) == Some(&o.addr)
-            {
-                self.by_client.remove(k);
+            None if allow_outside => {
+                let client = lease.client.clone();
+                (self.outside.insert(addr, lease), client)
             }
-        } else if pool.is_none() {
-            self.outside += 1;
+            None => return Err(TableError::UnknownAddress(addr)),
+        };
+        if let Some(o) = &old
+            && let Some(k) = &o.client
+            && o.client != new_client
+            && self.by_client.get(k) == Some(&o.addr)
+        {
+            self.by_client.remove(k);
         }
-        if let Some(p) = pool {
-            self.indexes[p].held.remove(&lease.addr);
-            self.indexes[p].add(&lease);
+        if let Some(k) = new_client {
+            self.by_client.insert(k, addr);
         }
-        if let Some(k) = &lease.client {
-            self.by_client.insert(k.clone(), lease.addr);
-        }
-        self.leases.insert(lease.addr, lease);
         Ok(old)
     }
 
     /// Takes `addr` out of the allocation candidates (an offer is held for a
     /// client) without changing its record. Idempotent.
     pub fn hold(&mut self, addr: Ipv4Addr) {
-        let (Some(p), Some(l)) = (self.pool_of(addr), self.leases.get(&addr)) else {
+        let Some((p, i)) = self.locate(addr) else {
             return;
         };
-        if !matches!(
-            l.state,
-            BindingState::Free
-                | BindingState::Backup
-                | BindingState::Expired
-                | BindingState::Released
-                | BindingState::Reset
-        ) {
+        let Some(slot) = self.slots.get_mut(p).and_then(|s| s.get_mut(i)) else {
+            return;
+        };
+        let l = &slot.lease;
+        if slot.held
+            || !matches!(
+                l.state,
+                BindingState::Free
+                    | BindingState::Backup
+                    | BindingState::Expired
+                    | BindingState::Released
+                    | BindingState::Reset
+            )
+        {
             return;
         }
-        let idx = &mut self.indexes[p];
-        if idx.held.insert(addr) {
-            idx.by_state[PoolIndexes::set(l.state)].remove(&(l.ends, addr));
-        }
+        slot.held = true;
+        self.indexes[p].by_state[PoolIndexes::set(l.state)].remove(&(l.ends, addr));
     }
 
     /// Returns a held address to the candidates. Idempotent.
     pub fn unhold(&mut self, addr: Ipv4Addr) {
-        let (Some(p), Some(l)) = (self.pool_of(addr), self.leases.get(&addr)) else {
+        let Some((p, i)) = self.locate(addr) else {
             return;
         };
-        let idx = &mut self.indexes[p];
-        if idx.held.remove(&addr) {
-            idx.by_state[PoolIndexes::set(l.state)].insert((l.ends, addr));
+        let Some(slot) = self.slots.get_mut(p).and_then(|s| s.get_mut(i)) else {
+            return;
+        };
+        if slot.held {
+            slot.held = false;
+            let l = &slot.lease;
+            self.indexes[p].by_state[PoolIndexes::set(l.state)].insert((l.ends, addr));
         }
     }
 
     /// Whether `addr` is held.
     pub fn is_held(&self, addr: Ipv4Addr) -> bool {
-        self.pool_of(addr)
-            .is_some_and(|p| self.indexes[p].held.contains(&addr))
+        self.slot(addr).is_some_and(|s| s.held)
     }
 
     /// [`Self::upsert_ext`] for pool addresses only.
@@ -391,6 +443,80 @@ mod tests {
         // Active leases are never held (expiry must still see them).
         t.hold(a);
         assert!(!t.is_held(a));
+    }
+
+    #[test]
+    fn records_outside_the_pools_are_kept_when_allowed() {
+        let mut t = table();
+        let a = Ipv4Addr::new(10, 99, 5, 5);
+        let key = ClientKey::Hw(HwAddr::ethernet([1, 2, 3, 4, 5, 6]));
+        let mut l = Lease::new_free(a, BindingState::Active);
+        l.client = Some(key.clone());
+        assert_eq!(t.upsert_ext(l.clone(), true), Ok(None));
+        assert_eq!(t.get(a), Some(&l));
+        assert_eq!(t.by_client(&key).map(|l| l.addr), Some(a));
+        assert_eq!(t.len(), 11);
+        assert_eq!(t.iter().filter(|l| l.addr == a).count(), 1);
+        assert!(!t.is_held(a));
+        // Pool figures are untouched by an outside record.
+        assert_eq!(t.counts(0).total(), 10);
+    }
+
+    #[test]
+    fn every_pool_address_has_its_own_record() {
+        let mut t = LeaseTable::new(vec![
+            PoolSpec {
+                start: Ipv4Addr::new(10, 99, 0, 10),
+                end: Ipv4Addr::new(10, 99, 0, 12),
+                network: 0,
+                failover_peer: None,
+            },
+            PoolSpec {
+                start: Ipv4Addr::new(10, 99, 1, 250),
+                end: Ipv4Addr::new(10, 99, 2, 1),
+                network: 1,
+                failover_peer: None,
+            },
+        ]);
+        assert_eq!(t.len(), 11);
+        for a in [
+            [10, 99, 0, 10],
+            [10, 99, 0, 12],
+            [10, 99, 1, 250],
+            [10, 99, 2, 1],
+        ] {
+            let a = Ipv4Addr::from(a);
+            assert_eq!(t.get(a).map(|l| l.addr), Some(a));
+        }
+        for a in [
+            [10, 99, 0, 9],
+            [10, 99, 0, 13],
+            [10, 99, 1, 249],
+            [10, 99, 2, 2],
+        ] {
+            assert_eq!(t.get(Ipv4Addr::from(a)), None);
+        }
+        let a = Ipv4Addr::new(10, 99, 2, 0);
+        let mut l = t.get(a).cloned().unwrap();
+        l.state = BindingState::Active;
+        t.upsert(l).unwrap();
+        assert_eq!(t.counts(1).active, 1);
+        assert_eq!(t.counts(0).active, 0);
+        assert_eq!(
+            t.in_state(1, BindingState::Free)
+                .map(|l| l.addr)
+                .collect::<Vec<_>>(),
+            [
+                [10, 99, 1, 250],
+                [10, 99, 1, 251],
+                [10, 99, 1, 252],
+                [10, 99, 1, 253],
+                [10, 99, 1, 254],
+                [10, 99, 1, 255],
+                [10, 99, 2, 1]
+            ]
+            .map(Ipv4Addr::from)
+        );
     }
 
     #[test]

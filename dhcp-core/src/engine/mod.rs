@@ -11,7 +11,7 @@
 mod alloc;
 mod reply;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::sync::Arc;
 
@@ -20,6 +20,7 @@ use dhcproto::v4::{DhcpOption, Message, MessageType, OptionCode};
 pub use reply::{Destination, Reply, nak};
 
 use crate::config::{Config, HostConfig, LeaseTimes, OptionSet, PxeConfig, PxeRule};
+use crate::hashing::FastMap;
 use crate::lease::{BindingState, ClientKey, HwAddr, Lease, UnixTime};
 use crate::network::{Topology, client_key};
 use crate::packet::Request;
@@ -131,8 +132,8 @@ pub struct Engine {
     topo: Topology,
     rules: Vec<PxeRule>,
     table: LeaseTable,
-    offers: HashMap<Ipv4Addr, Offer>,
-    offers_by_client: HashMap<ClientKey, Ipv4Addr>,
+    offers: FastMap<Ipv4Addr, Offer>,
+    offers_by_client: FastMap<ClientKey, Ipv4Addr>,
     /// Offer holds ordered by expiry.
     offer_expiry: BTreeSet<(UnixTime, Ipv4Addr)>,
 }
@@ -156,8 +157,8 @@ impl Engine {
             cfg,
             topo,
             table,
-            offers: HashMap::new(),
-            offers_by_client: HashMap::new(),
+            offers: FastMap::default(),
+            offers_by_client: FastMap::default(),
             offer_expiry: BTreeSet::new(),
         }
     }
