@@ -652,3 +652,29 @@ fn ignored_client_ids_are_not_recorded() {
         Some(dhcp_core::lease::ClientKey::Hw(HwAddr::ethernet(mac(1))))
     );
 }
+
+#[test]
+fn client_identifier_is_echoed_in_offer_ack_and_nak() {
+    // RFC 6842: option 61 comes back unaltered in every reply.
+    let mut e = engine();
+    let id = DhcpOption::ClientIdentifier(vec![0xff, 0, 0, 0, 7, 0, 1, 2]);
+    let o = run(&mut e, &with(msg(MessageType::Discover, 1), id.clone()), T0);
+    assert_eq!(reply_type(&o), Some(MessageType::Offer));
+    assert_eq!(opt(&o, OptionCode::ClientIdentifier), Some(&id));
+    let a = yiaddr(&o);
+    let o = run(&mut e, &with(selecting(1, a, SERVER), id.clone()), T0 + 1);
+    assert_eq!(reply_type(&o), Some(MessageType::Ack));
+    assert_eq!(opt(&o, OptionCode::ClientIdentifier), Some(&id));
+    // Another client asking for that address is refused, with its own id.
+    let other = DhcpOption::ClientIdentifier(vec![0xff, 0, 0, 0, 8, 0, 1, 2]);
+    let o = run(
+        &mut e,
+        &with(selecting(2, a, SERVER), other.clone()),
+        T0 + 2,
+    );
+    assert_eq!(reply_type(&o), Some(MessageType::Nak));
+    assert_eq!(opt(&o, OptionCode::ClientIdentifier), Some(&other));
+    // Without option 61 the replies carry none.
+    let o = run(&mut e, &msg(MessageType::Discover, 3), T0 + 3);
+    assert_eq!(opt(&o, OptionCode::ClientIdentifier), None);
+}

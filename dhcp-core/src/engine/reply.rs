@@ -245,6 +245,12 @@ pub fn finish(
     if let Some(ri) = req.opts().get(OptionCode::RelayAgentInformation) {
         m.opts_mut().insert(ri.clone());
     }
+    // RFC 6842: a client identifier comes back unaltered, NAKs included, so
+    // that a client can tell its replies from those of another client with
+    // the same hardware address.
+    if let Some(id) = req.opts().get(OptionCode::ClientIdentifier) {
+        m.opts_mut().insert(id.clone());
+    }
     if parts.msg_type == MessageType::Nak && !req.giaddr().is_unspecified() {
         m.set_flags(Flags::default().set_broadcast());
     }
