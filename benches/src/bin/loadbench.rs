@@ -40,7 +40,7 @@ struct Args {
     /// Runs per rate.
     #[arg(long, default_value_t = 2)]
     repeats: u32,
-    /// Paced rates to climb (`perfdhcp -r`); default: 250 … 35000.
+    /// Paced rates to climb (`perfdhcp -r`); default: 250 … 40000.
     #[arg(long, value_delimiter = ',')]
     rates: Vec<u32>,
     /// Our daemon (default: `dhcpd` next to this binary).

@@ -37,10 +37,13 @@ impl Default for LadderConfig {
     fn default() -> Self {
         Self {
             // Steps of 1250 from 10,000 on: the same resolution for every
-            // server there (Kea tops out between 12,500 and 15,000).
+            // server there (Kea tops out between 12,500 and 15,000). The
+            // top, 40,000, lies above what perfdhcp can drive here (about
+            // 32,000), so that every climb, the ceiling's included, ends
+            // at its own limit rather than at the end of the list.
             rates: [250, 500, 1000, 2000, 4000, 6000, 8000]
                 .into_iter()
-                .chain((0..=20).map(|i| 10_000 + 1250 * i))
+                .chain((0..=24).map(|i| 10_000 + 1250 * i))
                 .collect(),
             repeats: 2,
             seconds: 6,
@@ -317,6 +320,15 @@ pub fn markdown(runs: &[Run], subjects: &[Subject], max_drop: f64) -> String {
 mod tests {
     use super::*;
     use crate::load::perfdhcp::Exchange;
+
+    #[test]
+    fn default_ladder_rises_in_even_steps_past_what_perfdhcp_drives() {
+        let rates = LadderConfig::default().rates;
+        assert!(rates.windows(2).all(|w| w[0] < w[1]));
+        let high: Vec<u32> = rates.iter().copied().filter(|r| *r >= 10_000).collect();
+        assert!(high.windows(2).all(|w| w[1] - w[0] == 1250));
+        assert_eq!(rates.last(), Some(&40_000));
+    }
 
     /// A run that lost `lost` of 1000 exchanges.
     fn fake(subject: Subject, rate: u32, lost: u64) -> Run {
