@@ -180,8 +180,13 @@ impl LeaseTable {
     /// The pool and slot of a pool address.
     fn locate(&self, addr: Ipv4Addr) -> Option<(PoolIndex, usize)> {
         let p = self.pool_of(addr)?;
-        let offset = u32::from(addr).checked_sub(u32::from(self.pools[p].start))?;
-        Some((p, usize::try_from(offset).ok()?))
+        Some((p, self.offset_in(p, addr)?))
+    }
+
+    /// Where `addr` sits in pool `p`'s slots.
+    fn offset_in(&self, p: PoolIndex, addr: Ipv4Addr) -> Option<usize> {
+        let offset = u32::from(addr).checked_sub(u32::from(self.pools.get(p)?.start))?;
+        usize::try_from(offset).ok()
     }
 
     fn slot(&self, addr: Ipv4Addr) -> Option<&Slot> {
@@ -250,16 +255,12 @@ impl LeaseTable {
 
     /// The leases of `pool` in `state`, least recently used (smallest `ends`) first.
     pub fn in_state(&self, pool: PoolIndex, state: BindingState) -> impl Iterator<Item = &Lease> {
-        let start = self.pools.get(pool).map_or(0, |p| u32::from(p.start));
         let slots = self.slots.get(pool).map_or(&[][..], Vec::as_slice);
         self.indexes
             .get(pool)
             .into_iter()
             .flat_map(move |i| i.by_state[PoolIndexes::set(state)].iter())
-            .filter_map(move |(_, a)| {
-                let i = usize::try_from(u32::from(*a).checked_sub(start)?).ok()?;
-                slots.get(i).map(|s| &s.lease)
-            })
+            .filter_map(move |(_, a)| Some(&slots.get(self.offset_in(pool, *a)?)?.lease))
     }
 
     /// The leases in `state` across all pools whose `ends` is at or before `t`,
