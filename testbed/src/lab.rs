@@ -119,9 +119,9 @@ impl Lab {
         netns::ip_in(&bridge_ns, &["link", "set", "lo", "up"])?;
         // With br_netfilter loaded on the host, every frame crossing a bridge
         // would also run the iptables hooks of the bridge namespace; a switch
-        // does not, and under load the hooks cost every sender CPU. The
-        // switches are per namespace; where br_netfilter is absent there is
-        // nothing to switch off (`-e` ignores the missing keys).
+        // does not, and under load the hooks cost every sender CPU. These
+        // settings are per namespace; where br_netfilter is absent they do
+        // not exist and `-e` ignores them.
         let _ = netns::run(
             "ip",
             [
