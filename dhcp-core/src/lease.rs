@@ -38,6 +38,17 @@ pub enum BindingState {
 }
 
 impl BindingState {
+    /// Every state, in wire-code order.
+    pub const ALL: [BindingState; 7] = [
+        Self::Free,
+        Self::Active,
+        Self::Expired,
+        Self::Released,
+        Self::Abandoned,
+        Self::Reset,
+        Self::Backup,
+    ];
+
     /// The failover wire code.
     pub fn code(self) -> u8 {
         self as u8
@@ -215,5 +226,19 @@ impl Lease {
     /// Seconds left until `ends`, saturating at zero.
     pub fn remaining(&self, now: UnixTime) -> u32 {
         self.ends.saturating_sub(now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_states_are_listed_once_in_code_order() {
+        for (i, s) in BindingState::ALL.iter().enumerate() {
+            assert_eq!(usize::from(s.code()), i + 1);
+            assert_eq!(BindingState::from_code(s.code()), Some(*s));
+        }
+        assert_eq!(BindingState::from_code(8), None);
     }
 }

@@ -29,15 +29,7 @@ use crate::metrics::histogram::HistogramSnapshot;
 use crate::reload::ReloadStatus;
 
 /// Every binding state, in the order the `leases` gauge lists them.
-pub const STATES: [BindingState; 7] = [
-    BindingState::Free,
-    BindingState::Active,
-    BindingState::Expired,
-    BindingState::Released,
-    BindingState::Abandoned,
-    BindingState::Reset,
-    BindingState::Backup,
-];
+pub const STATES: [BindingState; 7] = BindingState::ALL;
 
 /// One pool's figures.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
