@@ -50,6 +50,10 @@ struct Args {
     /// tuning, e.g. `--dhcpd-arg=--commit-linger-us=1000`).
     #[arg(long, allow_hyphen_values = true)]
     dhcpd_arg: Vec<String>,
+    /// Extra argument for the stateless responder (repeatable; its
+    /// diagnostic variants, e.g. `--responder-arg=--hold-acks-us=3300`).
+    #[arg(long, allow_hyphen_values = true)]
+    responder_arg: Vec<String>,
     /// Write the Markdown tables here as well.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -96,6 +100,7 @@ fn main() -> anyhow::Result<()> {
         },
         responder: next_to_me("stateless-responder")?,
         dhcpd_args: args.dhcpd_arg.clone(),
+        responder_args: args.responder_arg.clone(),
     };
     for (what, p) in [
         ("dhcpd", &programs.dhcpd),

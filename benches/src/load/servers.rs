@@ -76,6 +76,9 @@ pub struct Programs {
     pub responder: PathBuf,
     /// Extra arguments for our daemon (after `--quiet`).
     pub dhcpd_args: Vec<String>,
+    /// Extra arguments for the stateless responder (its diagnostic
+    /// variants, after the server address).
+    pub responder_args: Vec<String>,
 }
 
 /// Starts `subject` fresh in `host` (serving `eth0`, address `server`) and
@@ -93,7 +96,10 @@ pub fn start(
     match subject {
         Subject::Ceiling => {
             let program = programs.responder.to_string_lossy().into_owned();
-            let mut p = lab.spawn(host, "responder", &program, &[&server.to_string()])?;
+            let mut args = vec![server.to_string()];
+            args.extend(programs.responder_args.iter().cloned());
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let mut p = lab.spawn(host, "responder", &program, &args)?;
             p.wait_for_log("serving", Duration::from_secs(5))?;
             Ok(p)
         }

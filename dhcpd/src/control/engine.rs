@@ -90,7 +90,7 @@ pub fn lease_info(l: &Lease) -> LeaseInfo {
 }
 
 fn parse_state(s: &str) -> Result<BindingState, String> {
-    crate::metrics::STATES
+    BindingState::ALL
         .iter()
         .copied()
         .find(|b| b.name() == s)

@@ -28,9 +28,6 @@ use crate::failover_ops::{ALL_STATES, SharedFailoverOps};
 use crate::metrics::histogram::HistogramSnapshot;
 use crate::reload::ReloadStatus;
 
-/// Every binding state, in the order the `leases` gauge lists them.
-pub const STATES: [BindingState; 7] = BindingState::ALL;
-
 /// One pool's figures.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PoolStats {
@@ -103,7 +100,7 @@ impl PoolGauges {
                     failover_peer: p.failover_peer.clone(),
                     size: u64::from(u32::from(p.end)).saturating_sub(u64::from(u32::from(p.start)))
                         + 1,
-                    leases: STATES
+                    leases: BindingState::ALL
                         .iter()
                         .map(|s| (s.name().to_owned(), counts.get(*s)))
                         .collect(),
