@@ -19,6 +19,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use benches::load::ladder::{self, LadderConfig};
+use benches::load::perfdhcp;
 use benches::load::servers::{Programs, Subject};
 use clap::Parser;
 use testbed::topology::LabBuilder;
@@ -54,9 +55,25 @@ struct Args {
     /// diagnostic variants, e.g. `--responder-arg=--hold-acks-us=3300`).
     #[arg(long, allow_hyphen_values = true)]
     responder_arg: Vec<String>,
+    /// perfdhcp's heap allocator: `jemalloc` (preloaded into perfdhcp
+    /// only; Debian package libjemalloc2) or `glibc`. Under glibc's malloc
+    /// perfdhcp's own cost per exchange grows with the server's reply
+    /// latency, so that it, not a server that flushes leases before its
+    /// ACKs, is the limit (docs/benchmarks.md).
+    #[arg(long, value_enum, default_value_t = PerfMalloc::Jemalloc)]
+    perfdhcp_malloc: PerfMalloc,
     /// Write the Markdown tables here as well.
     #[arg(long)]
     out: Option<PathBuf>,
+}
+
+/// perfdhcp's heap allocator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum PerfMalloc {
+    /// jemalloc, preloaded.
+    Jemalloc,
+    /// glibc's own malloc.
+    Glibc,
 }
 
 fn next_to_me(name: &str) -> anyhow::Result<PathBuf> {
@@ -120,9 +137,17 @@ fn main() -> anyhow::Result<()> {
             );
         }
     }
+    let perfdhcp_preload = match args.perfdhcp_malloc {
+        PerfMalloc::Glibc => None,
+        PerfMalloc::Jemalloc => Some(perfdhcp::find_jemalloc().context(
+            "libjemalloc.so.2 not found (apt-get install libjemalloc2, \
+             or --perfdhcp-malloc glibc)",
+        )?),
+    };
     let mut config = LadderConfig {
         seconds: args.seconds,
         repeats: args.repeats,
+        perfdhcp_preload,
         ..LadderConfig::default()
     };
     if !args.rates.is_empty() {
@@ -156,12 +181,13 @@ fn main() -> anyhow::Result<()> {
     let runs = ladder::climb(&lab, &subjects, &programs, &config, &mut log)?;
     let mut table = ladder::markdown(&runs, &subjects, config.max_drop);
     let summary = format!(
-        "all runs done in {:.0} s ({} s per run, {} runs per rate, -R {}); \
+        "all runs done in {:.0} s ({} s per run, {} runs per rate, -R {}, {}); \
          load average (1/5/15 min) before: {load_before}, after: {}",
         started.elapsed().as_secs_f64(),
         config.seconds,
         config.repeats,
         config.clients,
+        perfdhcp::allocator_name(config.perfdhcp_preload.as_deref()),
         loadavg()
     );
     println!("\n{summary}\n");

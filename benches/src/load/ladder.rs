@@ -31,6 +31,9 @@ pub struct LadderConfig {
     /// one, so that one disturbed rate on a shared machine does not end the
     /// climb early).
     pub patience: u32,
+    /// A heap allocator preloaded into perfdhcp (see [`perfdhcp`]); `None`:
+    /// glibc's malloc.
+    pub perfdhcp_preload: Option<std::path::PathBuf>,
 }
 
 impl Default for LadderConfig {
@@ -50,6 +53,7 @@ impl Default for LadderConfig {
             clients: 50_000,
             max_drop: 0.01,
             patience: 2,
+            perfdhcp_preload: None,
         }
     }
 }
@@ -156,6 +160,7 @@ fn one_run(
         seconds: config.seconds,
         interface: "eth0".to_owned(),
         server,
+        preload: config.perfdhcp_preload.clone(),
     };
     let before = cpu_time(pid)?;
     let report = perfdhcp::run(

@@ -3,7 +3,15 @@
 //!
 //! perfdhcp acts as a relay: it sends unicast from port 67 with `giaddr` set
 //! to its own address, so the figures measure a server's relayed path.
+//!
+//! perfdhcp runs with jemalloc preloaded unless told otherwise: under glibc's
+//! malloc its own work per exchange grows with the server's reply latency
+//! (it keeps every outstanding exchange on the heap), so against a server
+//! that holds each ACK for a disk flush perfdhcp, not the server, becomes
+//! the limit well below the rate it drives against an instant responder.
+//! `docs/benchmarks.md` has the measurements.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -22,6 +30,9 @@ pub struct PerfArgs {
     pub interface: String,
     /// The server (relay destination).
     pub server: std::net::Ipv4Addr,
+    /// A heap allocator preloaded into perfdhcp (`LD_PRELOAD`, perfdhcp's
+    /// process only); `None`: glibc's malloc.
+    pub preload: Option<PathBuf>,
 }
 
 impl PerfArgs {
@@ -135,13 +146,47 @@ fn first_number(s: &str) -> Result<f64> {
         .map_err(|_| Error::Parse(format!("not a number: {s:?}")))
 }
 
-/// Runs perfdhcp inside namespace `ns` and returns its report. Exit code 3
-/// ("some exchanges unsuccessful") is normal under load.
-pub fn run(ns: &str, args: &PerfArgs, timeout: Duration) -> Result<PerfReport> {
+/// Where Debian's `libjemalloc2` puts the library (any multiarch directory).
+pub fn find_jemalloc() -> Option<PathBuf> {
+    let mut dirs = vec![PathBuf::from("/usr/lib"), PathBuf::from("/usr/local/lib")];
+    if let Ok(entries) = std::fs::read_dir("/usr/lib") {
+        dirs.extend(
+            entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.is_dir()),
+        );
+    }
+    dirs.into_iter()
+        .map(|d| d.join("libjemalloc.so.2"))
+        .find(|p| p.is_file())
+}
+
+/// The command that runs perfdhcp inside namespace `ns`, killed after
+/// `timeout`.
+pub fn command(ns: &str, args: &PerfArgs, timeout: Duration) -> Command {
     let mut cmd = Command::new("timeout");
     cmd.arg(timeout.as_secs().max(1).to_string())
         .args(["ip", "netns", "exec", ns, "perfdhcp"])
         .args(args.args());
+    if let Some(lib) = &args.preload {
+        cmd.env("LD_PRELOAD", lib);
+    }
+    cmd
+}
+
+/// A one-line description of perfdhcp's allocator, for reports.
+pub fn allocator_name(preload: Option<&Path>) -> String {
+    match preload {
+        Some(lib) => format!("perfdhcp with {} preloaded", lib.display()),
+        None => "perfdhcp with glibc's malloc".to_owned(),
+    }
+}
+
+/// Runs perfdhcp inside namespace `ns` and returns its report. Exit code 3
+/// ("some exchanges unsuccessful") is normal under load.
+pub fn run(ns: &str, args: &PerfArgs, timeout: Duration) -> Result<PerfReport> {
+    let mut cmd = command(ns, args, timeout);
     testbed::process::unblock_signals_in_child(&mut cmd);
     let out = cmd.output().map_err(|e| Error::io("running perfdhcp", e))?;
     let text = String::from_utf8_lossy(&out.stdout);
@@ -216,18 +261,51 @@ collected packets: 0
         assert!(PerfReport::parse("error: no interface").is_err());
     }
 
-    #[test]
-    fn args_use_single_thread_mode() {
-        let a = PerfArgs {
+    fn sample_args() -> PerfArgs {
+        PerfArgs {
             rate: 2000,
             clients: 50_000,
             seconds: 5,
             interface: "eth0".into(),
             server: std::net::Ipv4Addr::new(10, 99, 0, 1),
-        };
+            preload: None,
+        }
+    }
+
+    #[test]
+    fn args_use_single_thread_mode() {
+        let a = sample_args();
         assert_eq!(
             a.args().join(" "),
             "-4 -g single -l eth0 -R 50000 -r 2000 -p 5 10.99.0.1"
         );
+    }
+
+    fn preload_of(cmd: &Command) -> Option<std::ffi::OsString> {
+        cmd.get_envs()
+            .find(|(k, _)| *k == "LD_PRELOAD")
+            .and_then(|(_, v)| v.map(|v| v.to_owned()))
+    }
+
+    #[test]
+    fn allocator_is_preloaded_into_perfdhcp_only_when_asked() {
+        let mut a = sample_args();
+        let t = Duration::from_secs(35);
+        assert_eq!(preload_of(&command("ns", &a, t)), None);
+        a.preload = Some(PathBuf::from("/usr/lib/x/libjemalloc.so.2"));
+        let cmd = command("ns", &a, t);
+        assert_eq!(
+            preload_of(&cmd).as_deref(),
+            Some(std::ffi::OsStr::new("/usr/lib/x/libjemalloc.so.2"))
+        );
+        // The preload is set on this child only, never on loadbench itself
+        // (the servers start from loadbench and must keep their own malloc).
+        assert!(std::env::var_os("LD_PRELOAD").is_none_or(|v| v != *"/usr/lib/x/libjemalloc.so.2"));
+        let argv: Vec<_> = cmd
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(argv[..5], ["35", "ip", "netns", "exec", "ns"]);
+        assert_eq!(argv[5], "perfdhcp");
     }
 }
