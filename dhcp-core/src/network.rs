@@ -41,6 +41,9 @@ pub struct Network {
     pub interface: Option<String>,
     /// Indexes into [`Topology::subnets`].
     pub subnets: Vec<usize>,
+    /// The failover relationship its pools name (the configuration check
+    /// makes every pool of a shared network name the same one, or none).
+    pub failover_peer: Option<String>,
 }
 
 /// Subnets, shared networks, pools and reservations, compiled from a [`Config`].
@@ -93,6 +96,7 @@ impl Topology {
                     name,
                     interface,
                     subnets: Vec::new(),
+                    failover_peer: None,
                 });
                 t.networks.len() - 1
             });
@@ -122,6 +126,9 @@ impl Topology {
                 pxe: s.pxe,
             });
             for p in &s.pools {
+                if p.failover_peer.is_some() {
+                    t.networks[ni].failover_peer = p.failover_peer.clone();
+                }
                 t.pools.push(PoolSpec {
                     start: p.start,
                     end: p.end,

@@ -122,3 +122,111 @@ impl LeasePolicy for Standalone {
         Some(lease.ends)
     }
 }
+
+/// The lease policies of a server, by failover relationship: the addresses of
+/// a pool follow the policy of the relationship the pool names
+/// (`failover_peer`), and pools naming none follow [`Standalone`] rules.
+///
+/// Any single [`LeasePolicy`] is a `Policies` that governs every pool alike;
+/// [`ByRelationship`] holds one policy per relationship.
+pub trait Policies {
+    /// The policy for the pools of `relationship` (`None`: pools that name
+    /// none, and addresses outside every pool).
+    fn policy(&self, relationship: Option<&str>) -> &dyn LeasePolicy;
+}
+
+impl<P: LeasePolicy> Policies for P {
+    fn policy(&self, _relationship: Option<&str>) -> &dyn LeasePolicy {
+        self
+    }
+}
+
+impl Policies for dyn LeasePolicy + '_ {
+    fn policy(&self, _relationship: Option<&str>) -> &dyn LeasePolicy {
+        self
+    }
+}
+
+/// One policy per failover relationship, by name; [`Standalone`] for pools
+/// without one (what a server with several relationships, e.g. one per VLAN,
+/// uses). A relationship it has no policy for gets [`Withheld`].
+#[derive(Debug, Clone)]
+pub struct ByRelationship<P> {
+    relationships: Vec<(String, P)>,
+}
+
+impl<P> Default for ByRelationship<P> {
+    fn default() -> Self {
+        Self {
+            relationships: Vec::new(),
+        }
+    }
+}
+
+impl<P: LeasePolicy> ByRelationship<P> {
+    /// No relationships: every pool is standalone.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets (or replaces) the policy of relationship `name`.
+    pub fn set(&mut self, name: &str, policy: P) {
+        match self.relationships.iter_mut().find(|(n, _)| n == name) {
+            Some((_, p)) => *p = policy,
+            None => self.relationships.push((name.to_owned(), policy)),
+        }
+    }
+}
+
+impl<P: LeasePolicy> Policies for ByRelationship<P> {
+    fn policy(&self, relationship: Option<&str>) -> &dyn LeasePolicy {
+        match relationship {
+            None => &Standalone,
+            Some(name) => self
+                .relationships
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or(&Withheld as &dyn LeasePolicy, |(_, p)| p),
+        }
+    }
+}
+
+/// The policy of pools whose failover relationship is not running: nothing
+/// is served from them and no lease in them expires, since without the
+/// relationship this server cannot know which addresses are its own. (The
+/// configuration check makes sure every relationship a pool names exists, so
+/// this only guards against a caller that did not set one.)
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Withheld;
+
+impl LeasePolicy for Withheld {
+    fn should_serve(&self, _q: &ServeQuery<'_>) -> bool {
+        false
+    }
+
+    fn may_allocate(&self, _lease: &Lease, _now: UnixTime) -> bool {
+        false
+    }
+
+    fn own_free_state(&self) -> BindingState {
+        BindingState::Free
+    }
+
+    fn grant_time(&self, _lease: &Lease, _desired: u32, _now: UnixTime) -> u32 {
+        0
+    }
+
+    fn on_ack(&self, _lease: &mut Lease, _desired: u32, _granted: u32, _now: UnixTime) {}
+
+    fn expiry_state(&self, _lease: &Lease, _now: UnixTime) -> Option<BindingState> {
+        None
+    }
+
+    fn release_state(&self, lease: &Lease) -> BindingState {
+        lease.state
+    }
+
+    fn reclaim_at(&self, _lease: &Lease) -> Option<UnixTime> {
+        None
+    }
+}

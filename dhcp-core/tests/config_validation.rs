@@ -251,3 +251,94 @@ fn host_reservations_round_trip_through_json() {
         assert_eq!(&back, h, "{json}");
     }
 }
+
+/// Two links, each with its own relationship (MAAS: one per VLAN), and the
+/// two things several relationships may not do.
+#[test]
+fn several_relationships_one_per_shared_network() {
+    let two = r#"
+[[subnets]]
+subnet = "10.99.0.0/24"
+[[subnets.pools]]
+start = "10.99.0.100"
+end = "10.99.0.150"
+failover_peer = "vlan-a"
+
+[[subnets]]
+subnet = "10.99.1.0/24"
+[[subnets.pools]]
+start = "10.99.1.100"
+end = "10.99.1.150"
+failover_peer = "vlan-b"
+
+[[failover]]
+name = "vlan-a"
+role = "secondary"
+address = "10.99.0.2"
+peer_address = "10.99.0.3"
+
+[[failover]]
+name = "vlan-b"
+role = "secondary"
+address = "10.99.1.2"
+peer_address = "10.99.1.3"
+"#;
+    let cfg = Config::from_toml(two).unwrap();
+    assert_eq!(cfg.failover.len(), 2);
+
+    // Both listening on one address and port.
+    let shared_port = two.replace("address = \"10.99.1.2\"", "address = \"10.99.0.2\"");
+    let (p, r) = err(&shared_port);
+    assert_eq!(p, "failover[1].address");
+    assert!(r.contains("already the address of failover[0]"), "{r}");
+    // The same address on another port is fine.
+    let other_port = shared_port.replace(
+        "address = \"10.99.0.2\"\npeer_address = \"10.99.1.3\"",
+        "address = \"10.99.0.2\"\nport = 648\npeer_address = \"10.99.1.3\"",
+    );
+    assert_eq!(
+        Config::from_toml(&other_port).unwrap().failover[1].port,
+        648
+    );
+
+    // One shared network with pools of two relationships, or of one and none.
+    let shared = |second_peer: &str| {
+        format!(
+            r#"
+[[shared_networks]]
+name = "vlan"
+[[shared_networks.subnets]]
+subnet = "10.99.0.0/24"
+[[shared_networks.subnets.pools]]
+start = "10.99.0.100"
+end = "10.99.0.150"
+failover_peer = "vlan-a"
+[[shared_networks.subnets]]
+subnet = "10.99.1.0/24"
+[[shared_networks.subnets.pools]]
+start = "10.99.1.100"
+end = "10.99.1.150"
+{second_peer}
+
+[[failover]]
+name = "vlan-a"
+role = "secondary"
+address = "10.99.0.2"
+peer_address = "10.99.0.3"
+"#
+        )
+    };
+    let (p, r) = err(&shared(""));
+    assert_eq!(p, "shared_networks[0].subnets[1].pools[0].failover_peer");
+    assert!(
+        r.contains("must all name the same failover relationship"),
+        "{r}"
+    );
+    let mixed = shared("failover_peer = \"vlan-b\"")
+        + "\n[[failover]]\nname = \"vlan-b\"\nrole = \"secondary\"\naddress = \"10.99.1.2\"\npeer_address = \"10.99.1.3\"\n";
+    let (p, r) = err(&mixed);
+    assert_eq!(p, "shared_networks[0].subnets[1].pools[0].failover_peer");
+    assert!(r.contains("\"vlan-b\" differs from \"vlan-a\""), "{r}");
+    // Both pools naming vlan-a: valid.
+    assert!(Config::from_toml(&shared("failover_peer = \"vlan-a\"")).is_ok());
+}

@@ -120,12 +120,21 @@ impl FailoverOps for NoFailover {
         Err(FailoverOpsError::Standalone)
     }
 
+    /// A standalone daemon has no drivers to start: a configuration that
+    /// adds relationships needs a restart (until then its pools would be
+    /// served by nobody).
     fn reconfigure(
         &self,
         _old: &[FailoverConfig],
-        _new: &[FailoverConfig],
+        new: &[FailoverConfig],
     ) -> Result<(), FailoverOpsError> {
-        Ok(())
+        if new.is_empty() {
+            Ok(())
+        } else {
+            Err(FailoverOpsError::Refused(
+                "starting failover relationships needs a restart".to_owned(),
+            ))
+        }
     }
 }
 

@@ -57,14 +57,15 @@
 //! # Failover
 //!
 //! With a `[[failover]]` relationship the engine task also runs the
-//! ISC-compatible failover peer ([`failover`]): TCP to the partner (listen on
-//! `address:port`, dial `peer_address:peer_port` from `address`), the peer's
-//! lease policy for every engine decision, binding updates sent once a write
-//! is durable, partner updates committed before they are acknowledged, and
-//! the failover state persisted in the store. Operations see it through
+//! ISC-compatible failover peers ([`failover`]), one per configured
+//! relationship: TCP to the partner (listen on `address:port`, dial
+//! `peer_address:peer_port` from `address`), the relationship's lease policy
+//! for every engine decision about its pools, binding updates sent once a
+//! write is durable, partner updates committed before they are acknowledged,
+//! and the failover state persisted in the store. Operations see them through
 //! [`failover_ops::FailoverOps`], implemented by
-//! [`failover::FailoverHandle`] (`dhcpd failover status|partner-down` over the
-//! control socket, metrics). Only the first relationship is driven.
+//! [`failover::ops::Relationships`] (`dhcpd failover status|partner-down`
+//! over the control socket, metrics).
 //!
 //! # Operations
 //!

@@ -17,7 +17,7 @@ use std::time::Duration;
 use dhcp_core::engine::{Engine, Outcome};
 use dhcp_core::lease::{BindingState, Lease};
 use dhcp_core::packet::Request;
-use dhcp_core::policy::LeasePolicy;
+use dhcp_core::policy::Policies;
 use dhcp_core::store::{GroupCommit, LeaseStore};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -118,14 +118,14 @@ impl EngineOps {
         &self,
         call: EngineCall,
         engine: &mut Engine,
-        policy: &dyn LeasePolicy,
+        policies: &dyn Policies,
         commit: &GroupCommit,
-        failover: Option<DurableNotifier>,
+        failover: Vec<DurableNotifier>,
     ) {
         control::engine::handle(
             EngineContext {
                 engine,
-                policy,
+                policies,
                 commit,
                 store: &self.store,
                 events: &self.events,

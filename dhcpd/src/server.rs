@@ -20,13 +20,14 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use dhcp_core::engine::Engine;
-use dhcp_core::policy::{LeasePolicy, Standalone};
+use dhcp_core::policy::ByRelationship;
 use dhcp_core::store::{GroupCommit, LeaseStore, SledStore, StoreError};
 use tokio::sync::{mpsc, watch};
 
 use crate::coalesce::Coalescer;
 use crate::counters::Counters;
 use crate::failover::driver::{Driver, DriverError};
+use crate::failover::ops::Relationships;
 use crate::failover_ops::{NoFailover, SharedFailoverOps};
 use crate::interfaces::InterfaceTable;
 use crate::l2::L2Sender;
@@ -118,21 +119,14 @@ pub async fn serve(
         "lease store opened"
     );
 
-    // Failover (one relationship; see crate::failover).
-    let failover = match settings.config.failover.as_slice() {
-        [] => None,
-        [first, rest @ ..] => {
-            if !rest.is_empty() {
-                tracing::warn!(
-                    ignored = rest.len(),
-                    "only the first failover relationship is driven"
-                );
-            }
-            let (d, h) =
-                Driver::start(first.clone(), store.clone()).map_err(ServeError::Failover)?;
-            Some((d, h))
-        }
-    };
+    // Failover: one driver per relationship (see crate::failover).
+    let mut drivers = Vec::new();
+    let mut handles = Vec::new();
+    for cfg in &settings.config.failover {
+        let (d, h) = Driver::start(cfg.clone(), store.clone()).map_err(ServeError::Failover)?;
+        drivers.push(d);
+        handles.push(h);
+    }
 
     let interfaces = InterfaceTable::load().map_err(ServeError::Interfaces)?;
     let sockets = open_sockets(&settings, &interfaces)?;
@@ -148,10 +142,11 @@ pub async fn serve(
     };
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    // Failover's operations interface: the driver's handle, or standalone.
-    let failover_ops: SharedFailoverOps = match &failover {
-        Some((_, handle)) => Arc::new(handle.clone()),
-        None => Arc::new(NoFailover),
+    // Failover's operations interface: the drivers' handles, or standalone.
+    let failover_ops: SharedFailoverOps = if handles.is_empty() {
+        Arc::new(NoFailover)
+    } else {
+        Arc::new(Relationships(handles))
     };
     let (ops, engine_ops) = ops::start(
         OpsContext {
@@ -206,21 +201,20 @@ pub async fn serve(
     let sender = tokio::spawn(
         Transmitter::new(sockets.clone(), l2, settings.ports, counters.clone()).run(send_rx),
     );
-    let failover = failover.map(|(driver, _handle)| driver);
-    let policy: Box<dyn LeasePolicy + Send> = match &failover {
-        Some(d) => Box::new(d.policy()),
-        None => Box::new(Standalone),
-    };
+    let mut policies = ByRelationship::new();
+    for d in &drivers {
+        policies.set(&d.peer().config().name, d.policy());
+    }
     let mut service = tokio::spawn(
         Service {
             engine,
-            policy,
+            policies,
             commit,
             sends: send_tx,
             counters: counters.clone(),
             max_batch: settings.max_batch,
             ops: engine_ops,
-            failover,
+            failover: drivers,
         }
         .run(in_rx),
     );

@@ -23,13 +23,14 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use dhcp_core::engine::{Engine, RecvInfo};
-use dhcp_core::policy::LeasePolicy;
+use dhcp_core::policy::ByRelationship;
 use dhcp_core::store::GroupCommit;
+use dhcp_failover::policy::FailoverPolicy;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::clock::engine_now;
 use crate::counters::Counters;
-use crate::failover::driver::DurableNotifier;
+use crate::failover::driver::{Driver, DurableNotifier, Input};
 use crate::ops::EngineOps;
 use crate::transaction::{Inbound, LOG_TARGET, Outgoing, describe};
 use crate::transmit::SendJob;
@@ -41,8 +42,9 @@ pub const TICK_INTERVAL: Duration = Duration::from_secs(1);
 pub struct Service {
     /// The engine.
     pub engine: Engine,
-    /// The lease policy: standalone, or the failover peer's.
-    pub policy: Box<dyn LeasePolicy + Send>,
+    /// The lease policies: each running relationship's for its pools,
+    /// standalone for pools without one.
+    pub policies: ByRelationship<FailoverPolicy>,
     /// The group commit in front of the store.
     pub commit: GroupCommit,
     /// The sender's queue.
@@ -53,20 +55,31 @@ pub struct Service {
     pub max_batch: usize,
     /// Operations hooks (control calls, lease events, pool figures).
     pub ops: EngineOps,
-    /// The failover driver, when a relationship is configured; `policy` is
-    /// then its [`crate::failover::driver::Driver::policy`], refreshed after
-    /// every failover input.
-    pub failover: Option<crate::failover::driver::Driver>,
+    /// One failover driver per configured relationship; each one's
+    /// [`Driver::policy`] goes into `policies`, refreshed after every input
+    /// it handles.
+    pub failover: Vec<Driver>,
 }
 
-/// The next failover input, or never without failover.
-async fn failover_input(
-    d: &mut Option<crate::failover::driver::Driver>,
-) -> crate::failover::driver::Input {
-    match d {
-        Some(d) => d.next_input().await,
-        None => std::future::pending().await,
+/// The next input of any failover driver, with the driver's index; never
+/// without failover.
+async fn failover_input(drivers: &mut [Driver]) -> (usize, Input) {
+    if drivers.is_empty() {
+        return std::future::pending().await;
     }
+    let mut waits: Vec<_> = drivers
+        .iter_mut()
+        .map(|d| Box::pin(d.next_input()))
+        .collect();
+    std::future::poll_fn(|cx| {
+        for (i, w) in waits.iter_mut().enumerate() {
+            if let std::task::Poll::Ready(input) = w.as_mut().poll(cx) {
+                return std::task::Poll::Ready((i, input));
+            }
+        }
+        std::task::Poll::Pending
+    })
+    .await
 }
 
 impl Service {
@@ -87,39 +100,48 @@ impl Service {
                 _ = tick.tick() => {
                     self.tick();
                     // Peer timers also run here: under a request storm the
-                    // driver's own timer future is re-created too often.
-                    if self.failover.is_some() {
-                        self.on_failover(crate::failover::driver::Input::Timer);
+                    // drivers' own timer futures are re-created too often.
+                    for i in 0..self.failover.len() {
+                        self.on_failover(i, Input::Timer);
                     }
                 }
                 Some(call) = self.ops.calls.recv() => {
-                    let notifier = self.failover.as_ref().map(|d| d.notifier());
-                    self.ops.handle_call(call, &mut self.engine, self.policy.as_ref(), &self.commit, notifier);
+                    let notifiers = self.notifiers();
+                    self.ops.handle_call(call, &mut self.engine, &self.policies, &self.commit, notifiers);
                 }
-                input = failover_input(&mut self.failover) => self.on_failover(input),
+                (i, input) = failover_input(&mut self.failover) => self.on_failover(i, input),
             }
         }
-        if let Some(d) = &mut self.failover {
+        for d in &mut self.failover {
             d.save();
         }
         self.commit
     }
 
-    fn on_failover(&mut self, input: crate::failover::driver::Input) {
-        if let Some(d) = &mut self.failover {
+    fn on_failover(&mut self, i: usize, input: Input) {
+        if let Some(d) = self.failover.get_mut(i) {
             d.handle(input, &mut self.engine, &self.commit);
-            self.policy = Box::new(d.policy());
+            self.policies.set(&d.peer().config().name, d.policy());
         }
     }
 
-    /// A completion that also reports `writes` to the failover driver once
-    /// they are durable (its binding updates follow the commit).
+    /// Where to report durable writes: every driver (each keeps the records
+    /// of its own pools).
+    fn notifiers(&self) -> Vec<DurableNotifier> {
+        self.failover.iter().map(Driver::notifier).collect()
+    }
+
+    /// A completion that also reports `writes` to the failover drivers once
+    /// they are durable (their binding updates follow the commit).
     fn with_failover_notice(
         &self,
         writes: &[dhcp_core::lease::Lease],
         done: dhcp_core::store::Completion,
     ) -> dhcp_core::store::Completion {
-        DurableNotifier::wrap(self.failover.as_ref().map(|d| d.notifier()), writes, done)
+        if self.failover.is_empty() {
+            return done;
+        }
+        DurableNotifier::wrap(self.notifiers(), writes, done)
     }
 
     async fn handle_batch(&mut self, batch: &mut Vec<Inbound>) {
@@ -137,8 +159,8 @@ impl Service {
             };
             if let Some(reply) = self
                 .failover
-                .as_mut()
-                .and_then(|d| d.nak_stranded(&inbound.request.msg, o.local_addr))
+                .iter_mut()
+                .find_map(|d| d.nak_stranded(&inbound.request.msg, o.local_addr))
             {
                 let verdict = dhcp_core::engine::Verdict::Replied(reply.msg_type);
                 self.counters
@@ -155,7 +177,7 @@ impl Service {
             }
             let out = self
                 .engine
-                .handle(self.policy.as_ref(), &inbound.request, &info, now);
+                .handle(&self.policies, &inbound.request, &info, now);
             self.counters.transaction(out.request_type, &out.verdict);
             tracing::info!(target: LOG_TARGET, "{}", describe(&inbound.request, o, &out));
             events.extend(self.ops.transaction_event(&inbound.request, &out));
@@ -192,7 +214,7 @@ impl Service {
     fn tick(&mut self) {
         let now = engine_now();
         let due = self.ops.due_active(&self.engine, now);
-        let writes = self.engine.tick(self.policy.as_ref(), now);
+        let writes = self.engine.tick(&self.policies, now);
         self.ops.publish(&self.engine);
         if writes.is_empty() {
             return;

@@ -1,7 +1,9 @@
 //! Two daemons in a failover pair on loopback (127.0.0.1 primary, 127.0.0.2
 //! secondary, free TCP ports, unprivileged UDP ports; no root needed): they
 //! reach NORMAL over TCP, split relayed clients by the hash, exchange binding
-//! updates, and their stores agree; the secondary holds BACKUP leases.
+//! updates, and their stores agree; the secondary holds BACKUP leases. And
+//! the same two daemons with two relationships at once (one per subnet, as
+//! MAAS configures one per VLAN), each primary for one of them.
 
 #![allow(clippy::unwrap_used)]
 
@@ -28,7 +30,8 @@ fn free_tcp_port(addr: Ipv4Addr) -> u16 {
         .port()
 }
 
-fn config(role: &str, me: (Ipv4Addr, u16), peer: (Ipv4Addr, u16)) -> String {
+/// A `[[failover]]` block (split 128 and MCLT 60 on the primary).
+fn relationship(name: &str, role: &str, me: (Ipv4Addr, u16), peer: (Ipv4Addr, u16)) -> String {
     let primary_only = if role == "primary" {
         "mclt = 60\nsplit = 128\n"
     } else {
@@ -36,22 +39,8 @@ fn config(role: &str, me: (Ipv4Addr, u16), peer: (Ipv4Addr, u16)) -> String {
     };
     format!(
         r#"
-[server]
-ignore_client_uids = true
-
-[lease_time]
-default = 600
-
-[[subnets]]
-subnet = "127.0.0.0/24"
-next_server = "127.0.0.1"
-[[subnets.pools]]
-start = "127.0.0.100"
-end = "127.0.0.199"
-failover_peer = "fo"
-
 [[failover]]
-name = "fo"
+name = "{name}"
 role = "{role}"
 address = "{}"
 port = {}
@@ -62,6 +51,31 @@ max_unacked_updates = 10
 load_balance_max_seconds = 3
 {primary_only}"#,
         me.0, me.1, peer.0, peer.1
+    )
+}
+
+/// A /24 subnet `127.0.N.0` with pool .100–.199 shared by relationship `peer`.
+fn subnet(n: u8, peer: &str) -> String {
+    format!(
+        r#"
+[[subnets]]
+subnet = "127.0.{n}.0/24"
+next_server = "127.0.0.1"
+[[subnets.pools]]
+start = "127.0.{n}.100"
+end = "127.0.{n}.199"
+failover_peer = "{peer}"
+"#
+    )
+}
+
+const HEAD: &str = "[server]\nignore_client_uids = true\n\n[lease_time]\ndefault = 600\n";
+
+fn config(role: &str, me: (Ipv4Addr, u16), peer: (Ipv4Addr, u16)) -> String {
+    format!(
+        "{HEAD}{}{}",
+        subnet(0, "fo"),
+        relationship("fo", role, me, peer)
     )
 }
 
@@ -84,13 +98,116 @@ fn control_socket(store: &Path) -> std::path::PathBuf {
     s.into()
 }
 
-/// The daemon's failover relationship, through its control socket.
-fn status(store: &Path) -> dhcpd::failover_ops::RelationshipStatus {
+/// Starts one daemon per configuration text in `dir`, each with its own
+/// store (`store-N`) and control socket, answering relays on `relay_port`.
+fn start_pair(
+    dir: &Path,
+    configs: [String; 2],
+    relay_port: u16,
+) -> [(Daemon, std::path::PathBuf); 2] {
+    let mut n = 0;
+    configs.map(|text| {
+        n += 1;
+        let cfg = write(dir, &format!("d{n}.toml"), &text);
+        let store = dir.join(format!("store-{n}"));
+        let ctl = control_socket(&store);
+        let d = Daemon::start(
+            dir,
+            &cfg,
+            &store,
+            relay_port,
+            &["--control-socket", ctl.to_str().unwrap()],
+        );
+        (d, store)
+    })
+}
+
+/// The daemon's failover relationships, through its control socket.
+fn statuses(store: &Path) -> Vec<dhcpd::failover_ops::RelationshipStatus> {
     use dhcpd::control::{Reply, Request, client};
     match client::call(&control_socket(store), &Request::FailoverStatus).unwrap() {
-        Reply::Failover { mut relationships } => relationships.remove(0),
+        Reply::Failover { relationships } => relationships,
         other => panic!("unexpected reply {other:?}"),
     }
+}
+
+/// The daemon's (first) failover relationship.
+fn status(store: &Path) -> dhcpd::failover_ops::RelationshipStatus {
+    statuses(store).remove(0)
+}
+
+/// Waits until every relationship of the daemons with stores `stores` has
+/// no update queued or unacknowledged.
+fn wait_settled(stores: &[&Path]) {
+    let end = Instant::now() + Duration::from_secs(20);
+    for s in stores {
+        loop {
+            let st = statuses(s);
+            if st
+                .iter()
+                .all(|r| r.pending_updates == 0 && r.unacked_updates == 0)
+            {
+                break;
+            }
+            assert!(Instant::now() < end, "updates not settled: {st:?}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+/// Runs DISCOVER/REQUEST for `clients` relayed from `relay` (its address is
+/// the giaddr) to both daemons: exactly one server must offer, and it must
+/// ACK. Returns (address → MAC, address → index of the server that bound
+/// it, leases served per server).
+#[allow(clippy::type_complexity)]
+fn bind_clients(
+    relay: &UdpSocket,
+    ports: [u16; 2],
+    clients: std::ops::Range<u8>,
+) -> (
+    BTreeMap<Ipv4Addr, Vec<u8>>,
+    BTreeMap<Ipv4Addr, usize>,
+    [usize; 2],
+) {
+    let giaddr = match relay.local_addr().unwrap().ip() {
+        std::net::IpAddr::V4(a) => a,
+        other => panic!("relay on {other}"),
+    };
+    let mut served = [0usize; 2];
+    let mut bound = BTreeMap::new();
+    let mut bound_by = BTreeMap::new();
+    for i in clients {
+        let xid = 0x4000 + u32::from(i);
+        let offers: Vec<(usize, Message)> = ports
+            .iter()
+            .enumerate()
+            .filter_map(|(k, port)| {
+                ask(
+                    relay,
+                    *port,
+                    &discover(mac(i), giaddr, xid),
+                    Duration::from_millis(300),
+                )
+                .map(|m| (k, m))
+            })
+            .collect();
+        assert_eq!(offers.len(), 1, "client {i}: exactly one server offers");
+        let (k, offer) = &offers[0];
+        assert_eq!(msg_type(offer), MessageType::Offer);
+        let req = request_selecting(
+            mac(i),
+            giaddr,
+            xid + 0x100,
+            offer.yiaddr(),
+            server_id(offer),
+        );
+        let ack = ask(relay, ports[*k], &req, Duration::from_secs(3)).unwrap();
+        assert_eq!(msg_type(&ack), MessageType::Ack);
+        served[*k] += 1;
+        bound.insert(ack.yiaddr(), mac(i).to_vec());
+        bound_by.insert(ack.yiaddr(), *k);
+    }
+    (bound, bound_by, served)
 }
 
 /// Sends `msg` to `port` and returns the replies that arrive within `wait`.
@@ -145,29 +262,15 @@ fn loopback_pair_reaches_normal_splits_clients_and_agrees() {
     let dir = tempfile::tempdir().unwrap();
     let (a1, a2) = (Ipv4Addr::new(127, 0, 0, 1), Ipv4Addr::new(127, 0, 0, 2));
     let (p1, p2) = (free_tcp_port(a1), free_tcp_port(a2));
-    let cfg1 = write(dir.path(), "p.toml", &config("primary", (a1, p1), (a2, p2)));
-    let cfg2 = write(
-        dir.path(),
-        "s.toml",
-        &config("secondary", (a2, p2), (a1, p1)),
-    );
     let relay = UdpSocket::bind((GIADDR, 0)).unwrap();
     let relay_port = relay.local_addr().unwrap().port();
-    let (s1, s2) = (dir.path().join("store-p"), dir.path().join("store-s"));
-    let (c1, c2) = (control_socket(&s1), control_socket(&s2));
-    let d1 = Daemon::start(
+    let [(d1, s1), (d2, s2)] = start_pair(
         dir.path(),
-        &cfg1,
-        &s1,
+        [
+            config("primary", (a1, p1), (a2, p2)),
+            config("secondary", (a2, p2), (a1, p1)),
+        ],
         relay_port,
-        &["--control-socket", c1.to_str().unwrap()],
-    );
-    let d2 = Daemon::start(
-        dir.path(),
-        &cfg2,
-        &s2,
-        relay_port,
-        &["--control-socket", c2.to_str().unwrap()],
     );
     let normal = "failover status: state=normal partner=normal";
     wait_log(&d1, normal, Duration::from_secs(30));
@@ -175,54 +278,9 @@ fn loopback_pair_reaches_normal_splits_clients_and_agrees() {
     assert!(status(&s1).connected);
     assert_eq!(status(&s2).role, "secondary");
 
-    let mut served = [0usize; 2];
-    let mut bound = BTreeMap::new();
-    let mut bound_by = BTreeMap::new();
-    for i in 0..16u8 {
-        let xid = 0x4000 + u32::from(i);
-        let offers: Vec<(usize, Message)> = [d1.port, d2.port]
-            .iter()
-            .enumerate()
-            .filter_map(|(k, port)| {
-                ask(
-                    &relay,
-                    *port,
-                    &discover(mac(i), GIADDR, xid),
-                    Duration::from_millis(300),
-                )
-                .map(|m| (k, m))
-            })
-            .collect();
-        assert_eq!(offers.len(), 1, "client {i}: exactly one server offers");
-        let (k, offer) = &offers[0];
-        assert_eq!(msg_type(offer), MessageType::Offer);
-        let port = [d1.port, d2.port][*k];
-        let req = request_selecting(
-            mac(i),
-            GIADDR,
-            xid + 0x100,
-            offer.yiaddr(),
-            server_id(offer),
-        );
-        let ack = ask(&relay, port, &req, Duration::from_secs(3)).unwrap();
-        assert_eq!(msg_type(&ack), MessageType::Ack);
-        served[*k] += 1;
-        bound.insert(ack.yiaddr(), mac(i).to_vec());
-        bound_by.insert(ack.yiaddr(), *k);
-    }
+    let (mut bound, bound_by, served) = bind_clients(&relay, [d1.port, d2.port], 0..16);
     assert!(served[0] > 0 && served[1] > 0, "both serve: {served:?}");
-
-    let end = Instant::now() + Duration::from_secs(20);
-    for s in [&s1, &s2] {
-        loop {
-            let st = status(s);
-            if st.pending_updates == 0 && st.unacked_updates == 0 {
-                break;
-            }
-            assert!(Instant::now() < end, "updates not settled: {st:?}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
+    wait_settled(&[&s1, &s2]);
     // An operator's release on the server that bound the lease reaches the
     // partner at once (a binding update), not at the lease's end.
     let (&released, &k) = bound_by.iter().next().unwrap();
@@ -255,4 +313,113 @@ fn loopback_pair_reaches_normal_splits_clients_and_agrees() {
     assert_eq!(act1, bound, "primary store");
     assert_eq!(act2, bound, "secondary store");
     assert!(backups > 0, "the secondary holds BACKUP leases");
+}
+
+/// The leases of `store` in state `state` whose address is in `127.0.N.0/24`.
+fn count_in(store: &Path, state: BindingState, n: u8) -> usize {
+    SledStore::open(store)
+        .unwrap()
+        .load()
+        .unwrap()
+        .iter()
+        .filter(|l| l.state == state && l.addr.octets()[..3] == [127, 0, n])
+        .count()
+}
+
+/// Two relationships between the same two daemons, one per subnet: daemon 1
+/// is primary of "vlan-a" (127.0.0.0/24) and secondary of "vlan-b"
+/// (127.0.1.0/24), daemon 2 the reverse. Both relationships reach NORMAL,
+/// clients of each subnet are split by that relationship's hash and get
+/// addresses of their own subnet, every binding reaches the partner, and
+/// both pools were balanced (BACKUP leases in each, on both daemons).
+#[test]
+fn two_relationships_per_daemon_each_run_their_own_pools() {
+    let dir = tempfile::tempdir().unwrap();
+    let ip = |n: u8| Ipv4Addr::new(127, 0, 0, n);
+    let (a1, a2, b1, b2) = (ip(1), ip(2), ip(3), ip(4));
+    let (pa1, pa2) = (free_tcp_port(a1), free_tcp_port(a2));
+    let (pb1, pb2) = (free_tcp_port(b1), free_tcp_port(b2));
+    let d1_cfg = format!(
+        "{HEAD}{}{}{}{}",
+        subnet(0, "vlan-a"),
+        subnet(1, "vlan-b"),
+        relationship("vlan-a", "primary", (a1, pa1), (a2, pa2)),
+        relationship("vlan-b", "secondary", (b1, pb1), (b2, pb2)),
+    );
+    let d2_cfg = format!(
+        "{HEAD}{}{}{}{}",
+        subnet(0, "vlan-a"),
+        subnet(1, "vlan-b"),
+        relationship("vlan-a", "secondary", (a2, pa2), (a1, pa1)),
+        relationship("vlan-b", "primary", (b2, pb2), (b1, pb1)),
+    );
+    // One relay per subnet, on the same port (replies go to giaddr:port).
+    let relay_a = UdpSocket::bind((GIADDR, 0)).unwrap();
+    let relay_port = relay_a.local_addr().unwrap().port();
+    let relay_b = UdpSocket::bind((Ipv4Addr::new(127, 0, 1, 1), relay_port)).unwrap();
+    let [(d1, s1), (d2, s2)] = start_pair(dir.path(), [d1_cfg, d2_cfg], relay_port);
+    let c1 = control_socket(&s1);
+    for d in [&d1, &d2] {
+        for name in ["vlan-a", "vlan-b"] {
+            wait_log(
+                d,
+                &format!("state=normal partner=normal connected=true relationship={name}"),
+                Duration::from_secs(30),
+            );
+        }
+    }
+    let roles = |store: &Path| -> Vec<(String, String)> {
+        statuses(store)
+            .into_iter()
+            .map(|r| (r.name, r.role))
+            .collect()
+    };
+    let pair = |a: &str, b: &str| (a.to_owned(), b.to_owned());
+    assert_eq!(
+        roles(&s1),
+        [pair("vlan-a", "primary"), pair("vlan-b", "secondary")]
+    );
+    assert_eq!(
+        roles(&s2),
+        [pair("vlan-a", "secondary"), pair("vlan-b", "primary")]
+    );
+    // With several relationships, partner-down must name one.
+    let r = dhcpd::control::client::call(
+        &c1,
+        &dhcpd::control::Request::FailoverPartnerDown { relationship: None },
+    );
+    assert!(
+        format!("{r:?}").contains("name one"),
+        "partner-down without a name: {r:?}"
+    );
+
+    let ports = [d1.port, d2.port];
+    let (mut bound, _, served_a) = bind_clients(&relay_a, ports, 0..16);
+    let (bound_b, _, served_b) = bind_clients(&relay_b, ports, 16..32);
+    assert!(
+        served_a.iter().all(|n| *n > 0) && served_b.iter().all(|n| *n > 0),
+        "both serve on both subnets: {served_a:?} {served_b:?}"
+    );
+    assert!(bound.keys().all(|a| a.octets()[..3] == [127, 0, 0]));
+    assert!(bound_b.keys().all(|a| a.octets()[..3] == [127, 0, 1]));
+    bound.extend(bound_b);
+    wait_settled(&[&s1, &s2]);
+
+    std::thread::sleep(Duration::from_millis(500));
+    let (st1, log1) = d1.terminate();
+    let (st2, log2) = d2.terminate();
+    assert!(st1.success(), "{log1}");
+    assert!(st2.success(), "{log2}");
+    assert_eq!(active(&s1).0, bound, "daemon 1's store");
+    assert_eq!(active(&s2).0, bound, "daemon 2's store");
+    // Each relationship's primary balanced its own pool: both daemons record
+    // BACKUP leases (the secondary's share) in both subnets.
+    for (store, name) in [(&s1, "daemon 1"), (&s2, "daemon 2")] {
+        for n in [0, 1] {
+            assert!(
+                count_in(store, BindingState::Backup, n) > 0,
+                "{name}: no BACKUP lease in 127.0.{n}.0/24"
+            );
+        }
+    }
 }

@@ -367,7 +367,39 @@ fn pxe(cfg: &Config) -> Result {
     Ok(())
 }
 
+/// Every pool of one shared network is governed by the same failover
+/// relationship, or none: the load balancing that decides whether to answer
+/// a client is the relationship's, and a client may be given an address
+/// from any pool on its link.
+fn one_relationship_per_network(cfg: &Config) -> Result {
+    let mut seen: Vec<(usize, Option<&str>, String)> = Vec::new();
+    for s in cfg.all_subnets() {
+        for (pi, pool) in s.subnet.pools.iter().enumerate() {
+            let peer = pool.failover_peer.as_deref();
+            let path = format!("{}.pools[{pi}]", s.path);
+            match seen.iter().find(|(n, _, _)| *n == s.network_index) {
+                None => seen.push((s.network_index, peer, path)),
+                Some((_, first, first_path)) if *first != peer => {
+                    let name = |p: Option<&str>| p.map_or("none".to_owned(), |p| format!("{p:?}"));
+                    return Err(ConfigError::invalid(
+                        format!("{path}.failover_peer"),
+                        format!(
+                            "{} differs from {} at {first_path}: the pools of one shared network \
+                             must all name the same failover relationship, or none",
+                            name(peer),
+                            name(*first)
+                        ),
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    Ok(())
+}
+
 fn failover(cfg: &Config) -> Result {
+    one_relationship_per_network(cfg)?;
     let mut names = HashSet::new();
     for (i, f) in cfg.failover.iter().enumerate() {
         let p = format!("failover[{i}]");
@@ -472,6 +504,22 @@ fn failover(cfg: &Config) -> Result {
                     ));
                 }
             }
+        }
+        if let Some((j, other)) = cfg
+            .failover
+            .iter()
+            .enumerate()
+            .take(i)
+            .find(|(_, o)| (o.address, o.port) == (f.address, f.port))
+        {
+            return Err(ConfigError::invalid(
+                format!("{p}.address"),
+                format!(
+                    "{}:{} is already the address of failover[{j}] ({:?}); each relationship \
+                     needs its own listening address or port",
+                    f.address, f.port, other.name
+                ),
+            ));
         }
         let used = cfg.all_subnets().iter().any(|s| {
             s.subnet

@@ -24,7 +24,7 @@ use crate::hashing::FastMap;
 use crate::lease::{BindingState, ClientKey, HwAddr, Lease, UnixTime};
 use crate::network::{Topology, client_key};
 use crate::packet::Request;
-use crate::policy::{LeasePolicy, QueryKind, ServeQuery};
+use crate::policy::{LeasePolicy, Policies, QueryKind, ServeQuery};
 use crate::pxe::{self, BootClient, BootSelection};
 use crate::table::{LeaseTable, StateCounts};
 
@@ -226,10 +226,11 @@ impl Engine {
         self.topo.remove_host(name)
     }
 
-    /// Handles one request. See the module docs for the durability contract.
-    pub fn handle(
+    /// Handles one request under the policy of its shared network's failover
+    /// relationship. See the module docs for the durability contract.
+    pub fn handle<P: Policies + ?Sized>(
         &mut self,
-        policy: &dyn LeasePolicy,
+        policies: &P,
         req: &Request,
         info: &RecvInfo<'_>,
         now: UnixTime,
@@ -254,6 +255,12 @@ impl Engine {
         else {
             return out;
         };
+        let policy = policies.policy(
+            self.topo
+                .networks
+                .get(network)
+                .and_then(|n| n.failover_peer.as_deref()),
+        );
         let ignore_uids = self
             .topo
             .networks
@@ -723,16 +730,27 @@ impl Engine {
         self.table.upsert(lease).map(|_| ())
     }
 
+    /// The failover relationship governing `addr`: the one its pool names
+    /// (`None` for pools without one and addresses outside every pool).
+    pub fn relationship_of(&self, addr: Ipv4Addr) -> Option<&str> {
+        self.table
+            .pool_of(addr)
+            .and_then(|p| self.table.pools().get(p))
+            .and_then(|p| p.failover_peer.as_deref())
+    }
+
     /// Moves bindings on by time: expiry of ACTIVE leases, reclaim of EXPIRED,
-    /// RELEASED, RESET and (after `abandon_time`) ABANDONED ones. Returns the
-    /// changed records to commit.
-    pub fn tick(&mut self, policy: &dyn LeasePolicy, now: UnixTime) -> Vec<Lease> {
+    /// RELEASED, RESET and (after `abandon_time`) ABANDONED ones, each under
+    /// the policy of its pool's relationship. Returns the changed records to
+    /// commit.
+    pub fn tick<P: Policies + ?Sized>(&mut self, policies: &P, now: UnixTime) -> Vec<Lease> {
         self.expire_offers(now);
         let mut writes = Vec::new();
         for addr in self.table.due(BindingState::Active, now) {
             let Some(l) = self.table.get(addr) else {
                 continue;
             };
+            let policy = policies.policy(self.relationship_of(addr));
             if let Some(state) = policy.expiry_state(l, now) {
                 let mut l = l.clone();
                 l.state = state;
@@ -753,6 +771,7 @@ impl Engine {
                 if l.state == BindingState::Free {
                     continue;
                 }
+                let policy = policies.policy(self.relationship_of(addr));
                 if policy.reclaim_at(l).is_some_and(|t| t <= now) {
                     let mut l = l.clone();
                     l.state = policy.own_free_state();
@@ -765,6 +784,7 @@ impl Engine {
             let Some(l) = self.table.get(addr) else {
                 continue;
             };
+            let policy = policies.policy(self.relationship_of(addr));
             let mut l = l.clone();
             l.state = policy.own_free_state();
             l.starts = now;
@@ -775,7 +795,7 @@ impl Engine {
     }
 
     /// When [`Self::tick`] next has work (expiries and offer holds).
-    pub fn next_wakeup(&self, policy: &dyn LeasePolicy) -> Option<UnixTime> {
+    pub fn next_wakeup<P: Policies + ?Sized>(&self, policies: &P) -> Option<UnixTime> {
         let mut t = [BindingState::Active, BindingState::Abandoned]
             .iter()
             .filter_map(|s| self.table.earliest(*s))
@@ -785,15 +805,12 @@ impl Engine {
             BindingState::Released,
             BindingState::Reset,
         ] {
-            for l in self
-                .table
-                .pools()
-                .iter()
-                .enumerate()
-                .flat_map(|(p, _)| self.table.in_state(p, state))
-            {
-                if let Some(r) = policy.reclaim_at(l) {
-                    t = Some(t.map_or(r, |x| x.min(r)));
+            for (p, spec) in self.table.pools().iter().enumerate() {
+                let policy = policies.policy(spec.failover_peer.as_deref());
+                for l in self.table.in_state(p, state) {
+                    if let Some(r) = policy.reclaim_at(l) {
+                        t = Some(t.map_or(r, |x| x.min(r)));
+                    }
                 }
             }
         }

@@ -7,7 +7,7 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use dhcp_core::config::Config;
 use dhcp_core::engine::{Engine, Outcome, RecvInfo};
 use dhcp_core::packet::decode_request;
-use dhcp_core::policy::{LeasePolicy, Standalone};
+use dhcp_core::policy::{Policies, Standalone};
 use dhcproto::Encodable;
 use dhcproto::v4::{DhcpOption, Flags, Message, MessageType, OptionCode};
 
@@ -126,7 +126,7 @@ pub fn info() -> RecvInfo<'static> {
 }
 
 /// Encodes, validates and handles `m` as the daemon would.
-pub fn run_with(e: &mut Engine, p: &dyn LeasePolicy, m: &Message, now: u32) -> Outcome {
+pub fn run_with<P: Policies + ?Sized>(e: &mut Engine, p: &P, m: &Message, now: u32) -> Outcome {
     let bytes = m.to_vec().expect("encodes");
     let req = decode_request(&bytes).expect("valid request");
     e.handle(p, &req, &info(), now)

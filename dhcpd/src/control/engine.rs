@@ -7,7 +7,7 @@ use std::sync::Arc;
 use dhcp_core::config::{Config, HostConfig, format_hex, parse_mac};
 use dhcp_core::engine::Engine;
 use dhcp_core::lease::{BindingState, Lease};
-use dhcp_core::policy::LeasePolicy;
+use dhcp_core::policy::Policies;
 use dhcp_core::store::{Completion, GroupCommit, LeaseStore};
 use tokio::sync::oneshot;
 
@@ -59,8 +59,8 @@ pub struct EngineCall {
 pub struct EngineContext<'a> {
     /// The engine.
     pub engine: &'a mut Engine,
-    /// The failover policy.
-    pub policy: &'a dyn LeasePolicy,
+    /// The lease policies (each relationship's, standalone for the rest).
+    pub policies: &'a dyn Policies,
     /// The group commit in front of the store.
     pub commit: &'a GroupCommit,
     /// The store (for metadata).
@@ -69,10 +69,10 @@ pub struct EngineContext<'a> {
     pub events: &'a EventSink,
     /// Pool figures to refresh after changes.
     pub pools: &'a PoolGauges,
-    /// The failover relationship, told of lease changes once they are
-    /// durable (so that the partner hears of them at once); `None`
+    /// The failover relationships, told of lease changes once they are
+    /// durable (so that the partner hears of them at once); empty
     /// standalone.
-    pub failover: Option<DurableNotifier>,
+    pub failover: Vec<DurableNotifier>,
 }
 
 /// A lease as the control API shows it.
@@ -169,7 +169,10 @@ fn release(ctx: EngineContext<'_>, key: &str, reply: oneshot::Sender<Result<Repl
     };
     let now = engine_now();
     let mut l = lease;
-    l.state = ctx.policy.release_state(&l);
+    l.state = ctx
+        .policies
+        .policy(ctx.engine.relationship_of(l.addr))
+        .release_state(&l);
     l.starts = now;
     l.ends = now;
     l.tstp = now;

@@ -81,21 +81,25 @@ impl DurableNotifier {
     }
 
     /// `done`, preceded, once the commit of `writes` has succeeded, by
-    /// reporting them as durable (the relationship's binding updates follow
-    /// the commit). Without a notifier, `done` unchanged.
-    pub fn wrap(notifier: Option<Self>, writes: &[Lease], done: Completion) -> Completion {
-        match notifier {
-            None => done,
-            Some(n) => {
-                let writes = writes.to_vec();
-                Box::new(move |r| {
-                    if r.is_ok() {
-                        n.durable(writes);
-                    }
-                    done(r);
-                })
-            }
+    /// reporting them as durable to each of `notifiers` (the relationships'
+    /// binding updates follow the commit; each driver keeps the records of
+    /// its own pools). Without notifiers, `done` unchanged.
+    pub fn wrap(notifiers: Vec<Self>, writes: &[Lease], done: Completion) -> Completion {
+        if notifiers.is_empty() {
+            return done;
         }
+        let writes = writes.to_vec();
+        Box::new(move |r| {
+            if r.is_ok()
+                && let Some((last, rest)) = notifiers.split_last()
+            {
+                for n in rest {
+                    n.durable(writes.clone());
+                }
+                last.durable(writes);
+            }
+            done(r);
+        })
     }
 }
 
@@ -463,8 +467,8 @@ impl Driver {
         let s = status_of(&self.peer, self.last_contact);
         if (s.state, s.partner_state) != self.logged {
             self.logged = (s.state, s.partner_state);
-            tracing::info!(target: LOG_TARGET, "failover status: state={} partner={} connected={}",
-                s.state, s.partner_state, s.connected);
+            tracing::info!(target: LOG_TARGET, "failover status: state={} partner={} connected={} relationship={}",
+                s.state, s.partner_state, s.connected, s.name);
         }
         self.status.send_if_modified(|old| {
             if *old == s {

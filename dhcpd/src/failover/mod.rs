@@ -18,12 +18,18 @@
 //! * [`partner_requests`]: while the partner is out of contact, the
 //!   retransmitted REQUESTs of clients that had selected it get a DHCPNAK so
 //!   they start over with us at once instead of backing off for seconds.
-//! * [`ops`]: [`crate::failover_ops::FailoverOps`] for [`FailoverHandle`],
-//!   which is what metrics, reload and the control API (`dhcpd failover
-//!   status|partner-down --socket CONTROL`) use.
+//! * [`ops`]: [`crate::failover_ops::FailoverOps`] for [`FailoverHandle`]
+//!   and for [`ops::Relationships`] (all of them), which is what metrics,
+//!   reload and the control API (`dhcpd failover status|partner-down
+//!   --socket CONTROL`) use.
 //!
-//! One relationship per daemon is driven (the engine takes a single policy);
-//! further relationships in the configuration are logged and ignored.
+//! Every configured relationship gets its own driver, transport and
+//! persisted state (MAAS configures one per VLAN). The engine task holds
+//! them all and a [`dhcp_core::policy::ByRelationship`] of their policies:
+//! each pool follows the relationship it names, pools naming none are
+//! standalone, and every pool of a shared network names the same one (the
+//! configuration check enforces it). Durable writes go to every driver; each
+//! keeps the records of its own pools.
 //!
 //! [`FailoverStatus`] is the small status snapshot (state, partner state,
 //! connection, pending updates, last contact) published through a

@@ -1,5 +1,7 @@
-//! [`FailoverOps`] for the running relationship: what metrics, the control
+//! [`FailoverOps`] for the running relationships: what metrics, the control
 //! API (`dhcpd failover status|partner-down`), reload and systemd status see.
+//! [`FailoverHandle`] answers for one relationship, [`Relationships`] for
+//! all of a daemon's.
 
 use dhcp_core::config::{FailoverConfig, Role};
 use dhcp_failover::peer::FailoverState;
@@ -58,11 +60,60 @@ impl FailoverOps for FailoverHandle {
         old: &[FailoverConfig],
         new: &[FailoverConfig],
     ) -> Result<(), FailoverOpsError> {
-        if old == new {
-            return Ok(());
-        }
-        Err(FailoverOpsError::Refused(
-            "changing failover relationships needs a restart".to_owned(),
-        ))
+        restart_to_change(old, new)
     }
+}
+
+/// The handles of every relationship a daemon runs.
+#[derive(Debug, Clone, Default)]
+pub struct Relationships(pub Vec<FailoverHandle>);
+
+impl FailoverOps for Relationships {
+    fn status(&self) -> Vec<RelationshipStatus> {
+        self.0.iter().flat_map(FailoverOps::status).collect()
+    }
+
+    /// The named relationship, or the only one; with several, a name is
+    /// required.
+    fn partner_down(&self, relationship: Option<&str>) -> Result<String, FailoverOpsError> {
+        match (relationship, self.0.as_slice()) {
+            (_, []) => Err(FailoverOpsError::Standalone),
+            (None, [one]) => FailoverOps::partner_down(one, None),
+            (None, _) => Err(FailoverOpsError::Refused(format!(
+                "{} relationships run here ({}): name one",
+                self.0.len(),
+                self.0
+                    .iter()
+                    .map(|h| h.current().name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+            (Some(name), all) => all.iter().find(|h| h.current().name == name).map_or_else(
+                || Err(FailoverOpsError::NoSuchRelationship(name.to_owned())),
+                |h| FailoverOps::partner_down(h, Some(name)),
+            ),
+        }
+    }
+
+    fn reconfigure(
+        &self,
+        old: &[FailoverConfig],
+        new: &[FailoverConfig],
+    ) -> Result<(), FailoverOpsError> {
+        restart_to_change(old, new)
+    }
+}
+
+/// Running relationships are not changed in place: a different set needs a
+/// restart (the reload is refused and the old configuration keeps serving).
+fn restart_to_change(
+    old: &[FailoverConfig],
+    new: &[FailoverConfig],
+) -> Result<(), FailoverOpsError> {
+    if old == new {
+        return Ok(());
+    }
+    Err(FailoverOpsError::Refused(
+        "changing failover relationships needs a restart".to_owned(),
+    ))
 }
