@@ -62,9 +62,11 @@ pub struct Service {
 }
 
 /// The next input of any failover driver, with the driver's index; never
-/// without failover.
-async fn failover_input(drivers: &mut [Driver]) -> (usize, Input) {
-    if drivers.is_empty() {
+/// without failover. Drivers are asked in turn from `first`, so that a busy
+/// relationship cannot starve the others.
+async fn failover_input(drivers: &mut [Driver], first: usize) -> (usize, Input) {
+    let n = drivers.len();
+    if n == 0 {
         return std::future::pending().await;
     }
     let mut waits: Vec<_> = drivers
@@ -72,8 +74,9 @@ async fn failover_input(drivers: &mut [Driver]) -> (usize, Input) {
         .map(|d| Box::pin(d.next_input()))
         .collect();
     std::future::poll_fn(|cx| {
-        for (i, w) in waits.iter_mut().enumerate() {
-            if let std::task::Poll::Ready(input) = w.as_mut().poll(cx) {
+        for k in 0..n {
+            let i = (first + k) % n;
+            if let std::task::Poll::Ready(input) = waits[i].as_mut().poll(cx) {
                 return std::task::Poll::Ready((i, input));
             }
         }
@@ -89,6 +92,8 @@ impl Service {
         let mut tick = tokio::time::interval(TICK_INTERVAL);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut batch = Vec::with_capacity(self.max_batch);
+        // The failover driver asked first next time (round robin).
+        let mut turn = 0;
         loop {
             tokio::select! {
                 n = inbound.recv_many(&mut batch, self.max_batch) => {
@@ -109,7 +114,10 @@ impl Service {
                     let notifiers = self.notifiers();
                     self.ops.handle_call(call, &mut self.engine, &self.policies, &self.commit, notifiers);
                 }
-                (i, input) = failover_input(&mut self.failover) => self.on_failover(i, input),
+                (i, input) = failover_input(&mut self.failover, turn) => {
+                    turn = i + 1;
+                    self.on_failover(i, input);
+                }
             }
         }
         for d in &mut self.failover {
