@@ -199,6 +199,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "MICROS", default_value_t = 200,
           value_parser = clap::value_parser!(u64).range(0..=10_000))]
     pub coalesce_us: u64,
+    /// Send every reply as a datagram of its own, even where a run of equal
+    /// replies to one destination could go as one UDP GSO send.
+    #[arg(long)]
+    pub no_udp_gso: bool,
     /// Serve Prometheus metrics over HTTP at this address (e.g.
     /// 127.0.0.1:9267); off by default.
     #[arg(long, alias = "metrics", value_name = "ADDR:PORT")]

@@ -285,6 +285,7 @@ fn open_sockets(
     if settings.interfaces.is_empty() {
         tracing::info!("no interfaces configured: listening on all interfaces");
         let s = ServerSocket::bind(None, port).map_err(|e| socket_err("*", e))?;
+        s.set_gso(settings.udp_gso);
         return Ok(vec![Arc::new(s)]);
     }
     let mut out = Vec::new();
@@ -296,6 +297,7 @@ fn open_sockets(
             tracing::warn!(interface = %name, "interface has no IPv4 address yet");
         }
         let s = ServerSocket::bind(Some(name), port).map_err(|e| socket_err(name, e))?;
+        s.set_gso(settings.udp_gso);
         tracing::info!(interface = %name, addrs = ?iface.addrs, port, "listening");
         out.push(Arc::new(s));
     }

@@ -49,6 +49,8 @@ pub struct Settings {
     pub commit_linger: std::time::Duration,
     /// Receive coalescing pause (see `--coalesce-us`).
     pub coalesce: std::time::Duration,
+    /// Whether runs of equal replies go as UDP GSO sends (see `--no-udp-gso`).
+    pub udp_gso: bool,
     /// Store tuning (see `--journal-mib`).
     pub store_options: dhcp_core::store::StoreOptions,
     /// Metrics, control socket, lease events, reload.
@@ -88,6 +90,7 @@ impl Settings {
             max_batch: args.max_batch.max(1),
             commit_linger: std::time::Duration::from_micros(args.commit_linger_us.min(100_000)),
             coalesce: std::time::Duration::from_micros(args.coalesce_us),
+            udp_gso: !args.no_udp_gso,
             store_options: dhcp_core::store::StoreOptions {
                 journal_file_bytes: args.journal_mib << 20,
             },

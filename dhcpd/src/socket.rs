@@ -10,15 +10,24 @@
 //! lone reply: `sendmsg(2)`). A batch that comes back short means the queue
 //! is empty, so readiness is cleared then without a further `recvmmsg(2)`
 //! that would only say `EAGAIN` (tokio keeps any readiness that arrived
-//! meanwhile). `nix` was chosen over `quinn-udp` because the latter also turns
-//! on QUIC-specific socket options (ECN, don't-fragment, GRO) that a DHCP
-//! server does not want, and over raw `libc` calls because it keeps the
+//! meanwhile). Within a run, consecutive replies of the same length to the
+//! same destination (a relay's ACKs after a group commit, a burst of
+//! broadcasts) go as one UDP GSO send (`UDP_SEGMENT`, Linux 4.18): one trip
+//! down the stack for up to [`GSO_MAX_SEGMENTS`] datagrams, which the kernel
+//! splits at the device (or at the receiving socket). A socket whose kernel
+//! or route refuses GSO stops using it and sends those runs with
+//! `sendmmsg(2)`.
+//!
+//! `nix` was chosen over `quinn-udp` because the latter also turns on
+//! QUIC-specific socket options (ECN, don't-fragment, GRO) that a DHCP server
+//! does not want, and over raw `libc` calls because it keeps the
 //! control-message parsing safe.
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use nix::sys::socket::{
     ControlMessage, ControlMessageOwned, MsgFlags, MultiHeaders, RecvMsg, SockaddrIn, recvmmsg,
@@ -52,6 +61,10 @@ pub struct RecvMeta {
 pub struct ServerSocket {
     sock: AsyncFd<std::net::UdpSocket>,
     device: Option<Arc<str>>,
+    /// Whether runs of equal replies go as UDP GSO sends.
+    gso: AtomicBool,
+    /// UDP GSO sends made.
+    gso_sends: AtomicU64,
 }
 
 fn nix_err(e: nix::Error) -> io::Error {
@@ -83,7 +96,19 @@ impl ServerSocket {
         Ok(Self {
             sock,
             device: device.map(Arc::from),
+            gso: AtomicBool::new(true),
+            gso_sends: AtomicU64::new(0),
         })
+    }
+
+    /// Turns UDP GSO sends on or off (on by default).
+    pub fn set_gso(&self, on: bool) {
+        self.gso.store(on, Ordering::Relaxed);
+    }
+
+    /// UDP GSO sends made so far (each carried two or more datagrams).
+    pub fn gso_sends(&self) -> u64 {
+        self.gso_sends.load(Ordering::Relaxed)
     }
 
     /// The interface the socket is bound to, if any.
@@ -118,9 +143,10 @@ impl ServerSocket {
     }
 
     /// Sends each of `datas` to the matching entry of `dsts`, all from address
-    /// `src` out of interface `ifindex` (0: let routing choose), in as few
-    /// `sendmmsg(2)` calls as the socket buffer allows. Returns one result
-    /// per datagram.
+    /// `src` out of interface `ifindex` (0: let routing choose), in order, in
+    /// as few system calls as the socket buffer allows: runs of equal-length
+    /// datagrams to one destination as UDP GSO sends, the rest with
+    /// `sendmmsg(2)`. Returns one result per datagram.
     pub async fn send_batch(
         &self,
         datas: &[&[u8]],
@@ -134,8 +160,39 @@ impl ServerSocket {
         let mut results = Vec::with_capacity(n);
         while results.len() < n {
             let at = results.len();
+            let gso = self.gso.load(Ordering::Relaxed);
+            let group = gso_run(&datas[at..n], &dsts[at..n]);
+            let end = if gso && group >= 2 {
+                let sent = self
+                    .when_writable(|| send_segments(fd, &datas[at..at + group], dsts[at], &info))
+                    .await;
+                match sent {
+                    Ok(()) => {
+                        self.gso_sends.fetch_add(1, Ordering::Relaxed);
+                        results.extend((0..group).map(|_| Ok(())));
+                        continue;
+                    }
+                    Err(e) => {
+                        if gso_unsupported(&e) {
+                            self.gso.store(false, Ordering::Relaxed);
+                            tracing::warn!(error = %e, device = ?self.device,
+                                "UDP GSO refused: sending replies one datagram at a time");
+                        }
+                        // This group one datagram at a time, so that each
+                        // gets its own result.
+                        at + group
+                    }
+                }
+            } else if gso {
+                // Up to where the next GSO run starts.
+                (at + 1..n)
+                    .find(|&i| gso_run(&datas[i..n], &dsts[i..n]) >= 2)
+                    .unwrap_or(n)
+            } else {
+                n
+            };
             let sent = self
-                .when_writable(|| send_many(fd, &datas[at..n], &dsts[at..n], &info))
+                .when_writable(|| send_many(fd, &datas[at..end], &dsts[at..end], &info))
                 .await;
             match sent {
                 Ok(0) => results.push(Err(io::Error::other("sendmmsg sent nothing"))),
@@ -161,6 +218,63 @@ impl ServerSocket {
 
 /// Most datagrams one `sendmmsg(2)` call takes.
 const SEND_BATCH: usize = 64;
+
+/// Most datagrams one UDP GSO send carries. The kernel takes 64; with 64 a
+/// load generator on the same host lost more replies (the whole run lands in
+/// its socket at once), while 8 and 16 saved as much CPU as 64 and lost no
+/// more than plain `sendmmsg(2)` (docs/benchmarks.md, run 19).
+const GSO_MAX_SEGMENTS: usize = 16;
+
+/// Most payload bytes one UDP GSO send carries (below the 64 KiB limit of
+/// one IP packet).
+const GSO_MAX_BYTES: usize = 60_000;
+
+/// How many datagrams from the start of `datas` can go as one UDP GSO send:
+/// the same length and the same destination.
+fn gso_run(datas: &[&[u8]], dsts: &[SocketAddrV4]) -> usize {
+    let (Some(first), Some(dst)) = (datas.first(), dsts.first()) else {
+        return 0;
+    };
+    let len = first.len();
+    let cap = GSO_MAX_SEGMENTS.min(GSO_MAX_BYTES / len.max(1)).max(1);
+    datas
+        .iter()
+        .zip(dsts)
+        .take(cap)
+        .take_while(|(d, t)| d.len() == len && *t == dst)
+        .count()
+}
+
+/// Whether a failed GSO send means the socket cannot use GSO at all (old
+/// kernel, or a route through IPsec), rather than a failure of this send.
+fn gso_unsupported(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EIO | libc::EINVAL | libc::ENOPROTOOPT | libc::EOPNOTSUPP)
+    )
+}
+
+/// One `sendmsg(2)` carrying `datas` (all the same length) to `dst` as
+/// segments of one UDP GSO send.
+fn send_segments(
+    fd: i32,
+    datas: &[&[u8]],
+    dst: SocketAddrV4,
+    info: &libc::in_pktinfo,
+) -> io::Result<()> {
+    let segment = datas
+        .first()
+        .and_then(|d| u16::try_from(d.len()).ok())
+        .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let iov: Vec<io::IoSlice<'_>> = datas.iter().map(|d| io::IoSlice::new(d)).collect();
+    let cmsgs = [
+        ControlMessage::Ipv4PacketInfo(info),
+        ControlMessage::UdpGsoSegments(&segment),
+    ];
+    let addr = SockaddrIn::from(dst);
+    sendmsg(fd, &iov, &cmsgs, MsgFlags::empty(), Some(&addr)).map_err(nix_err)?;
+    Ok(())
+}
 
 fn pktinfo(src: Ipv4Addr, ifindex: u32) -> libc::in_pktinfo {
     libc::in_pktinfo {
@@ -312,7 +426,9 @@ mod tests {
             std::net::SocketAddr::V4(a) => a,
             std::net::SocketAddr::V6(_) => unreachable!(),
         };
-        // More replies than one sendmmsg call takes.
+        // More replies than one sendmmsg call takes (GSO off: these would
+        // otherwise go as GSO sends, tested below).
+        s.set_gso(false);
         let payloads: Vec<Vec<u8>> = (0..(SEND_BATCH + 6) as u32)
             .map(|i| i.to_be_bytes().to_vec())
             .collect();
@@ -325,6 +441,89 @@ mod tests {
             let mut r = [0u8; 16];
             let (n, _) = c.recv_from(&mut r).unwrap();
             assert_eq!(&r[..n], p.as_slice());
+        }
+        assert_eq!(s.gso_sends(), 0);
+    }
+
+    fn v4(a: std::net::SocketAddr) -> SocketAddrV4 {
+        match a {
+            std::net::SocketAddr::V4(a) => a,
+            std::net::SocketAddr::V6(_) => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn gso_runs_are_equal_length_to_one_destination_and_capped() {
+        let (a, b) = (
+            SocketAddrV4::new(Ipv4Addr::LOCALHOST, 1000),
+            SocketAddrV4::new(Ipv4Addr::LOCALHOST, 1001),
+        );
+        let (x, y) = ([1u8; 300], [2u8; 301]);
+        assert_eq!(gso_run(&[&x, &x, &x, &y], &[a, a, a, a]), 3);
+        assert_eq!(gso_run(&[&x, &x, &x], &[a, a, b]), 2);
+        assert_eq!(gso_run(&[&y, &x], &[a, a]), 1);
+        assert_eq!(gso_run(&[], &[]), 0);
+        let many = vec![&x[..]; 100];
+        assert_eq!(gso_run(&many, &[a; 100]), GSO_MAX_SEGMENTS);
+        // Large datagrams: capped by bytes.
+        let big = [0u8; 1400];
+        let bigs = vec![&big[..]; 100];
+        assert_eq!(
+            gso_run(&bigs, &[a; 100]),
+            GSO_MAX_SEGMENTS.min(GSO_MAX_BYTES / 1400)
+        );
+    }
+
+    /// A mixed batch (runs of equal replies to one destination, replies of
+    /// other lengths, another destination) arrives complete, in order and
+    /// intact, with GSO on (some of it as GSO sends) and off.
+    #[tokio::test]
+    async fn gso_sends_arrive_as_separate_datagrams_in_order() {
+        let s = ServerSocket::bind(Some("lo"), 0).unwrap();
+        let c1 = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let c2 = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let (to1, to2) = (v4(c1.local_addr().unwrap()), v4(c2.local_addr().unwrap()));
+        for gso in [true, false] {
+            s.set_gso(gso);
+            let before = s.gso_sends();
+            // 40 × 300 bytes to c1 (three GSO sends), one 301-byte reply,
+            // 3 × 300 to c2, 5 × 300 to c1 again.
+            let mut plan: Vec<(usize, SocketAddrV4)> = vec![(300, to1); 40];
+            plan.push((301, to1));
+            plan.extend([(300, to2); 3]);
+            plan.extend([(300, to1); 5]);
+            let payloads: Vec<Vec<u8>> = plan
+                .iter()
+                .enumerate()
+                .map(|(i, (len, _))| {
+                    let mut p = vec![i as u8; *len];
+                    p[..4].copy_from_slice(&(i as u32).to_be_bytes());
+                    p
+                })
+                .collect();
+            let datas: Vec<&[u8]> = payloads.iter().map(|p| p.as_slice()).collect();
+            let dsts: Vec<SocketAddrV4> = plan.iter().map(|(_, d)| *d).collect();
+            let results = s.send_batch(&datas, &dsts, Ipv4Addr::LOCALHOST, 0).await;
+            assert_eq!(results.len(), datas.len());
+            assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
+            for (i, (_, dst)) in plan.iter().enumerate() {
+                let c = if *dst == to1 { &c1 } else { &c2 };
+                c.set_read_timeout(Some(std::time::Duration::from_secs(2)))
+                    .unwrap();
+                let mut r = [0u8; 2048];
+                let (n, from) = c.recv_from(&mut r).unwrap();
+                assert_eq!(&r[..n], payloads[i].as_slice(), "datagram {i} (gso {gso})");
+                assert_eq!(from.port(), s.port().unwrap());
+            }
+            let gso_sends = s.gso_sends() - before;
+            if gso {
+                // The 40 in runs of at most GSO_MAX_SEGMENTS, the 3 to c2,
+                // the last 5 (the lone 301-byte reply goes alone).
+                let expected = 40usize.div_ceil(GSO_MAX_SEGMENTS) + 2;
+                assert_eq!(gso_sends, expected as u64, "GSO sends");
+            } else {
+                assert_eq!(gso_sends, 0);
+            }
         }
     }
 }
