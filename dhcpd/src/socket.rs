@@ -222,7 +222,7 @@ const SEND_BATCH: usize = 64;
 /// Most datagrams one UDP GSO send carries. The kernel takes 64; with 64 a
 /// load generator on the same host lost more replies (the whole run lands in
 /// its socket at once), while 8 and 16 saved as much CPU as 64 and lost no
-/// more than plain `sendmmsg(2)` (docs/benchmarks.md, run 19).
+/// more than plain `sendmmsg(2)` (docs/benchmarks.md, "UDP GSO").
 const GSO_MAX_SEGMENTS: usize = 16;
 
 /// Most payload bytes one UDP GSO send carries (below the 64 KiB limit of
