@@ -182,8 +182,8 @@ pub struct RunArgs {
     pub max_batch: usize,
     /// Microseconds the store waits after the first write of a batch for more
     /// before it flushes: fewer fsyncs per lease, at most this much added
-    /// reply latency (default 3 ms). 0 flushes at once.
-    #[arg(long, value_name = "MICROS", default_value_t = 3000)]
+    /// reply latency (default 1 ms). 0 flushes at once.
+    #[arg(long, value_name = "MICROS", default_value_t = 1000)]
     pub commit_linger_us: u64,
     /// Size of each of the store's two commit journal files, in MiB. The
     /// database is checkpointed each time one fills: larger files mean
