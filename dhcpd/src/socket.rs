@@ -11,10 +11,13 @@
 //! is empty, so readiness is cleared then without a further `recvmmsg(2)`
 //! that would only say `EAGAIN` (tokio keeps any readiness that arrived
 //! meanwhile). Within a run, consecutive replies of the same length to the
-//! same destination (a relay's ACKs after a group commit, a burst of
-//! broadcasts) go as one UDP GSO send (`UDP_SEGMENT`, Linux 4.18): one trip
-//! down the stack for up to [`GSO_MAX_SEGMENTS`] datagrams, which the kernel
-//! splits at the device (or at the receiving socket). A socket whose kernel
+//! same unicast destination (a relay's ACKs after a group commit) go as one
+//! UDP GSO send (`UDP_SEGMENT`, Linux 4.18): one trip down the stack for up
+//! to [`GSO_MAX_SEGMENTS`] datagrams, which the kernel splits at the device
+//! (or at the receiving socket). Broadcasts are not batched this way: every
+//! host on the link receives each of them, and in the lab's flood test
+//! clients whose sockets took runs of broadcasts at once lost their own
+//! replies and fell back to retransmission. A socket whose kernel
 //! or route refuses GSO stops using it and sends those runs with
 //! `sendmmsg(2)`.
 //!
@@ -230,11 +233,14 @@ const GSO_MAX_SEGMENTS: usize = 16;
 const GSO_MAX_BYTES: usize = 60_000;
 
 /// How many datagrams from the start of `datas` can go as one UDP GSO send:
-/// the same length and the same destination.
+/// the same length and the same unicast destination (1 for a broadcast).
 fn gso_run(datas: &[&[u8]], dsts: &[SocketAddrV4]) -> usize {
     let (Some(first), Some(dst)) = (datas.first(), dsts.first()) else {
         return 0;
     };
+    if dst.ip().is_broadcast() {
+        return 1;
+    }
     let len = first.len();
     let cap = GSO_MAX_SEGMENTS.min(GSO_MAX_BYTES / len.max(1)).max(1);
     datas
@@ -463,6 +469,8 @@ mod tests {
         assert_eq!(gso_run(&[&x, &x, &x], &[a, a, b]), 2);
         assert_eq!(gso_run(&[&y, &x], &[a, a]), 1);
         assert_eq!(gso_run(&[], &[]), 0);
+        let bcast = SocketAddrV4::new(Ipv4Addr::BROADCAST, 68);
+        assert_eq!(gso_run(&[&x, &x, &x], &[bcast; 3]), 1);
         let many = vec![&x[..]; 100];
         assert_eq!(gso_run(&many, &[a; 100]), GSO_MAX_SEGMENTS);
         // Large datagrams: capped by bytes.
