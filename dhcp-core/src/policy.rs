@@ -141,6 +141,9 @@ impl<P: LeasePolicy> Policies for P {
     }
 }
 
+/// A policy behind a trait object (e.g. a `Box<dyn LeasePolicy>` an
+/// embedder chooses at run time) governs every pool alike, as before
+/// `Policies` existed.
 impl Policies for dyn LeasePolicy + '_ {
     fn policy(&self, _relationship: Option<&str>) -> &dyn LeasePolicy {
         self
