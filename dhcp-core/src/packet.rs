@@ -1,6 +1,8 @@
 //! DHCPv4 wire handling on top of `dhcproto`: strict validation of untrusted
-//! input, option overload (RFC 2131 option 52), and reply encoding with the
-//! BOOTP minimum size and the client's maximum message size.
+//! input, option overload (RFC 2131 option 52) on the way in, and (in
+//! [`encode`]) reply encoding within the BOOTP minimum size and the client's
+//! maximum message size, overloading `file` and `sname` when options need the
+//! room.
 //!
 //! `dhcproto` decodes leniently: it stops at the first bad option without an
 //! error, and a few malformed options trip its debug assertions. So every
@@ -9,7 +11,10 @@
 //! `dhcproto`.
 
 use dhcproto::v4::{DhcpOptions, Message, MessageType, Opcode, OptionCode};
-use dhcproto::{Decodable, Decoder, Encodable, Encoder};
+use dhcproto::{Decodable, Decoder};
+
+mod encode;
+pub use encode::{EncodeError, encode_reply};
 
 /// The BOOTP fixed header plus the magic cookie.
 pub const HEADER_LEN: usize = 240;
@@ -35,6 +40,9 @@ pub enum PacketError {
     /// `op` is not BOOTREQUEST.
     #[error("op {0} is not BOOTREQUEST")]
     NotRequest(u8),
+    /// `op` is not BOOTREPLY (from [`decode_reply`]).
+    #[error("op {0} is not BOOTREPLY")]
+    NotReply(u8),
     /// `hlen` is larger than the 16-byte `chaddr` field.
     #[error("hardware address length {0} exceeds 16")]
     BadHlen(u8),
@@ -203,14 +211,46 @@ impl Request {
 
 /// Validates and decodes a datagram received on the server port.
 pub fn decode_request(buf: &[u8]) -> Result<Request, PacketError> {
+    let (msg, raw) = decode(buf, Opcode::BootRequest)?;
+    let msg_type = msg.opts().msg_type().ok_or(PacketError::NoMessageType)?;
+    match msg_type {
+        MessageType::Discover
+        | MessageType::Request
+        | MessageType::Decline
+        | MessageType::Release
+        | MessageType::Inform => {}
+        other => return Err(PacketError::UnexpectedType(other)),
+    }
+    Ok(Request { msg, msg_type, raw })
+}
+
+/// Validates and decodes a server's reply (OFFER, ACK or NAK) as a client
+/// sees it, with the options of overloaded `file` and `sname` fields in the
+/// message's options and those fields then empty: for clients, relays and
+/// tests built on this crate.
+pub fn decode_reply(buf: &[u8]) -> Result<Message, PacketError> {
+    let (msg, _) = decode(buf, Opcode::BootReply)?;
+    match msg.opts().msg_type().ok_or(PacketError::NoMessageType)? {
+        MessageType::Offer | MessageType::Ack | MessageType::Nak => Ok(msg),
+        other => Err(PacketError::UnexpectedType(other)),
+    }
+}
+
+/// The checks and the decoding common to requests and replies: the fixed
+/// header, every option walked and checked, option overload resolved.
+fn decode(buf: &[u8], op: Opcode) -> Result<(Message, RawOptions), PacketError> {
+    let wrong_op = |b: u8| match op {
+        Opcode::BootRequest => PacketError::NotRequest(b),
+        _ => PacketError::NotReply(b),
+    };
     if buf.len() < HEADER_LEN {
         return Err(PacketError::Truncated(buf.len()));
     }
     if buf[236..240] != MAGIC {
         return Err(PacketError::BadMagic);
     }
-    if buf[0] != 1 {
-        return Err(PacketError::NotRequest(buf[0]));
+    if buf[0] != u8::from(op) {
+        return Err(wrong_op(buf[0]));
     }
     if buf[2] > 16 {
         return Err(PacketError::BadHlen(buf[2]));
@@ -271,19 +311,10 @@ pub fn decode_request(buf: &[u8]) -> Result<Request, PacketError> {
             msg.clear_sname();
         }
     }
-    let msg_type = msg.opts().msg_type().ok_or(PacketError::NoMessageType)?;
-    match msg_type {
-        MessageType::Discover
-        | MessageType::Request
-        | MessageType::Decline
-        | MessageType::Release
-        | MessageType::Inform => {}
-        other => return Err(PacketError::UnexpectedType(other)),
+    if msg.opcode() != op {
+        return Err(wrong_op(buf[0]));
     }
-    if msg.opcode() != Opcode::BootRequest {
-        return Err(PacketError::NotRequest(buf[0]));
-    }
-    Ok(Request { msg, msg_type, raw })
+    Ok((msg, raw))
 }
 
 fn check_len(code: u8, len: usize) -> Result<(), PacketError> {
@@ -301,50 +332,10 @@ fn check_len(code: u8, len: usize) -> Result<(), PacketError> {
     Ok(())
 }
 
-/// Why a reply could not be encoded.
-#[derive(Debug, thiserror::Error)]
-#[error("cannot encode reply: {0}")]
-pub struct EncodeError(String);
-
-/// Encodes a reply into `out` (cleared first), fitting it in `max_len` bytes by
-/// dropping options from the back of `droppable` (least important last), and
-/// padding it to the 300-byte BOOTP minimum.
-pub fn encode_reply(
-    msg: &mut Message,
-    max_len: usize,
-    droppable: &[OptionCode],
-    out: &mut Vec<u8>,
-) -> Result<(), EncodeError> {
-    let max_len = max_len.max(MIN_REPLY_LEN);
-    let mut drop = droppable.iter().rev();
-    loop {
-        out.clear();
-        msg.encode(&mut Encoder::new(out))
-            .map_err(|e| EncodeError(e.to_string()))?;
-        if out.len() <= max_len {
-            break;
-        }
-        match drop.next() {
-            Some(code) => {
-                msg.opts_mut().remove(*code);
-            }
-            None => {
-                return Err(EncodeError(format!(
-                    "{} bytes exceed the limit {max_len}",
-                    out.len()
-                )));
-            }
-        }
-    }
-    if out.len() < MIN_REPLY_LEN {
-        out.resize(MIN_REPLY_LEN, 0);
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dhcproto::Encodable;
     use dhcproto::v4::DhcpOption;
     use std::net::Ipv4Addr;
 
@@ -383,6 +374,7 @@ mod tests {
         let mut b = good.clone();
         b[0] = 2;
         assert_eq!(decode_request(&b).unwrap_err(), PacketError::NotRequest(2));
+        assert_eq!(decode_reply(&good).unwrap_err(), PacketError::NotReply(1));
         // Option 53 with a length running off the end.
         let mut b = good[..240].to_vec();
         b.extend_from_slice(&[53, 9, 1]);
@@ -444,28 +436,5 @@ mod tests {
         assert_eq!(r.raw(12), Some(&b"abc"[..]));
         assert!(r.msg.opts().get(OptionCode::Hostname).is_some());
         assert!(r.msg.fname().is_none());
-    }
-
-    #[test]
-    fn reply_padded_and_trimmed() {
-        let mut m = Message::default();
-        m.set_opcode(Opcode::BootReply);
-        m.opts_mut()
-            .insert(DhcpOption::MessageType(MessageType::Offer));
-        let mut out = Vec::new();
-        encode_reply(&mut m, 1500, &[], &mut out).unwrap();
-        assert_eq!(out.len(), MIN_REPLY_LEN);
-        m.opts_mut().insert(DhcpOption::DomainName("x".repeat(250)));
-        m.opts_mut().insert(DhcpOption::Hostname("y".repeat(250)));
-        encode_reply(
-            &mut m,
-            576 - 28,
-            &[OptionCode::DomainName, OptionCode::Hostname],
-            &mut out,
-        )
-        .unwrap();
-        assert!(out.len() <= 548);
-        assert!(m.opts().get(OptionCode::DomainName).is_some());
-        assert!(m.opts().get(OptionCode::Hostname).is_none());
     }
 }

@@ -9,6 +9,7 @@ use common::*;
 use dhcp_core::engine::{Destination, IgnoreReason, Verdict};
 use dhcp_core::lease::{BindingState, HwAddr};
 use dhcp_core::packet::MIN_REPLY_LEN;
+use dhcproto::Encodable;
 use dhcproto::v4::relay::{RelayAgentInformation, RelayInfo};
 use dhcproto::v4::{Architecture, DhcpOption, MessageType, OptionCode};
 
@@ -401,16 +402,21 @@ fn parameter_request_list_limits_options() {
     assert!(opt(&o, OptionCode::AddressLeaseTime).is_some());
 }
 
+/// The test configuration with `extra` added to its global `[options]`.
+fn engine_with_options(extra: &str) -> dhcp_core::engine::Engine {
+    let cfg = CONFIG.replace(
+        "domain_name = \"lab.test\"",
+        &format!("domain_name = \"lab.test\"\n{extra}"),
+    );
+    dhcp_core::engine::Engine::new(dhcp_core::config::Config::from_toml(&cfg).unwrap())
+}
+
 #[test]
 fn maximum_message_size_is_respected() {
     let long: Vec<String> = (0..40)
         .map(|i| format!("search-domain-number-{i}.lab.test"))
         .collect();
-    let cfg = CONFIG.replace(
-        "domain_name = \"lab.test\"",
-        &format!("domain_name = \"lab.test\"\ndomain_search = {long:?}"),
-    );
-    let mut e = dhcp_core::engine::Engine::new(dhcp_core::config::Config::from_toml(&cfg).unwrap());
+    let mut e = engine_with_options(&format!("domain_search = {long:?}"));
     let big = run(
         &mut e,
         &with(
@@ -435,6 +441,71 @@ fn maximum_message_size_is_respected() {
     // No option 57: the RFC 2131 default of 576.
     let dflt = run(&mut e, &msg(MessageType::Discover, 3), T0);
     assert!(dflt.reply.unwrap().bytes.len() <= 548);
+}
+
+#[test]
+fn options_that_do_not_fit_overload_sname_and_file_rather_than_being_dropped() {
+    // A search list of 268 bytes and NTP servers: with the PXE boot
+    // file in `file`, a 576-byte client gets them through `sname`; a client
+    // without a boot file, through `file` too.
+    let search: Vec<String> = (0..7)
+        .map(|i| format!("rack-{i}-provisioning.zone-{i}-lab.site{i}"))
+        .collect();
+    let mut e = engine_with_options(&format!(
+        "domain_search = {search:?}\nntp_servers = [\"10.99.0.1\", \"10.99.0.2\", \"10.99.0.3\"]"
+    ));
+    let requested = [
+        OptionCode::SubnetMask,
+        OptionCode::Router,
+        OptionCode::DomainNameServer,
+        OptionCode::DomainName,
+        OptionCode::DomainSearch,
+        OptionCode::NtpServers,
+    ];
+    let prl = DhcpOption::ParameterRequestList(requested.to_vec());
+    let pxe = with(
+        with(
+            with(
+                with(msg(MessageType::Discover, 1), prl.clone()),
+                DhcpOption::MaxMessageSize(576),
+            ),
+            DhcpOption::ClientSystemArchitecture(Architecture::X64),
+        ),
+        DhcpOption::ClassIdentifier(b"PXEClient:Arch:00007:UNDI:003016".to_vec()),
+    );
+    let plain = with(
+        with(msg(MessageType::Discover, 2), prl),
+        DhcpOption::MaxMessageSize(576),
+    );
+    for (m, boot_file) in [(pxe, true), (plain, false)] {
+        let o = run(&mut e, &m, T0);
+        let r = o.reply.as_ref().unwrap();
+        assert!(r.bytes.len() <= 548, "{} bytes", r.bytes.len());
+        let seen = dhcp_core::packet::decode_reply(&r.bytes).unwrap();
+        let lease = [OptionCode::ServerIdentifier, OptionCode::AddressLeaseTime];
+        for code in requested.into_iter().chain(lease) {
+            // Compared as encoded: a decoded search list's names are absolute.
+            let wire = |o: Option<&DhcpOption>| o.map(|o| o.to_vec().unwrap());
+            assert!(r.msg.opts().get(code).is_some(), "{code:?} kept");
+            assert_eq!(
+                wire(seen.opts().get(code)),
+                wire(r.msg.opts().get(code)),
+                "{code:?} sent"
+            );
+        }
+        assert!(
+            seen.opts().get(OptionCode::OptionOverload).is_some(),
+            "overloaded"
+        );
+        if boot_file {
+            assert_eq!(r.msg.fname(), Some(&b"bootx64.efi"[..]));
+            assert_eq!(
+                &r.bytes[108..120],
+                b"bootx64.efi\0",
+                "file keeps the boot file"
+            );
+        }
+    }
 }
 
 #[test]

@@ -96,7 +96,7 @@ impl From<&PacketError> for DropReason {
         match e {
             PacketError::Truncated(_) => Self::Truncated,
             PacketError::BadMagic => Self::BadMagic,
-            PacketError::NotRequest(_) => Self::NotRequest,
+            PacketError::NotRequest(_) | PacketError::NotReply(_) => Self::NotRequest,
             PacketError::BadHlen(_) => Self::BadHlen,
             PacketError::OptionOverrun { .. } => Self::OptionOverrun,
             PacketError::BadOptionLength { .. } => Self::BadOptionLength,

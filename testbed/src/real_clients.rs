@@ -115,7 +115,7 @@ pub fn obtain_lease_with(
             netns::require_program("dhclient", "isc-dhcp-client")?;
             let conf = lab.write_file(
                 &format!("{tag}.conf"),
-                "send host-name \"testbed-client\";\nrequest subnet-mask, routers, broadcast-address;\n",
+                "send host-name \"testbed-client\";\nrequest subnet-mask, routers, broadcast-address, domain-name, domain-search;\n",
             )?;
             let lf = lab.path(&format!("{tag}.leases"));
             let pf = lab.path(&format!("{tag}.pid"));

@@ -28,6 +28,10 @@ pub struct SubnetSpec {
     pub range: Option<(Ipv4Addr, Ipv4Addr)>,
     /// Option 3.
     pub router: Option<Ipv4Addr>,
+    /// Option 15.
+    pub domain_name: Option<String>,
+    /// Option 119 (empty: not sent).
+    pub domain_search: Vec<String>,
     /// Whether the server has an interface on this subnet (as opposed to a
     /// subnet reached through a relay).
     pub local: bool,
@@ -42,6 +46,8 @@ impl SubnetSpec {
             net,
             range: Some((Ipv4Addr::from(base + 100), Ipv4Addr::from(base + 200))),
             router: Some(Ipv4Addr::from(base + 1)),
+            domain_name: None,
+            domain_search: Vec::new(),
             local,
         }
     }
@@ -161,6 +167,8 @@ impl ServerSpec {
             net: crate::topology::wide_server_net(),
             range: Some((Ipv4Addr::new(10, 99, 16, 0), Ipv4Addr::new(10, 99, 31, 255))),
             router: Some(Ipv4Addr::new(10, 99, 0, 1)),
+            domain_name: None,
+            domain_search: Vec::new(),
             local: true,
         }];
         spec
@@ -314,6 +322,17 @@ impl IscDhcpd {
             if let Some(r) = sub.router {
                 let _ = writeln!(s, "  option routers {r};");
             }
+            if let Some(d) = &sub.domain_name {
+                let _ = writeln!(s, "  option domain-name \"{d}\";");
+            }
+            if !sub.domain_search.is_empty() {
+                let names: Vec<String> = sub
+                    .domain_search
+                    .iter()
+                    .map(|n| format!("\"{n}\""))
+                    .collect();
+                let _ = writeln!(s, "  option domain-search {};", names.join(", "));
+            }
             let _ = writeln!(s, "  option subnet-mask {};", sub.net.netmask());
             if let Some(ns) = spec.next_server {
                 let _ = writeln!(s, "  next-server {ns};");
@@ -413,6 +432,8 @@ impl OurDhcpd {
                 lease_time: LeaseTimes::default(),
                 options: OptionSet {
                     routers: s.router.map(|r| vec![r]),
+                    domain_name: s.domain_name.clone(),
+                    domain_search: (!s.domain_search.is_empty()).then(|| s.domain_search.clone()),
                     ..OptionSet::default()
                 },
                 pxe: true,

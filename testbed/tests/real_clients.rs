@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use testbed::real_clients::{RealClient, obtain_lease};
+use testbed::real_clients::{RealClient, obtain_lease, obtain_lease_with};
 use testbed::server::{self, ServerSpec};
 use testbed::topology::{self, LabBuilder};
 
@@ -65,4 +65,74 @@ fn udhcpc_gets_lease_with_next_server_and_boot_file() {
 #[test]
 fn dhcpcd_gets_lease_with_next_server_and_boot_file() {
     lease_with_boot_info(RealClient::Dhcpcd);
+}
+
+/// A 52-character domain name and a 232-byte search list: with the boot file
+/// in `file`, the reply's options (about 330 bytes with the lease's own) fit
+/// the 308 bytes a 576-byte message leaves only if the server moves one into
+/// `sname` (option overload, RFC 2131 option 52). udhcpc states 576 as its
+/// maximum; dhclient states none, which means 576; dhclient also reports the
+/// overload it saw.
+fn overloaded_reply_is_read_whole(client: RealClient, extra_args: &[&str]) {
+    if !testbed::can_run_root_test(&format!("{client} reads an overloaded reply")) {
+        return;
+    }
+    let lab = LabBuilder::new()
+        .server("srv1")
+        .client("cli1")
+        .build()
+        .unwrap();
+    let domain = "provisioning-rack-controller-a.maas-lab.example.test";
+    let search: Vec<String> = (0..6)
+        .map(|i| format!("rack-{i}-provisioning.zone-{i}-lab.site{i}"))
+        .collect();
+    let mut spec = ServerSpec::standard(topology::server_address(0));
+    spec.subnets[0].domain_name = Some(domain.to_owned());
+    spec.subnets[0].domain_search = search.clone();
+    let _srv = server::from_env().start(&lab, "srv1", &spec).unwrap();
+    let lease = obtain_lease_with(
+        &lab,
+        "cli1",
+        "eth0",
+        client,
+        extra_args,
+        Duration::from_secs(30),
+    )
+    .unwrap();
+    eprintln!("{client}: {:#?}", lease.env);
+    assert_eq!(lease.boot_file.as_deref(), Some("pxelinux.0"), "boot file");
+    let get = |keys: &[&str]| {
+        keys.iter()
+            .find_map(|k| lease.env.get(*k).cloned())
+            .unwrap_or_default()
+    };
+    let got_domain = get(&["new_domain_name", "domain"]);
+    assert_eq!(got_domain.trim_matches(['\'', '"']), domain, "option 15");
+    let got_search = get(&["new_domain_search", "search"]);
+    for name in &search {
+        assert!(
+            got_search.contains(name.as_str()),
+            "option 119 has {name}: {got_search}"
+        );
+    }
+    if client == RealClient::Dhclient {
+        assert_eq!(
+            lease
+                .env
+                .get("new_dhcp_option_overload")
+                .map(String::as_str),
+            Some("2"),
+            "sname carries options, file the boot file"
+        );
+    }
+}
+
+#[test]
+fn udhcpc_reads_options_overloaded_into_sname() {
+    overloaded_reply_is_read_whole(RealClient::Udhcpc, &["-O", "search"]);
+}
+
+#[test]
+fn dhclient_reads_options_overloaded_into_sname() {
+    overloaded_reply_is_read_whole(RealClient::Dhclient, &[]);
 }

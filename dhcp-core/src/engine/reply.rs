@@ -64,7 +64,9 @@ impl Destination {
 /// A reply ready to send.
 #[derive(Debug, Clone)]
 pub struct Reply {
-    /// The message as sent (after any trimming to fit the size limit).
+    /// The message as sent: every option it holds is in `bytes` (some
+    /// perhaps in `file`/`sname`, option 52), optional ones that did not fit
+    /// the client's size limit even so having been removed.
     pub msg: Message,
     /// The encoded datagram (at least 300 bytes).
     pub bytes: Vec<u8>,
