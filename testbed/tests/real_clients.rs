@@ -73,6 +73,11 @@ fn dhcpcd_gets_lease_with_next_server_and_boot_file() {
 /// `sname` (option overload, RFC 2131 option 52). udhcpc states 576 as its
 /// maximum; dhclient states none, which means 576; dhclient also reports the
 /// overload it saw.
+///
+/// Against ISC dhcpd 4.4 (`TESTBED_SERVER=isc`) udhcpc gets no search list:
+/// ISC splits option 119 between `options` and `sname` (RFC 3396), and
+/// busybox udhcpc 1.35 does not join the parts. Our server moves options
+/// whole, which every client here reads.
 fn overloaded_reply_is_read_whole(client: RealClient, extra_args: &[&str]) {
     if !testbed::can_run_root_test(&format!("{client} reads an overloaded reply")) {
         return;
@@ -89,7 +94,12 @@ fn overloaded_reply_is_read_whole(client: RealClient, extra_args: &[&str]) {
     let mut spec = ServerSpec::standard(topology::server_address(0));
     spec.subnets[0].domain_name = Some(domain.to_owned());
     spec.subnets[0].domain_search = search.clone();
-    let _srv = server::from_env().start(&lab, "srv1", &spec).unwrap();
+    let server = server::from_env();
+    if server.name() == "isc" && client == RealClient::Udhcpc {
+        eprintln!("SKIPPED for ISC dhcpd: it splits option 119 across areas, which udhcpc drops");
+        return;
+    }
+    let _srv = server.start(&lab, "srv1", &spec).unwrap();
     let lease = obtain_lease_with(
         &lab,
         "cli1",

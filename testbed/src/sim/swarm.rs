@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use dhcproto::{Decodable, Decoder, Encodable, Encoder, v4::Message};
+use dhcproto::{Encodable, Encoder};
 
 use super::client::{ClientConfig, ClientEvent, SimClient, Transmit};
 use super::report::{ClientRecord, SwarmEvent, SwarmReport};
@@ -307,9 +307,10 @@ impl Driver<'_> {
         Ok(())
     }
 
-    /// Decodes a datagram and hands it to its client; returns the client index.
+    /// Decodes a datagram as a client does (options in overloaded `file` and
+    /// `sname` included) and hands it to its client; returns the client index.
     fn receive(&mut self, data: &[u8], now: Instant) -> Option<usize> {
-        let Ok(msg) = Message::decode(&mut Decoder::new(data)) else {
+        let Ok(msg) = dhcp_core::packet::decode_reply(data) else {
             self.undecodable += 1;
             return None;
         };
