@@ -1,8 +1,8 @@
 //! DHCPv4 wire handling on top of `dhcproto`: strict validation of untrusted
-//! input, option overload (RFC 2131 option 52) on the way in, and (in
-//! [`encode`]) reply encoding within the BOOTP minimum size and the client's
-//! maximum message size, overloading `file` and `sname` when options need the
-//! room.
+//! input, option overload (RFC 2131 option 52) on the way in, and (in its
+//! `encode` module) reply encoding within the BOOTP minimum size and the
+//! client's maximum message size, overloading `file` and `sname` when options
+//! need the room.
 //!
 //! `dhcproto` decodes leniently: it stops at the first bad option without an
 //! error, and a few malformed options trip its debug assertions. So every

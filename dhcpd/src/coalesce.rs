@@ -52,7 +52,7 @@ impl Coalescer {
         self.busy.swap(false, Ordering::Relaxed)
     }
 
-    /// The runtime's park hook: sleeps [`Self::pause`] when a receive since
+    /// The runtime's park hook: sleeps for the configured pause when a receive since
     /// the last park was busy. Blocking is intended: the runtime has nothing
     /// left to run, and the point is to let datagrams gather meanwhile.
     pub fn before_park(&self) {

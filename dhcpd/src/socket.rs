@@ -13,7 +13,7 @@
 //! meanwhile). Within a run, consecutive replies of the same length to the
 //! same unicast destination (a relay's ACKs after a group commit) go as one
 //! UDP GSO send (`UDP_SEGMENT`, Linux 4.18): one trip down the stack for up
-//! to [`GSO_MAX_SEGMENTS`] datagrams, which the kernel splits at the device
+//! to `GSO_MAX_SEGMENTS` (16) datagrams, which the kernel splits at the device
 //! (or at the receiving socket). Broadcasts are not batched this way: every
 //! host on the link receives each of them, and in the lab's flood test
 //! clients whose sockets took runs of broadcasts at once lost their own
