@@ -9,7 +9,7 @@ use std::net::Ipv4Addr;
 
 use common::*;
 use dhcp_core::lease::BindingState;
-use dhcp_core::packet::decode_request;
+use dhcp_core::packet::{MAGIC, decode_reply, decode_request};
 use dhcp_core::policy::Standalone;
 use dhcproto::v4::{DhcpOption, MessageType};
 use proptest::prelude::*;
@@ -132,6 +132,29 @@ proptest! {
     #[test]
     fn random_bytes_never_panic_the_decoder(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
         let _ = decode_request(&bytes);
+    }
+
+    /// Well-formed headers with random options, and random `sname`/`file`
+    /// contents that option 52 may point the decoders at: requests and
+    /// replies alike are refused or decoded, never a panic.
+    #[test]
+    fn random_options_and_overloaded_fields_never_panic_the_decoders(
+        opts in proptest::collection::vec(any::<u8>(), 0..400),
+        sname in proptest::collection::vec(any::<u8>(), 64),
+        file in proptest::collection::vec(any::<u8>(), 128),
+        overload in 0u8..=4,
+    ) {
+        let mut b = vec![0u8; 240];
+        b[..3].copy_from_slice(&[2, 1, 6]);
+        b[44..108].copy_from_slice(&sname);
+        b[108..236].copy_from_slice(&file);
+        b[236..240].copy_from_slice(&MAGIC);
+        b.extend_from_slice(&[53, 1, 2, 52, 1, overload]);
+        b.extend_from_slice(&opts);
+        let _ = decode_reply(&b);
+        b[0] = 1;
+        b[242] = 1;
+        let _ = decode_request(&b);
     }
 
     #[test]
