@@ -445,14 +445,16 @@ fn maximum_message_size_is_respected() {
 
 #[test]
 fn options_that_do_not_fit_overload_sname_and_file_rather_than_being_dropped() {
-    // A search list of 268 bytes and NTP servers: with the PXE boot
-    // file in `file`, a 576-byte client gets them through `sname`; a client
-    // without a boot file, through `file` too.
-    let search: Vec<String> = (0..7)
+    // A search list of 230 bytes and ten NTP servers: with its boot file in
+    // `file` (a UEFI PXE ROM's, or the default rule's for any other client),
+    // a 576-byte client gets them through `sname`. (Unit tests in
+    // `packet::encode` cover `file` too.)
+    let search: Vec<String> = (0..6)
         .map(|i| format!("rack-{i}-provisioning.zone-{i}-lab.site{i}"))
         .collect();
+    let ntp: Vec<String> = (1..=10).map(|i| format!("10.99.0.{i}")).collect();
     let mut e = engine_with_options(&format!(
-        "domain_search = {search:?}\nntp_servers = [\"10.99.0.1\", \"10.99.0.2\", \"10.99.0.3\"]"
+        "domain_search = {search:?}\nntp_servers = {ntp:?}"
     ));
     let requested = [
         OptionCode::SubnetMask,
@@ -477,7 +479,7 @@ fn options_that_do_not_fit_overload_sname_and_file_rather_than_being_dropped() {
         with(msg(MessageType::Discover, 2), prl),
         DhcpOption::MaxMessageSize(576),
     );
-    for (m, boot_file) in [(pxe, true), (plain, false)] {
+    for (m, boot_file) in [(pxe, &b"bootx64.efi\0"[..]), (plain, &b"lpxelinux.0\0"[..])] {
         let o = run(&mut e, &m, T0);
         let r = o.reply.as_ref().unwrap();
         assert!(r.bytes.len() <= 548, "{} bytes", r.bytes.len());
@@ -493,18 +495,16 @@ fn options_that_do_not_fit_overload_sname_and_file_rather_than_being_dropped() {
                 "{code:?} sent"
             );
         }
-        assert!(
-            seen.opts().get(OptionCode::OptionOverload).is_some(),
-            "overloaded"
+        // `sname` only: the boot file keeps `file`.
+        assert_eq!(
+            seen.opts().get(OptionCode::OptionOverload),
+            Some(&DhcpOption::OptionOverload(2))
         );
-        if boot_file {
-            assert_eq!(r.msg.fname(), Some(&b"bootx64.efi"[..]));
-            assert_eq!(
-                &r.bytes[108..120],
-                b"bootx64.efi\0",
-                "file keeps the boot file"
-            );
-        }
+        assert_eq!(
+            &r.bytes[108..108 + boot_file.len()],
+            boot_file,
+            "file keeps the boot file"
+        );
     }
 }
 

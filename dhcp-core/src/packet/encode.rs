@@ -65,10 +65,15 @@ pub fn encode_reply(
 
 /// Options that stay in the `options` field whatever their size: what a
 /// client that ignores option 52 still needs to take the lease (message type,
-/// server identifier, lease time, T1/T2, mask, routers), the client identifier
-/// it may check the reply against (RFC 6842), and the relay agent information
-/// a relay looks for there to route the reply and then strips (RFC 3046).
-const PINNED: [u8; 10] = [53, 54, 51, 58, 59, 1, 3, 61, 82, 52];
+/// server identifier, lease time, T1/T2, mask, routers) and to boot (vendor
+/// class, vendor options, TFTP server and boot file names, PXELINUX config
+/// file and path prefix: a PXE ROM is the client most likely to be old), the
+/// client identifier it may check the reply against (RFC 6842), and the relay
+/// agent information a relay looks for there to route the reply and then
+/// strips (RFC 3046).
+const PINNED: [u8; 16] = [
+    53, 54, 51, 58, 59, 1, 3, 60, 43, 66, 67, 209, 210, 61, 82, 52,
+];
 
 /// The option areas of a reply, in RFC 3396 order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -342,6 +347,21 @@ mod tests {
         assert!(main.contains(&61), "{main:?}");
         assert_eq!(main.last(), Some(&82), "relay agent information last");
         assert!(!main.contains(&224));
+    }
+
+    #[test]
+    fn boot_options_stay_in_options() {
+        let mut m = offer();
+        m.set_fname_str("lpxelinux.0");
+        m.opts_mut()
+            .insert(DhcpOption::ClassIdentifier(b"PXEClient".to_vec()));
+        m.opts_mut().insert(custom(210, 30));
+        m.opts_mut().insert(custom(224, 220));
+        m.opts_mut().insert(custom(225, 40));
+        let (out, main, overload) = encode_all(&mut m, 576 - 28);
+        assert_eq!(overload, 2);
+        assert!(main.contains(&60) && main.contains(&210), "{main:?}");
+        assert_eq!(out[SNAME.start], 225);
     }
 
     #[test]
