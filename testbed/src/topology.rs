@@ -75,6 +75,12 @@ impl LabBuilder {
         Self::default()
     }
 
+    /// The layout most tests use: server host `srv1` and client host `cli1`
+    /// on the server segment.
+    pub fn server_and_client() -> Self {
+        Self::new().server("srv1").client("cli1")
+    }
+
     /// Uses `prefix` for namespace names instead of `tb`.
     pub fn prefix(mut self, prefix: &str) -> Self {
         self.prefix = Some(prefix.to_owned());

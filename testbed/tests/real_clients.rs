@@ -82,11 +82,7 @@ fn overloaded_reply_is_read_whole(client: RealClient, extra_args: &[&str]) {
     if !testbed::can_run_root_test(&format!("{client} reads an overloaded reply")) {
         return;
     }
-    let lab = LabBuilder::new()
-        .server("srv1")
-        .client("cli1")
-        .build()
-        .unwrap();
+    let lab = LabBuilder::server_and_client().build().unwrap();
     let domain = "provisioning-rack-controller-a.maas-lab.example.test";
     let search: Vec<String> = (0..6)
         .map(|i| format!("rack-{i}-provisioning.zone-{i}-lab.site{i}"))

@@ -19,11 +19,7 @@ fn clients_get_leases_across_a_server_kill_and_restart() {
     if !testbed::can_run_root_test("clients_get_leases_across_a_server_kill_and_restart") {
         return;
     }
-    let lab = LabBuilder::new()
-        .server("srv1")
-        .client("cli1")
-        .build()
-        .unwrap();
+    let lab = LabBuilder::server_and_client().build().unwrap();
     let server = server::from_env();
     let spec = ServerSpec::standard(topology::server_address(0));
     let mut srv = server.start(&lab, "srv1", &spec).unwrap();

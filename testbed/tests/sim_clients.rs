@@ -19,11 +19,7 @@ fn two_hundred_pxe_clients_get_distinct_leases() {
     if !testbed::can_run_root_test("two_hundred_pxe_clients_get_distinct_leases") {
         return;
     }
-    let lab = LabBuilder::new()
-        .server("srv1")
-        .client("cli1")
-        .build()
-        .unwrap();
+    let lab = LabBuilder::server_and_client().build().unwrap();
     let server = server::from_env();
     let spec = ServerSpec::standard(topology::server_address(0)).with_range(
         "10.99.0.10".parse().unwrap(),
@@ -65,11 +61,7 @@ fn pxe_clients_without_broadcast_flag_get_unicast_replies() {
     if !testbed::can_run_root_test("pxe_clients_without_broadcast_flag_get_unicast_replies") {
         return;
     }
-    let lab = LabBuilder::new()
-        .server("srv1")
-        .client("cli1")
-        .build()
-        .unwrap();
+    let lab = LabBuilder::server_and_client().build().unwrap();
     let server = server::from_env();
     let _srv = server
         .start(
@@ -114,11 +106,7 @@ fn simulated_clients_renew_by_unicast() {
     if !testbed::can_run_root_test("simulated_clients_renew_by_unicast") {
         return;
     }
-    let lab = LabBuilder::new()
-        .server("srv1")
-        .client("cli1")
-        .build()
-        .unwrap();
+    let lab = LabBuilder::server_and_client().build().unwrap();
     let server = server::from_env();
     // 4 s leases: T1 at 2 s, so a renewal fits well within 5 s.
     let spec = ServerSpec::standard(topology::server_address(0)).with_lease_time(4, 4);
