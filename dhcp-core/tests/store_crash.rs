@@ -14,7 +14,10 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use dhcp_core::lease::{BindingState, ClientKey, HwAddr, Lease};
+mod common;
+
+use common::active_lease;
+use dhcp_core::lease::Lease;
 use dhcp_core::store::{GroupCommit, LeaseStore, SledStore, StoreOptions};
 use rand::Rng;
 
@@ -23,17 +26,6 @@ const WRITERS: u32 = 4;
 const OPTIONS: StoreOptions = StoreOptions {
     journal_file_bytes: 16 << 10,
 };
-
-fn lease(addr: Ipv4Addr, seq: u32) -> Lease {
-    let mut l = Lease::new_free(addr, BindingState::Active);
-    let o = addr.octets();
-    l.client = Some(ClientKey::Hw(HwAddr::ethernet([
-        2, 0, o[0], o[1], o[2], o[3],
-    ])));
-    l.ends = seq;
-    l.cltt = seq;
-    l
-}
 
 /// Child mode: commit forever, printing `ACK a.b.c.d seq` after durability.
 #[test]
@@ -59,7 +51,7 @@ fn crash_child() {
                 let addr = Ipv4Addr::new(10, 99, w as u8, (seq % 200) as u8 + 1);
                 let (tx, rx) = std::sync::mpsc::sync_channel(1);
                 gc.submit(
-                    vec![lease(addr, seq)],
+                    vec![active_lease(addr, seq)],
                     Box::new(move |r| {
                         let _ = tx.send(r.is_ok());
                     }),

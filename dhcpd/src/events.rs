@@ -24,6 +24,7 @@ use tokio::task::JoinHandle;
 
 use crate::clock::unix_now;
 use crate::counters::Counters;
+use crate::failure_log::FailureLog;
 
 /// Default capacity of each destination's queue.
 pub const DEFAULT_QUEUE: usize = 1024;
@@ -239,29 +240,6 @@ pub fn start(
     (EventSink { queues, counters }, tasks)
 }
 
-/// Logs the first failure after a success at `warn`, the rest at `debug`.
-struct FailureLog {
-    failing: bool,
-}
-
-impl FailureLog {
-    fn failed(&mut self, what: &str, error: &dyn std::fmt::Display) {
-        if self.failing {
-            tracing::debug!(error = %error, "{what}");
-        } else {
-            tracing::warn!(error = %error, "{what} (further failures logged at debug level)");
-            self.failing = true;
-        }
-    }
-
-    fn ok(&mut self, what: &str) {
-        if self.failing {
-            tracing::info!("{what}");
-            self.failing = false;
-        }
-    }
-}
-
 async fn deliver_datagrams(
     path: PathBuf,
     mut rx: mpsc::Receiver<LeaseEvent>,
@@ -277,7 +255,7 @@ async fn deliver_datagrams(
             return;
         }
     };
-    let mut log = FailureLog { failing: false };
+    let log = FailureLog::default();
     while let Some(ev) = rx.recv().await {
         let json = ev.to_json();
         let sent = tokio::time::timeout(SEND_TIMEOUT, sock.send_to(json.as_bytes(), &path)).await;
@@ -332,7 +310,7 @@ async fn run_one(cmd: &str, ev: &LeaseEvent) -> Result<(), String> {
 }
 
 async fn run_commands(cmd: String, mut rx: mpsc::Receiver<LeaseEvent>, counters: Arc<Counters>) {
-    let mut log = FailureLog { failing: false };
+    let log = FailureLog::default();
     while let Some(ev) = rx.recv().await {
         match run_one(&cmd, &ev).await {
             Ok(()) => {

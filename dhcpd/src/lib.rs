@@ -96,6 +96,7 @@ pub mod counters;
 pub mod events;
 pub mod failover;
 pub mod failover_ops;
+pub mod failure_log;
 pub mod interfaces;
 pub mod l2;
 pub mod metrics;

@@ -256,6 +256,7 @@ pub async fn start(ctx: OpsContext<'_>, engine: &mut Engine) -> Result<(Ops, Eng
             pools: pools.clone(),
             failover: ctx.failover.clone(),
             reload: reload_status.clone(),
+            store: ctx.store.clone(),
             started,
         }));
         tracing::info!(address = %addr, "metrics exporter listening");

@@ -12,6 +12,7 @@ use dhcp_core::store::StoreError;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::counters::Counters;
+use crate::failure_log::FailureLog;
 use crate::l2::{L2Sender, ethernet_mac};
 use crate::settings::Ports;
 use crate::socket::ServerSocket;
@@ -37,6 +38,8 @@ pub struct Transmitter {
     l2: Option<L2Sender>,
     ports: Ports,
     counters: Arc<Counters>,
+    /// Commit failures come in floods (a full disk fails every commit).
+    commit_failures: FailureLog,
 }
 
 /// Where and how one reply is sent.
@@ -96,6 +99,7 @@ impl Transmitter {
             l2,
             ports,
             counters,
+            commit_failures: FailureLog::default(),
         }
     }
 
@@ -230,20 +234,20 @@ impl Transmitter {
         result: Result<CommitResult, oneshot::error::RecvError>,
     ) {
         match result {
-            Ok(Ok(())) => self.send_all(replies).await,
+            Ok(Ok(())) => {
+                self.commit_failures.ok("lease commits succeed again");
+                self.send_all(replies).await;
+            }
             Ok(Err(e)) => {
                 self.counters.commit_errors.fetch_add(1, Ordering::Relaxed);
-                tracing::error!(
-                    error = %e,
-                    replies = replies.len(),
-                    "lease commit failed; replies withheld"
-                );
+                self.commit_failures
+                    .failed("lease commit failed; its replies withheld", &e);
             }
             Err(_) => {
                 self.counters.commit_errors.fetch_add(1, Ordering::Relaxed);
-                tracing::error!(
-                    replies = replies.len(),
-                    "lease commit abandoned; replies withheld"
+                self.commit_failures.failed(
+                    "lease commit failed; its replies withheld",
+                    &"the store worker stopped",
                 );
             }
         }

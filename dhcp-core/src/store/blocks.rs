@@ -103,6 +103,12 @@ impl BlockMap {
         std::mem::take(&mut self.dirty).into_iter().collect()
     }
 
+    /// Marks `blocks` changed again: a write of them that failed must be
+    /// repeated by the next one.
+    pub fn mark_changed(&mut self, blocks: &[u32]) {
+        self.dirty.extend(blocks.iter().copied());
+    }
+
     /// A block's key and its encoded value as it is now (`None`: the block
     /// is empty and its key should be removed; it is forgotten then).
     pub fn encode_block(&mut self, block: u32) -> ([u8; 4], Option<Vec<u8>>) {

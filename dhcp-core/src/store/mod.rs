@@ -15,7 +15,7 @@ pub mod journal;
 mod sled_store;
 
 pub use group::{BatchStats, Completion, GroupCommit};
-pub use sled_store::{SledStore, StoreOptions};
+pub use sled_store::{SledStore, StoreOptions, WRITE_HEADROOM};
 
 use crate::lease::{Lease, UnixTime};
 
@@ -45,6 +45,20 @@ pub enum StoreError {
     /// A record could not be encoded.
     #[error("cannot encode lease record: {0}")]
     Encode(String),
+    /// The file system holding the store has too little room for a
+    /// database write, which is not attempted (see [`WRITE_HEADROOM`]); it is
+    /// retried later.
+    #[error("too little free space for the lease database: {free} bytes free, {needed} needed")]
+    NoSpace {
+        /// Bytes free.
+        free: u64,
+        /// Bytes the write needs free.
+        needed: u64,
+    },
+    /// The database reported an error earlier and is not used again until
+    /// the process restarts; the journal keeps every record meanwhile.
+    #[error("the lease database failed earlier ({0}); restart once the cause is fixed")]
+    Failed(String),
     /// The group-commit worker has stopped.
     #[error("the store worker has stopped")]
     Closed,
@@ -63,6 +77,12 @@ pub trait LeaseStore: Send + Sync {
     /// Removes records that carry nothing worth keeping: free leases whose
     /// last use ended before `before`. Returns how many were removed.
     fn compact(&self, before: UnixTime) -> Result<usize, StoreError>;
+    /// Background writes (checkpoints) that failed since the store was
+    /// opened; each is retried, and commits stay durable meanwhile. A store
+    /// without background writes reports 0.
+    fn checkpoint_failures(&self) -> u64 {
+        0
+    }
 }
 
 /// Encodes a lease record (format byte + postcard).

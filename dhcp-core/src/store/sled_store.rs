@@ -14,14 +14,29 @@
 //! store replays the journal, and [`SledStore::checkpoint`] (at shutdown)
 //! leaves nothing to replay. Metadata writes flush `sled` directly.
 //!
+//! A full disk never reaches `sled`: a database write is attempted only
+//! while the file system has room for it and [`WRITE_HEADROOM`] besides.
+//! Otherwise the checkpoint fails without touching the database, the blocks
+//! it took are marked changed again, the journal file stays retired, and the
+//! checkpoint is retried with a growing delay (1 s, doubling, at most 10 s).
+//! Commits go on into the active journal file, which needs no new disk space
+//! (its blocks were written when it was created); once that file is full
+//! too, commits fail at once with the checkpoint's error, until a retry
+//! succeeds. Any error `sled` itself reports stops this process from using
+//! the database again (a `sled` handle that has seen an I/O error fails
+//! every later operation, and hangs when dropped): commits go on into the
+//! journal as above, and a restart replays it.
+//!
 //! Locks, always taken in this order: the journal (one commit at a time, in
 //! journal order), then `writer` (one writer of blocks to `sled` at a time,
 //! so an older snapshot never lands after a newer one), then the block map.
+//! The database handle's lock is only ever held alone, for a moment.
 
 use std::net::Ipv4Addr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, mpsc};
 use std::thread;
+use std::time::Duration;
 
 use super::blocks::{self, BlockMap};
 use super::journal::{self, Journal, JournalError, Retired};
@@ -49,43 +64,140 @@ impl Default for StoreOptions {
 struct CheckpointState {
     /// Journal files whose records are now durable in `sled`.
     released: Vec<Retired>,
-    /// The last checkpoint failure, if any.
-    failed: Option<String>,
+    /// Why the last checkpoint failed; `None` once one succeeds.
+    error: Option<String>,
+    /// Checkpoints that failed since the store was opened.
+    failures: u64,
 }
+
+/// First delay before a failed checkpoint is tried again; it doubles with
+/// each failure up to [`CHECKPOINT_RETRY_MAX`].
+const CHECKPOINT_RETRY_FIRST: Duration = Duration::from_secs(1);
+/// Longest delay between checkpoint retries.
+const CHECKPOINT_RETRY_MAX: Duration = Duration::from_secs(10);
 
 type Shared = Arc<(Mutex<CheckpointState>, Condvar)>;
 
+/// Free space the store's file system must keep, besides twice the size of
+/// the write itself, for a database write to be attempted: `sled` appends to
+/// its log and grows its file by whole segments, and an I/O error such as a
+/// full disk leaves its handle failing every later operation (and hanging
+/// when dropped) until the process restarts.
+pub const WRITE_HEADROOM: u64 = 8 << 20;
+
 /// What the commit path and the checkpoint thread share.
 struct State {
-    db: sled::Db,
+    path: PathBuf,
+    /// The database; taken out (and leaked) on drop after a failure, whose
+    /// handle would hang in its final flush.
+    db: Mutex<Option<sled::Db>>,
+    /// The first error `sled` reported: the database is not used again in
+    /// this process (the journal keeps every record for the next start).
+    failed: Mutex<Option<String>>,
     /// One writer of blocks to `sled` at a time.
     writer: Mutex<()>,
     blocks: Mutex<BlockMap>,
 }
 
 impl State {
+    /// Runs `f` on the database, unless it failed before.
+    fn with_db<T>(&self, f: impl FnOnce(&sled::Db) -> sled::Result<T>) -> Result<T, StoreError> {
+        if let Some(e) = &*lock(&self.failed) {
+            return Err(StoreError::Failed(e.clone()));
+        }
+        let Some(db) = lock(&self.db).clone() else {
+            return Err(StoreError::Closed);
+        };
+        f(&db).map_err(|e| {
+            tracing::error!(
+                store = %self.path.display(),
+                error = %e,
+                "lease database failed: not used again until a restart; leases stay durable in the journal while it has room"
+            );
+            lock(&self.failed).get_or_insert_with(|| e.to_string());
+            StoreError::Db(e)
+        })
+    }
+
+    /// [`State::with_db`] for a write of about `bytes`, refused while the
+    /// file system has less than twice that plus [`WRITE_HEADROOM`] free:
+    /// `sled` never meets a full disk, so the write can be retried once
+    /// there is room.
+    fn with_db_write<T>(
+        &self,
+        bytes: u64,
+        f: impl FnOnce(&sled::Db) -> sled::Result<T>,
+    ) -> Result<T, StoreError> {
+        let needed = bytes.saturating_mul(2).saturating_add(WRITE_HEADROOM);
+        // A file system that cannot say is written to as before.
+        if let Ok(free) = free_bytes(&self.path)
+            && free < needed
+        {
+            return Err(StoreError::NoSpace { free, needed });
+        }
+        self.with_db(f)
+    }
+
     /// Writes the changed blocks (and `also` removals) to `sled` and flushes.
-    /// Call with `writer` held.
+    /// Call with `writer` held. On failure the blocks count as changed
+    /// still, for the next attempt.
     fn write_changed(&self, also_remove: Vec<sled::IVec>) -> Result<(), StoreError> {
         let changed = lock(&self.blocks).take_changed();
         let mut batch = sled::Batch::default();
-        for block in changed {
+        let mut bytes = 0u64;
+        for &block in &changed {
             // One block per lock: commits are never held up for long. A block
             // encoded after later commits carries newer records, which is
             // as good (the journal replays them in order anyway).
             let (k, v) = lock(&self.blocks).encode_block(block);
+            bytes += (k.len() + v.as_ref().map_or(0, Vec::len)) as u64;
             match v {
                 Some(v) => batch.insert(&k[..], v),
                 None => batch.remove(&k[..]),
             }
         }
         for k in also_remove {
+            bytes += k.len() as u64;
             batch.remove(k);
         }
-        self.db.apply_batch(batch)?;
-        self.db.flush()?;
-        Ok(())
+        let written = self.with_db_write(bytes, |db| {
+            db.apply_batch(batch)?;
+            db.flush().map(drop)
+        });
+        if written.is_err() {
+            lock(&self.blocks).mark_changed(&changed);
+        }
+        written
     }
+}
+
+impl Drop for State {
+    fn drop(&mut self) {
+        if lock(&self.failed).is_some()
+            && let Some(db) = lock(&self.db).take()
+        {
+            // Its final flush would wait forever for a write that failed.
+            std::mem::forget(db);
+        }
+    }
+}
+
+/// Bytes available to unprivileged writers on the file system holding
+/// `path`.
+fn free_bytes(path: &Path) -> std::io::Result<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    // SAFETY: `c` is a NUL-terminated path and `st` a valid, writable
+    // statvfs that the call fills in.
+    let (r, st) = unsafe {
+        let mut st: libc::statvfs = std::mem::zeroed();
+        (libc::statvfs(c.as_ptr(), &mut st), st)
+    };
+    if r != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(st.f_bavail.saturating_mul(st.f_frsize))
 }
 
 /// The `sled` implementation.
@@ -198,7 +310,9 @@ impl SledStore {
             map.insert(l.addr, bytes);
         }
         let state = Arc::new(State {
-            db,
+            path: path.to_owned(),
+            db: Mutex::new(Some(db)),
+            failed: Mutex::new(None),
             writer: Mutex::new(()),
             blocks: Mutex::new(map),
         });
@@ -212,22 +326,7 @@ impl SledStore {
         let (st, shared) = (state.clone(), checkpointed.clone());
         let checkpointer = thread::Builder::new()
             .name("lease-checkpoint".into())
-            .spawn(move || {
-                lower_priority();
-                while let Ok(retired) = rx.recv() {
-                    let r = {
-                        let _w = lock(&st.writer);
-                        st.write_changed(Vec::new())
-                    };
-                    let (m, cv) = &*shared;
-                    let mut report = lock(m);
-                    match r {
-                        Ok(()) => report.released.push(retired),
-                        Err(e) => report.failed = Some(e.to_string()),
-                    }
-                    cv.notify_all();
-                }
-            })
+            .spawn(move || run_checkpoints(&st, &shared, &rx))
             .map_err(|e| {
                 StoreError::Checkpoint(format!("cannot start the checkpoint thread: {e}"))
             })?;
@@ -257,26 +356,41 @@ impl SledStore {
 
     /// Size of the database files on disk, in bytes.
     pub fn size_on_disk(&self) -> Result<u64, StoreError> {
-        Ok(self.state.db.size_on_disk()?)
+        self.state.with_db(|db| db.size_on_disk())
     }
 
-    /// Releases the journal files whose checkpoints completed; with `wait`,
-    /// first blocks until at least one checkpoint reports.
-    fn absorb_checkpoints(&self, j: &mut Journal, wait: bool) -> Result<(), StoreError> {
-        let (m, cv) = &*self.checkpointed;
-        let mut st = lock(m);
-        if wait {
-            while st.released.is_empty() && st.failed.is_none() {
-                st = cv.wait(st).unwrap_or_else(|p| p.into_inner());
-            }
-        }
-        if let Some(e) = st.failed.take() {
-            return Err(StoreError::Checkpoint(e));
-        }
-        for f in st.released.drain(..) {
+    /// Releases the journal files whose checkpoints completed.
+    fn absorb_checkpoints(&self, j: &mut Journal) {
+        for f in lock(&self.checkpointed.0).released.drain(..) {
             j.release(f);
         }
-        Ok(())
+    }
+
+    /// With both journal files full: waits until a checkpoint frees one.
+    /// Fails at once while checkpoints are failing (the database cannot be
+    /// written, a full disk typically; the retries go on in the background),
+    /// and when the checkpoint thread is gone.
+    fn wait_for_checkpoint(&self, j: &mut Journal) -> Result<(), StoreError> {
+        let (m, cv) = &*self.checkpointed;
+        let mut st = lock(m);
+        loop {
+            if !st.released.is_empty() {
+                for f in st.released.drain(..) {
+                    j.release(f);
+                }
+                return Ok(());
+            }
+            if let Some(e) = &st.error {
+                return Err(StoreError::Checkpoint(e.clone()));
+            }
+            if self.checkpointer.as_ref().is_none_or(|t| t.is_finished()) {
+                return Err(StoreError::Checkpoint("checkpoint thread gone".into()));
+            }
+            st = match cv.wait_timeout(st, Duration::from_secs(1)) {
+                Ok((g, _)) => g,
+                Err(p) => p.into_inner().0,
+            };
+        }
     }
 
     /// Appends one chunk to the journal, waiting for a checkpoint when both
@@ -299,10 +413,59 @@ impl SledStore {
                     }
                     return Ok(());
                 }
-                Err(JournalError::Full) => self.absorb_checkpoints(j, true)?,
+                Err(JournalError::Full) => self.wait_for_checkpoint(j)?,
                 Err(e) => return Err(e.into()),
             }
         }
+    }
+}
+
+/// The checkpoint thread: for each retired journal file, writes the changed
+/// blocks to `sled` and reports the file free; a failed checkpoint is
+/// retried, with a growing delay, until one succeeds.
+fn run_checkpoints(st: &State, shared: &Shared, rx: &mpsc::Receiver<Retired>) {
+    lower_priority();
+    let mut pending: Vec<Retired> = Vec::new();
+    let mut retry = CHECKPOINT_RETRY_FIRST;
+    loop {
+        let next = if pending.is_empty() {
+            rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected)
+        } else {
+            rx.recv_timeout(retry)
+        };
+        match next {
+            Ok(retired) => pending.push(retired),
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+        }
+        pending.extend(rx.try_iter());
+        let written = {
+            let _w = lock(&st.writer);
+            st.write_changed(Vec::new())
+        };
+        let (m, cv) = &**shared;
+        let mut report = lock(m);
+        match written {
+            Ok(()) => {
+                if report.error.take().is_some() {
+                    tracing::info!(store = %st.path.display(), "lease database checkpoint succeeded again");
+                }
+                report.released.append(&mut pending);
+                retry = CHECKPOINT_RETRY_FIRST;
+            }
+            Err(e) => {
+                report.failures += 1;
+                tracing::warn!(
+                    store = %st.path.display(),
+                    error = %e,
+                    retry_in_s = retry.as_secs(),
+                    "lease database checkpoint failed; leases stay durable in the journal while it has room"
+                );
+                report.error = Some(e.to_string());
+                retry = (retry * 2).min(CHECKPOINT_RETRY_MAX);
+            }
+        }
+        cv.notify_all();
     }
 }
 
@@ -316,7 +479,7 @@ impl LeaseStore for SledStore {
             .map(|l| Ok((l.addr, encode_lease(l)?)))
             .collect::<Result<_, StoreError>>()?;
         let mut j = lock(&self.journal);
-        self.absorb_checkpoints(&mut j, false)?;
+        self.absorb_checkpoints(&mut j);
         // Chunks of at most half a file, so a chunk always fits a fresh file.
         let limit = (j.capacity() / 2) as usize;
         while !rest.is_empty() {
@@ -357,15 +520,17 @@ impl LeaseStore for SledStore {
     fn put_meta(&self, name: &str, value: &[u8]) -> Result<(), StoreError> {
         let mut k = vec![b'm'];
         k.extend_from_slice(name.as_bytes());
-        self.state.db.insert(k, value)?;
-        self.state.db.flush()?;
-        Ok(())
+        let bytes = (k.len() + value.len()) as u64;
+        self.state.with_db_write(bytes, |db| {
+            db.insert(k, value)?;
+            db.flush().map(drop)
+        })
     }
 
     fn get_meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let mut k = vec![b'm'];
         k.extend_from_slice(name.as_bytes());
-        Ok(self.state.db.get(k)?.map(|v| v.to_vec()))
+        Ok(self.state.with_db(|db| db.get(k))?.map(|v| v.to_vec()))
     }
 
     fn compact(&self, before: UnixTime) -> Result<usize, StoreError> {
@@ -394,6 +559,10 @@ impl LeaseStore for SledStore {
         self.state.write_changed(Vec::new())?;
         j.reset()?;
         Ok(n)
+    }
+
+    fn checkpoint_failures(&self) -> u64 {
+        lock(&self.checkpointed.0).failures
     }
 }
 
@@ -591,8 +760,9 @@ mod tests {
                 ],
                 ("failover/x", b"kept"),
             );
-            assert_eq!(s.state.db.scan_prefix(b"a").count(), 0);
-            assert_eq!(s.state.db.scan_prefix(b"c").count(), 0);
+            let left = |p: &'static [u8]| s.state.with_db(|db| Ok(db.scan_prefix(p).count()));
+            assert_eq!(left(b"a").unwrap(), 0);
+            assert_eq!(left(b"c").unwrap(), 0);
         }
         let s = SledStore::open(dir.path()).unwrap();
         assert_eq!(s.load().unwrap().len(), 2);

@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use dhcp_core::engine::Engine;
 use dhcp_core::lease::BindingState;
+use dhcp_core::store::LeaseStore;
 use dhcp_core::table::StateCounts;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric, NoLabelSet};
@@ -133,6 +134,8 @@ pub struct DaemonCollector {
     pub failover: SharedFailoverOps,
     /// Reload outcomes.
     pub reload: Arc<ReloadStatus>,
+    /// The lease store (its checkpoint failures).
+    pub store: Arc<dyn LeaseStore>,
     /// Unix time the daemon started.
     pub started: u64,
 }
@@ -283,6 +286,11 @@ impl Collector for DaemonCollector {
             "store_commit_errors",
             "Store commits that failed (their replies were withheld).",
             get(&c.commit_errors),
+        )?;
+        o.counter(
+            "store_checkpoint_failures",
+            "Lease database checkpoints that failed (each is retried; commits stay durable in the journal until it is full).",
+            self.store.checkpoint_failures(),
         )?;
         o.counter(
             "store_committed_records",
@@ -479,11 +487,13 @@ mod tests {
         .unwrap();
         let pools = Arc::new(PoolGauges::default());
         pools.publish(&Engine::new(cfg));
+        let dir = tempfile::tempdir().unwrap();
         let reg = registry(DaemonCollector {
             counters: Arc::new(Counters::default()),
             pools,
             failover,
             reload: Arc::new(ReloadStatus::default()),
+            store: Arc::new(dhcp_core::store::SledStore::open(dir.path()).unwrap()),
             started: 1,
         });
         render(&reg).unwrap()
@@ -530,5 +540,9 @@ mod tests {
         assert!(!text.contains("dhcpd_failover_state{"), "{text}");
         assert!(text.contains("dhcpd_failover_relationships 0.0"));
         assert!(text.contains("# TYPE dhcpd_requests_total counter"));
+        assert!(
+            text.contains("dhcpd_store_checkpoint_failures_total 0"),
+            "{text}"
+        );
     }
 }

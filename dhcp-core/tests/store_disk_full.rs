@@ -1,0 +1,202 @@
+//! The lease store on a disk that fills up and then has room again.
+//!
+//! `sled` turns an I/O error into a permanent failure of its handle, and a
+//! failed checkpoint keeps a journal file retired; before the store handled
+//! both, a full disk wedged every later commit for good (observed with the
+//! daemon on a full tmpfs: OFFERs still went out, ACKs never again, even
+//! after the disk had room, and SIGTERM hung).
+//!
+//! Here, on a small tmpfs: commits go on into the journal while it has room
+//! (it needs no new disk space), then fail at once, never hang; once the
+//! disk has room the checkpoint retry succeeds, commits succeed again and
+//! checkpoints keep up; after reopening, every lease whose commit returned
+//! success is there with its latest record.
+//!
+//! The tmpfs is mounted in a private mount namespace: the test re-runs
+//! itself under `unshare --mount` (root only; SKIPPED otherwise).
+
+use std::net::Ipv4Addr;
+use std::path::Path;
+use std::process::Command;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+mod common;
+
+use common::active_lease;
+use dhcp_core::lease::Lease;
+use dhcp_core::store::{LeaseStore, SledStore, StoreOptions};
+
+const INNER: &str = "STORE_DISK_FULL_INNER";
+const TEST: &str = "a_full_disk_fails_commits_at_once_and_recovers_when_space_returns";
+const OPTIONS: StoreOptions = StoreOptions {
+    journal_file_bytes: 64 << 10,
+};
+
+/// Commits a batch on a thread, failing the test if it has not returned
+/// after `limit` (a hang is the failure this test is about); the error as
+/// text.
+fn commit(
+    store: &std::sync::Arc<SledStore>,
+    batch: &[Lease],
+    limit: Duration,
+) -> Result<(), String> {
+    let (tx, rx) = mpsc::channel();
+    let (s, b) = (store.clone(), batch.to_vec());
+    std::thread::spawn(move || {
+        let _ = tx.send(s.commit(&b).map_err(|e| e.to_string()));
+    });
+    rx.recv_timeout(limit)
+        .unwrap_or_else(|_| panic!("a commit did not return within {limit:?}"))
+}
+
+fn fill(path: &Path) {
+    // dd stops with "No space left on device"; its status says nothing more.
+    let _ = Command::new("dd")
+        .args(["if=/dev/zero", "bs=64k"])
+        .arg(format!("of={}", path.display()))
+        .stderr(std::process::Stdio::null())
+        .status();
+}
+
+#[test]
+fn a_full_disk_fails_commits_at_once_and_recovers_when_space_returns() {
+    if std::env::var_os(INNER).is_some() {
+        return inner();
+    }
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("SKIPPED {TEST}: needs root (a tmpfs in a private mount namespace)");
+        return;
+    }
+    let exe = std::env::current_exe().expect("test executable");
+    let status = Command::new("unshare")
+        .args(["--mount", "--propagation", "private"])
+        .arg(exe)
+        .args(["--exact", TEST, "--nocapture", "--test-threads", "1"])
+        .env(INNER, "1")
+        .status()
+        .expect("run unshare");
+    assert!(status.success(), "inner run: {status}");
+}
+
+fn inner() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=32m", "tmpfs"])
+        .arg(dir.path())
+        .status()
+        .expect("mount");
+    assert!(mounted.success(), "mount tmpfs");
+    let store_dir = dir.path().join("store");
+    let filler = dir.path().join("filler");
+    let store = std::sync::Arc::new(SledStore::open_with(&store_dir, OPTIONS).expect("open"));
+    // The leases whose commits succeeded.
+    let mut acked = std::collections::HashMap::new();
+    let mut seq = 0u32;
+    let next_batch = |seq: &mut u32| -> Vec<Lease> {
+        (0..20)
+            .map(|_| {
+                *seq += 1;
+                // One address per lease: a record lost anywhere shows.
+                let addr = Ipv4Addr::from(u32::from(Ipv4Addr::new(10, 99, 0, 0)) + *seq);
+                active_lease(addr, *seq)
+            })
+            .collect()
+    };
+    let mut record = |batch: &[Lease], r: Result<(), String>| {
+        let ok = r.is_ok();
+        if let Err(e) = r {
+            // The database is never written on a full disk, so never fails.
+            assert!(e.contains("too little free space"), "{e}");
+        }
+        if ok {
+            for l in batch {
+                acked.insert(l.addr, l.ends);
+            }
+        }
+        ok
+    };
+    let limit = Duration::from_secs(20);
+
+    // Room on the disk: checkpoints keep up.
+    for _ in 0..200 {
+        let b = next_batch(&mut seq);
+        assert!(record(&b, commit(&store, &b, limit)), "commit with room");
+    }
+
+    // Full: commits go on in the journal, then fail at once.
+    fill(&filler);
+    let (mut ok_while_full, mut failed) = (0, 0);
+    let started = Instant::now();
+    while failed < 50 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "commits never failed on a full disk"
+        );
+        let b = next_batch(&mut seq);
+        let t = Instant::now();
+        if record(&b, commit(&store, &b, limit)) {
+            ok_while_full += 1;
+        } else {
+            failed += 1;
+            assert!(
+                t.elapsed() < Duration::from_secs(2),
+                "a failing commit took {:?}",
+                t.elapsed()
+            );
+        }
+    }
+    assert!(
+        store.checkpoint_failures() > 0,
+        "checkpoint failures counted"
+    );
+    eprintln!(
+        "full disk: {ok_while_full} commits into the journal, then {failed} failed at once; {} checkpoint failures",
+        store.checkpoint_failures()
+    );
+
+    // Room again: the retry (at most 10 s away) succeeds and commits work.
+    std::fs::remove_file(&filler).expect("remove filler");
+    let started = Instant::now();
+    loop {
+        let b = next_batch(&mut seq);
+        if record(&b, commit(&store, &b, limit)) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "commits did not recover"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    eprintln!("recovered after {:?}", started.elapsed());
+    // Several journal files' worth: checkpoints keep up again.
+    for _ in 0..300 {
+        let b = next_batch(&mut seq);
+        assert!(
+            record(&b, commit(&store, &b, limit)),
+            "commit after recovery"
+        );
+    }
+
+    // Shutdown checkpoint, reopen: every acknowledged lease is there.
+    store.checkpoint().expect("shutdown checkpoint");
+    drop(store);
+    let reopened = SledStore::open_with(&store_dir, OPTIONS).expect("reopen");
+    let loaded: std::collections::HashMap<Ipv4Addr, u32> = reopened
+        .load()
+        .expect("load")
+        .into_iter()
+        .map(|l| (l.addr, l.ends))
+        .collect();
+    for (addr, ends) in &acked {
+        assert_eq!(
+            loaded.get(addr),
+            Some(ends),
+            "lease {addr} as last acknowledged"
+        );
+    }
+    drop(reopened);
+    let _ = Command::new("umount").arg(dir.path()).status();
+}
