@@ -38,6 +38,7 @@ use super::partner_requests::{self, PartnerRequests};
 use super::transport::{ConnId, LinkEvent, Transport};
 use super::{Command, FailoverHandle, FailoverStatus, LOG_TARGET, meta_key};
 use crate::clock::engine_now;
+use crate::failure_log::FailureLog;
 
 /// Why the driver could not start.
 #[derive(Debug, thiserror::Error)]
@@ -121,6 +122,8 @@ pub struct Driver {
     status: watch::Sender<FailoverStatus>,
     last_contact: Option<UnixTime>,
     last_persisted: Option<PersistedState>,
+    /// Saving the state is retried every tick while it fails (a full disk).
+    persist_failures: FailureLog,
     logged: (FailoverState, FailoverState),
     stranded: PartnerRequests,
 }
@@ -184,6 +187,7 @@ impl Driver {
             commands,
             last_contact: None,
             last_persisted: persisted,
+            persist_failures: FailureLog::default(),
             logged: (FailoverState::Unknown, FailoverState::Unknown),
             stranded: PartnerRequests::new(cfg.peer_address),
         };
@@ -450,10 +454,14 @@ impl Driver {
             .store
             .put_meta(&meta_key(&self.peer.config().name), &bytes)
         {
-            Ok(()) => self.last_persisted = Some(p.clone()),
-            Err(e) => {
-                tracing::error!(target: LOG_TARGET, error = %e, "cannot save the failover state")
+            Ok(()) => {
+                self.persist_failures
+                    .ok("the failover state is saved again");
+                self.last_persisted = Some(p.clone());
             }
+            Err(e) => self
+                .persist_failures
+                .failed("cannot save the failover state", &e),
         }
     }
 
