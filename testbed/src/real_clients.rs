@@ -104,6 +104,14 @@ pub fn obtain_lease_with(
 ) -> Result<RealLease> {
     let tag = format!("{client}-{host}");
     let out = lab.path(&format!("{tag}.env"));
+    // An earlier run of this client in this host left its hook's records
+    // (`<tag>.env.<event>`): remove them, or they would pass for this run's.
+    let stale = format!("{tag}.env.");
+    for entry in std::fs::read_dir(lab.dir()).into_iter().flatten().flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&stale) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
     let hook = lab.write_script(
         &format!("{tag}-hook.sh"),
         &HOOK.replace("@OUT@", &out.to_string_lossy()),
