@@ -35,7 +35,7 @@ use crate::ops::{self, OpsContext, OpsError};
 use crate::receive::Receiver;
 use crate::service::Service;
 use crate::settings::Settings;
-use crate::socket::ServerSocket;
+use crate::socket::{DeviceChange, ServerSocket};
 use crate::transmit::Transmitter;
 
 /// Capacity of the queue between the receive loops and the engine; beyond it
@@ -218,7 +218,11 @@ pub async fn serve(
         }
         .run(in_rx),
     );
-    let watcher = tokio::spawn(watch_interfaces(interfaces, stop_rx.clone()));
+    let watcher = tokio::spawn(watch_interfaces(
+        interfaces,
+        sockets.clone(),
+        stop_rx.clone(),
+    ));
     let stats = settings
         .stats_file
         .clone()
@@ -335,7 +339,14 @@ async fn write_stats_periodically(
     }
 }
 
-async fn watch_interfaces(table: InterfaceTable, mut stop: watch::Receiver<bool>) {
+/// Re-reads the interfaces every [`INTERFACE_REFRESH`], and keeps each
+/// socket bound to its interface across the interface's deletion and
+/// re-creation.
+async fn watch_interfaces(
+    table: InterfaceTable,
+    sockets: Vec<Arc<ServerSocket>>,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut every = tokio::time::interval(INTERFACE_REFRESH);
     every.tick().await;
     loop {
@@ -348,7 +359,34 @@ async fn watch_interfaces(table: InterfaceTable, mut stop: watch::Receiver<bool>
             _ = every.tick() => {
                 let t = table.clone();
                 let _ = tokio::task::spawn_blocking(move || t.refresh()).await;
+                follow_devices(&table, &sockets);
             }
+        }
+    }
+}
+
+/// Binds every socket whose interface was created again to its new index.
+fn follow_devices(table: &InterfaceTable, sockets: &[Arc<ServerSocket>]) {
+    for s in sockets {
+        let Some(name) = s.device() else {
+            continue;
+        };
+        match s.follow_device(table.by_name(name).map(|i| i.index)) {
+            DeviceChange::Same => {}
+            DeviceChange::Gone => {
+                tracing::warn!(interface = %name, "interface has gone: serving it again when it returns")
+            }
+            DeviceChange::Rebound { from, to } => tracing::info!(
+                interface = %name,
+                old_index = from,
+                index = to,
+                "interface was created again: listening on it again"
+            ),
+            DeviceChange::Failed(e) => tracing::error!(
+                interface = %name,
+                error = %e,
+                "interface was created again, but the socket cannot be bound to it"
+            ),
         }
     }
 }

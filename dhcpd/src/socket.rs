@@ -30,13 +30,13 @@ use std::io;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use nix::sys::socket::{
     ControlMessage, ControlMessageOwned, MsgFlags, MultiHeaders, RecvMsg, SockaddrIn, recvmmsg,
     sendmmsg, sendmsg, setsockopt, sockopt,
 };
-use socket2::{Domain, Protocol, Socket, Type};
+use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use tokio::io::unix::AsyncFd;
 
 /// Requested socket receive buffer size.
@@ -64,10 +64,32 @@ pub struct RecvMeta {
 pub struct ServerSocket {
     sock: AsyncFd<std::net::UdpSocket>,
     device: Option<Arc<str>>,
+    /// The kernel index `device` had when the socket was bound to it (0: not
+    /// bound, or the interface has gone): the socket hears that index only.
+    bound_index: AtomicU32,
     /// Whether runs of equal replies go as UDP GSO sends.
     gso: AtomicBool,
     /// UDP GSO sends made.
     gso_sends: AtomicU64,
+}
+
+/// What [`ServerSocket::follow_device`] did.
+#[derive(Debug)]
+pub enum DeviceChange {
+    /// Nothing: the socket is bound to the device's current index (or has
+    /// no device).
+    Same,
+    /// The device has gone; the socket hears nothing until it returns.
+    Gone,
+    /// The device has a new index and the socket is bound to it now.
+    Rebound {
+        /// The index the socket was bound to (0: the device had gone).
+        from: u32,
+        /// The device's index now.
+        to: u32,
+    },
+    /// Binding to the device's new index failed.
+    Failed(io::Error),
 }
 
 fn nix_err(e: nix::Error) -> io::Error {
@@ -81,8 +103,10 @@ impl ServerSocket {
         let s = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))?;
         s.set_reuse_address(true)?;
         s.set_broadcast(true)?;
+        let mut bound_index = 0;
         if let Some(d) = device {
             s.bind_device(Some(d.as_bytes()))?;
+            bound_index = nix::net::if_::if_nametoindex(d).unwrap_or(0);
         }
         setsockopt(&s, sockopt::Ipv4PacketInfo, &true).map_err(nix_err)?;
         // A large receive buffer absorbs bursts (and floods) while the engine
@@ -99,6 +123,7 @@ impl ServerSocket {
         Ok(Self {
             sock,
             device: device.map(Arc::from),
+            bound_index: AtomicU32::new(bound_index),
             gso: AtomicBool::new(true),
             gso_sends: AtomicU64::new(0),
         })
@@ -117,6 +142,35 @@ impl ServerSocket {
     /// The interface the socket is bound to, if any.
     pub fn device(&self) -> Option<&str> {
         self.device.as_deref()
+    }
+
+    /// Keeps the socket on its device when that interface is deleted and
+    /// created again (a VLAN or bridge recreated by the network
+    /// configuration): the kernel binds a socket to an interface *index*, so
+    /// it would hear nothing on the new interface of the same name. `index`
+    /// is the device's current index, `None` if it does not exist now.
+    pub fn follow_device(&self, index: Option<u32>) -> DeviceChange {
+        let Some(device) = &self.device else {
+            return DeviceChange::Same;
+        };
+        let bound = self.bound_index.load(Ordering::Relaxed);
+        match index {
+            Some(i) if i == bound => DeviceChange::Same,
+            None if bound == 0 => DeviceChange::Same,
+            None => {
+                self.bound_index.store(0, Ordering::Relaxed);
+                DeviceChange::Gone
+            }
+            Some(i) => {
+                match SockRef::from(self.sock.get_ref()).bind_device(Some(device.as_bytes())) {
+                    Ok(()) => {
+                        self.bound_index.store(i, Ordering::Relaxed);
+                        DeviceChange::Rebound { from: bound, to: i }
+                    }
+                    Err(e) => DeviceChange::Failed(e),
+                }
+            }
+        }
     }
 
     /// The local port.

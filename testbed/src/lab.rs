@@ -257,28 +257,7 @@ impl Lab {
             return Err(Error::BadName(format!("{host} already has {ifname}")));
         }
         let port = format!("p{hi}-{}", self.hosts[hi].interfaces.len());
-        netns::ip([
-            "link",
-            "add",
-            &port,
-            "netns",
-            &self.bridge_ns,
-            "type",
-            "veth",
-            "peer",
-            "name",
-            ifname,
-            "netns",
-            &ns,
-        ])?;
-        netns::ip_in(
-            &self.bridge_ns,
-            &["link", "set", &port, "master", &bridge, "up"],
-        )?;
-        netns::ip_in(&ns, &["link", "set", ifname, "up"])?;
-        if let Some(a) = address {
-            netns::ip_in(&ns, &["addr", "add", &a.to_string(), "dev", ifname])?;
-        }
+        self.make_veth(&ns, ifname, &port, &bridge, address)?;
         self.hosts[hi].interfaces.push(HostInterface {
             name: ifname.to_owned(),
             segment: segment.to_owned(),
@@ -317,6 +296,59 @@ impl Lab {
     /// The namespace of host `name`.
     pub fn namespace(&self, name: &str) -> Result<&str> {
         Ok(&self.host(name)?.namespace)
+    }
+
+    /// Deletes `host`'s interface `ifname` and creates it again, with the same
+    /// name, address and segment but a new kernel index (as when the network
+    /// configuration recreates a VLAN or bridge under a running server).
+    pub fn recreate_interface(&self, host: &str, ifname: &str) -> Result<()> {
+        let h = self.host(host)?;
+        let i = h
+            .interface(ifname)
+            .ok_or_else(|| Error::BadName(format!("{host} has no {ifname}")))?;
+        let bridge = self
+            .segments
+            .iter()
+            .find(|s| s.name == i.segment)
+            .map(|s| s.bridge.clone())
+            .ok_or_else(|| Error::BadName(format!("no segment {}", i.segment)))?;
+        netns::ip_in(&h.namespace, &["link", "del", ifname])?;
+        self.make_veth(&h.namespace, ifname, &i.bridge_port, &bridge, i.address)
+    }
+
+    /// A veth pair: `ifname` (up, with `address`) in namespace `ns`, `port`
+    /// in the bridge namespace, enslaved to `bridge`.
+    fn make_veth(
+        &self,
+        ns: &str,
+        ifname: &str,
+        port: &str,
+        bridge: &str,
+        address: Option<Ipv4Net>,
+    ) -> Result<()> {
+        netns::ip([
+            "link",
+            "add",
+            port,
+            "netns",
+            &self.bridge_ns,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            ifname,
+            "netns",
+            ns,
+        ])?;
+        netns::ip_in(
+            &self.bridge_ns,
+            &["link", "set", port, "master", bridge, "up"],
+        )?;
+        netns::ip_in(ns, &["link", "set", ifname, "up"])?;
+        if let Some(a) = address {
+            netns::ip_in(ns, &["addr", "add", &a.to_string(), "dev", ifname])?;
+        }
+        Ok(())
     }
 
     /// Cuts `host`'s link on `ifname` by setting the bridge-side veth end down
