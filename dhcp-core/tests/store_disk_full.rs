@@ -10,7 +10,8 @@
 //! (it needs no new disk space), then fail at once, never hang; once the
 //! disk has room the checkpoint retry succeeds, commits succeed again and
 //! checkpoints keep up; after reopening, every lease whose commit returned
-//! success is there with its latest record.
+//! success is there with its latest record; and the store opens on a full
+//! disk.
 //!
 //! The tmpfs is mounted in a private mount namespace: the test re-runs
 //! itself under `unshare --mount` (root only; SKIPPED otherwise).
@@ -198,5 +199,16 @@ fn inner() {
         );
     }
     drop(reopened);
+
+    // A start on a full disk (nothing to replay): the store opens, compaction
+    // with nothing to remove writes nothing, and commits go to the journal.
+    fill(&filler);
+    let full = std::sync::Arc::new(
+        SledStore::open_with(&store_dir, OPTIONS).expect("open on a full disk"),
+    );
+    assert_eq!(full.compact(0).expect("compact on a full disk"), 0);
+    let b = next_batch(&mut seq);
+    commit(&full, &b, limit).expect("commit on a full disk");
+    drop(full);
     let _ = Command::new("umount").arg(dir.path()).status();
 }

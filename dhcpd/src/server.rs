@@ -108,7 +108,12 @@ pub async fn serve(
     // Compaction: free records idle for longer than COMPACT_AFTER carry nothing
     // worth keeping (the table recreates them as never-used free addresses).
     let idle_before = crate::clock::engine_now().saturating_sub(COMPACT_AFTER);
-    let compacted = store.compact(idle_before).map_err(store_err)?;
+    // Only an optimisation: a failure (a nearly full disk) is no reason not
+    // to serve, and the removals are written at the next checkpoint.
+    let compacted = store.compact(idle_before).unwrap_or_else(|e| {
+        tracing::warn!(store = %settings.store.display(), error = %e, "lease store compaction skipped");
+        0
+    });
     let mut engine = Engine::new(settings.config.clone());
     let report = engine.restore(store.load().map_err(store_err)?);
     tracing::info!(

@@ -556,6 +556,9 @@ impl LeaseStore for SledStore {
             }
             idle.len()
         };
+        if n == 0 {
+            return Ok(0);
+        }
         self.state.write_changed(Vec::new())?;
         j.reset()?;
         Ok(n)
