@@ -3,9 +3,9 @@
 //! (RFC 2131 option 52, overload) before any optional option is left out.
 //!
 //! `dhcproto` writes every option into the `options` field. When that makes
-//! the reply too long, the encoded options are moved, whole, into whichever of
-//! `file` (127 bytes of options) and `sname` (63) the reply does not use for
-//! a boot file or server name, and option 52 says which. Only when they do not
+//! the reply too long, some of the encoded options are moved, each whole,
+//! into whichever of `file` (127 bytes of options) and `sname` (63) the reply
+//! does not use for a boot file or server name, and option 52 says which. Only when they do not
 //! fit even then are optional options dropped, least important first, and the
 //! packing is tried again.
 
