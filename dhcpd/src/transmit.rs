@@ -238,18 +238,27 @@ impl Transmitter {
                 self.commit_failures.ok("lease commits succeed again");
                 self.send_all(replies).await;
             }
-            Ok(Err(e)) => {
-                self.counters.commit_errors.fetch_add(1, Ordering::Relaxed);
-                self.commit_failures
-                    .failed("lease commit failed; its replies withheld", &e);
-            }
-            Err(_) => {
-                self.counters.commit_errors.fetch_add(1, Ordering::Relaxed);
-                self.commit_failures.failed(
-                    "lease commit failed; its replies withheld",
-                    &"the store worker stopped",
-                );
-            }
+            Ok(Err(e)) => self.withhold(replies, &e),
+            Err(_) => self.withhold(replies, &"the store worker stopped"),
+        }
+    }
+
+    /// Drops `replies` whose commit failed: counted, the failure logged (once
+    /// at `warn` per outage), and each reply's transaction line corrected,
+    /// since it was logged when the engine decided.
+    fn withhold(&self, replies: &[Outgoing], error: &dyn std::fmt::Display) {
+        self.counters.commit_errors.fetch_add(1, Ordering::Relaxed);
+        self.commit_failures
+            .failed("lease commit failed; its replies withheld", error);
+        for out in replies {
+            let m = &out.reply.msg;
+            tracing::info!(
+                target: crate::transaction::LOG_TARGET,
+                "{} {} for {}: withheld, the lease could not be stored",
+                crate::transaction::type_name(out.reply.msg_type),
+                m.yiaddr(),
+                dhcp_core::config::format_hex(m.chaddr())
+            );
         }
     }
 }
