@@ -429,6 +429,33 @@ mod tests {
     use super::*;
 
     #[tokio::test]
+    async fn follows_its_device_when_it_goes_and_returns() {
+        let s = ServerSocket::bind(Some("lo"), 0).unwrap();
+        let lo = nix::net::if_::if_nametoindex("lo").unwrap();
+        assert!(matches!(s.follow_device(Some(lo)), DeviceChange::Same));
+        assert!(matches!(s.follow_device(None), DeviceChange::Gone));
+        assert!(
+            matches!(s.follow_device(None), DeviceChange::Same),
+            "reported once"
+        );
+        assert!(matches!(
+            s.follow_device(Some(lo)),
+            DeviceChange::Rebound { from: 0, to } if to == lo
+        ));
+        // Bound again, it hears the device.
+        let port = s.port().unwrap();
+        let c = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        c.send_to(b"again", ("127.0.0.1", port)).unwrap();
+        let mut bufs = vec![vec![0u8; 8]];
+        let mut metas = Vec::new();
+        s.recv_batch(&mut bufs, &mut metas).await.unwrap();
+        assert_eq!(metas[0].ifindex, lo);
+        // A socket on every interface has nothing to follow.
+        let any = ServerSocket::bind(None, 0).unwrap();
+        assert!(matches!(any.follow_device(None), DeviceChange::Same));
+    }
+
+    #[tokio::test]
     async fn pktinfo_on_loopback() {
         let s = ServerSocket::bind(Some("lo"), 0).unwrap();
         let port = s.port().unwrap();
