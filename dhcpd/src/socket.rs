@@ -443,31 +443,37 @@ mod tests {
             DeviceChange::Rebound { from: 0, to } if to == lo
         ));
         // Bound again, it hears the device.
-        let port = s.port().unwrap();
-        let c = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        c.send_to(b"again", ("127.0.0.1", port)).unwrap();
-        let mut bufs = vec![vec![0u8; 8]];
-        let mut metas = Vec::new();
-        s.recv_batch(&mut bufs, &mut metas).await.unwrap();
-        assert_eq!(metas[0].ifindex, lo);
+        let (_, m, _) = one_from_loopback(&s, b"again", 8).await;
+        assert_eq!(m.ifindex, lo);
         // A socket on every interface has nothing to follow.
         let any = ServerSocket::bind(None, 0).unwrap();
         assert!(matches!(any.follow_device(None), DeviceChange::Same));
     }
 
+    /// Sends `payload` to `s` from a new loopback socket and receives it into
+    /// a buffer of `room` bytes; returns it, its metadata and the sender.
+    async fn one_from_loopback(
+        s: &ServerSocket,
+        payload: &[u8],
+        room: usize,
+    ) -> (Vec<u8>, RecvMeta, std::net::UdpSocket) {
+        let c = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        c.send_to(payload, ("127.0.0.1", s.port().unwrap()))
+            .unwrap();
+        let mut bufs = vec![vec![0u8; room]];
+        let mut metas = Vec::new();
+        s.recv_batch(&mut bufs, &mut metas).await.unwrap();
+        (bufs.swap_remove(0), metas[0], c)
+    }
+
     #[tokio::test]
     async fn pktinfo_on_loopback() {
         let s = ServerSocket::bind(Some("lo"), 0).unwrap();
+        let (buf, m, c) = one_from_loopback(&s, b"hello", 3).await;
         let port = s.port().unwrap();
-        let c = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        c.send_to(b"hello", ("127.0.0.1", port)).unwrap();
-        let mut bufs = vec![vec![0u8; 3]];
-        let mut metas = Vec::new();
-        s.recv_batch(&mut bufs, &mut metas).await.unwrap();
-        let m = metas[0];
         assert_eq!(m.len, 3);
         assert!(m.truncated);
-        assert_eq!(&bufs[0][..], b"hel");
+        assert_eq!(&buf[..], b"hel");
         let lo = nix::net::if_::if_nametoindex("lo").unwrap();
         assert_eq!(m.ifindex, lo);
         assert_eq!(m.dst, Some(Ipv4Addr::LOCALHOST));
