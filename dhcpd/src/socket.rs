@@ -326,13 +326,19 @@ fn send_segments(
         .first()
         .and_then(|d| u16::try_from(d.len()).ok())
         .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
-    let iov: Vec<io::IoSlice<'_>> = datas.iter().map(|d| io::IoSlice::new(d)).collect();
+    // On the stack: a run never exceeds GSO_MAX_SEGMENTS (see `gso_run`).
+    let mut iov = [io::IoSlice::new(&[]); GSO_MAX_SEGMENTS];
+    let n = datas.len().min(GSO_MAX_SEGMENTS);
+    for (slot, d) in iov.iter_mut().zip(datas) {
+        *slot = io::IoSlice::new(d);
+    }
+    let iov = &iov[..n];
     let cmsgs = [
         ControlMessage::Ipv4PacketInfo(info),
         ControlMessage::UdpGsoSegments(&segment),
     ];
     let addr = SockaddrIn::from(dst);
-    sendmsg(fd, &iov, &cmsgs, MsgFlags::empty(), Some(&addr)).map_err(nix_err)?;
+    sendmsg(fd, iov, &cmsgs, MsgFlags::empty(), Some(&addr)).map_err(nix_err)?;
     Ok(())
 }
 
@@ -479,10 +485,7 @@ mod tests {
         assert_eq!(m.dst, Some(Ipv4Addr::LOCALHOST));
         assert_eq!(m.local, Some(Ipv4Addr::LOCALHOST));
         assert_eq!(m.src.port(), c.local_addr().unwrap().port());
-        let to = match c.local_addr().unwrap() {
-            std::net::SocketAddr::V4(a) => a,
-            std::net::SocketAddr::V6(_) => unreachable!(),
-        };
+        let to = v4(c.local_addr().unwrap());
         let sent = s
             .send_batch(&[b"back"], &[to], Ipv4Addr::LOCALHOST, lo)
             .await;
@@ -515,10 +518,7 @@ mod tests {
         s.recv_batch(&mut bufs, &mut metas).await.unwrap();
         assert_eq!(metas.len(), 1);
         assert_eq!(bufs[0][..], [4; 8]);
-        let to = match c.local_addr().unwrap() {
-            std::net::SocketAddr::V4(a) => a,
-            std::net::SocketAddr::V6(_) => unreachable!(),
-        };
+        let to = v4(c.local_addr().unwrap());
         // More replies than one sendmmsg call takes (GSO off: these would
         // otherwise go as GSO sends, tested below).
         s.set_gso(false);
