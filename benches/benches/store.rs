@@ -7,7 +7,7 @@ use std::net::Ipv4Addr;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use dhcp_core::lease::{BindingState, ClientKey, HwAddr, Lease};
-use dhcp_core::store::{LeaseStore, SledStore};
+use dhcp_store::{LeaseStore, SledStore};
 
 fn lease(i: u32) -> Lease {
     let addr = Ipv4Addr::from(0x0a63_0000 | (i & 0xffff));

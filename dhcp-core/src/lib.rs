@@ -1,5 +1,6 @@
 //! DHCPv4 server core: configuration model, address pools and allocation, PXE
-//! boot policy, the sans-IO server engine and the durable lease store.
+//! boot policy and the sans-IO server engine. The durable lease store is the
+//! `dhcp-store` crate.
 //!
 //! Nothing here does network I/O or reads the clock: the engine takes a decoded
 //! request and the current time and returns replies and lease writes; the daemon
@@ -15,5 +16,4 @@ pub mod network;
 pub mod packet;
 pub mod policy;
 pub mod pxe;
-pub mod store;
 pub mod table;

@@ -18,7 +18,7 @@ use dhcp_core::engine::{Engine, Outcome};
 use dhcp_core::lease::{BindingState, Lease};
 use dhcp_core::packet::Request;
 use dhcp_core::policy::Policies;
-use dhcp_core::store::{GroupCommit, LeaseStore};
+use dhcp_store::{GroupCommit, LeaseStore};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;

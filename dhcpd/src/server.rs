@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use dhcp_core::engine::Engine;
 use dhcp_core::policy::ByRelationship;
-use dhcp_core::store::{GroupCommit, LeaseStore, SledStore, StoreError};
+use dhcp_store::{GroupCommit, LeaseStore, SledStore, StoreError};
 use tokio::sync::{mpsc, watch};
 
 use crate::coalesce::Coalescer;

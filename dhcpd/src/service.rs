@@ -24,8 +24,8 @@ use std::time::Duration;
 
 use dhcp_core::engine::{Engine, RecvInfo};
 use dhcp_core::policy::ByRelationship;
-use dhcp_core::store::GroupCommit;
 use dhcp_failover::policy::FailoverPolicy;
+use dhcp_store::GroupCommit;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::clock::engine_now;
@@ -144,8 +144,8 @@ impl Service {
     fn with_failover_notice(
         &self,
         writes: &[dhcp_core::lease::Lease],
-        done: dhcp_core::store::Completion,
-    ) -> dhcp_core::store::Completion {
+        done: dhcp_store::Completion,
+    ) -> dhcp_store::Completion {
         if self.failover.is_empty() {
             return done;
         }

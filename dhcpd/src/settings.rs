@@ -52,7 +52,7 @@ pub struct Settings {
     /// Whether runs of equal replies go as UDP GSO sends (see `--no-udp-gso`).
     pub udp_gso: bool,
     /// Store tuning (see `--journal-mib`).
-    pub store_options: dhcp_core::store::StoreOptions,
+    pub store_options: dhcp_store::StoreOptions,
     /// Metrics, control socket, lease events, reload.
     pub ops: OpsSettings,
 }
@@ -91,7 +91,7 @@ impl Settings {
             commit_linger: std::time::Duration::from_micros(args.commit_linger_us.min(100_000)),
             coalesce: std::time::Duration::from_micros(args.coalesce_us),
             udp_gso: !args.no_udp_gso,
-            store_options: dhcp_core::store::StoreOptions {
+            store_options: dhcp_store::StoreOptions {
                 journal_file_bytes: args.journal_mib << 20,
             },
             ops: OpsSettings {

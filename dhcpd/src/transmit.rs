@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use dhcp_core::engine::Destination;
-use dhcp_core::store::StoreError;
+use dhcp_store::StoreError;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::counters::Counters;

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use dhcp_core::lease::BindingState;
-use dhcp_core::store::{LeaseStore, SledStore};
+use dhcp_store::{LeaseStore, SledStore};
 use dhcproto::v4::{Message, MessageType};
 use dhcproto::{Decodable, Decoder, Encodable, Encoder};
 

@@ -1,5 +1,5 @@
 //! Shared helpers for the engine tests (a small config, request builders and a
-//! way to run one request through the engine) and the store tests (leases).
+//! way to run one request through the engine).
 #![allow(dead_code, missing_docs)]
 
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -170,18 +170,4 @@ pub fn dora(e: &mut Engine, i: u32, now: u32) -> Ipv4Addr {
     );
     assert_eq!(yiaddr(&ack), addr);
     addr
-}
-
-/// An active lease for store tests: client `02:00:` + the address, `ends`
-/// and `cltt` set to `seq` (so a test can tell which write it sees).
-pub fn active_lease(addr: Ipv4Addr, seq: u32) -> dhcp_core::lease::Lease {
-    use dhcp_core::lease::{BindingState, ClientKey, HwAddr, Lease};
-    let mut l = Lease::new_free(addr, BindingState::Active);
-    let o = addr.octets();
-    l.client = Some(ClientKey::Hw(HwAddr::ethernet([
-        2, 0, o[0], o[1], o[2], o[3],
-    ])));
-    l.ends = seq;
-    l.cltt = seq;
-    l
 }

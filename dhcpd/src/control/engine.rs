@@ -8,7 +8,7 @@ use dhcp_core::config::{Config, HostConfig, format_hex, parse_mac};
 use dhcp_core::engine::Engine;
 use dhcp_core::lease::{BindingState, Lease};
 use dhcp_core::policy::Policies;
-use dhcp_core::store::{Completion, GroupCommit, LeaseStore};
+use dhcp_store::{Completion, GroupCommit, LeaseStore};
 use tokio::sync::oneshot;
 
 use super::hosts;

@@ -7,7 +7,7 @@
 
 use dhcp_core::config::{Config, HostConfig};
 use dhcp_core::engine::Engine;
-use dhcp_core::store::{LeaseStore, StoreError};
+use dhcp_store::{LeaseStore, StoreError};
 
 /// The metadata key of the runtime hosts.
 pub const META_KEY: &str = "runtime-hosts";
@@ -115,7 +115,7 @@ pub fn reconcile(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dhcp_core::store::SledStore;
+    use dhcp_store::SledStore;
 
     fn host(name: &str, mac: &str, ip: &str) -> HostConfig {
         serde_json::from_str(&format!(

@@ -28,10 +28,10 @@ use std::time::Duration;
 use dhcp_core::config::{FailoverConfig, Role};
 use dhcp_core::engine::Engine;
 use dhcp_core::lease::{Lease, UnixTime};
-use dhcp_core::store::{Completion, GroupCommit, LeaseStore, StoreError};
 use dhcp_failover::peer::{CommitToken, Event, FailoverState, Peer, PeerError, PersistedState};
 use dhcp_failover::policy::FailoverPolicy;
 use dhcp_failover::wire::{Body, Message};
+use dhcp_store::{Completion, GroupCommit, LeaseStore, StoreError};
 use tokio::sync::{mpsc, watch};
 
 use super::partner_requests::{self, PartnerRequests};

@@ -15,8 +15,8 @@ use std::sync::{Arc, Mutex};
 
 use dhcp_core::engine::Engine;
 use dhcp_core::lease::BindingState;
-use dhcp_core::store::LeaseStore;
 use dhcp_core::table::StateCounts;
+use dhcp_store::LeaseStore;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric, NoLabelSet};
 use prometheus_client::metrics::MetricType;
@@ -493,7 +493,7 @@ mod tests {
             pools,
             failover,
             reload: Arc::new(ReloadStatus::default()),
-            store: Arc::new(dhcp_core::store::SledStore::open(dir.path()).unwrap()),
+            store: Arc::new(dhcp_store::SledStore::open(dir.path()).unwrap()),
             started: 1,
         });
         render(&reg).unwrap()

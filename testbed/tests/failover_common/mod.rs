@@ -11,7 +11,7 @@ use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
 use dhcp_core::lease::{BindingState, Lease};
-use dhcp_core::store::{LeaseStore, SledStore};
+use dhcp_store::{LeaseStore, SledStore};
 use testbed::isc::IscLeaseFile;
 use testbed::lab::Lab;
 use testbed::process::Process;

@@ -22,14 +22,12 @@ use std::process::Command;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-mod common;
-
-use common::active_lease;
+use crate::common::active_lease;
 use dhcp_core::lease::Lease;
-use dhcp_core::store::{LeaseStore, SledStore, StoreOptions};
+use dhcp_store::{LeaseStore, SledStore, StoreOptions};
 
 const INNER: &str = "STORE_DISK_FULL_INNER";
-const TEST: &str = "a_full_disk_fails_commits_at_once_and_recovers_when_space_returns";
+const TEST: &str = "disk_full::a_full_disk_fails_commits_at_once_and_recovers_when_space_returns";
 const OPTIONS: StoreOptions = StoreOptions {
     journal_file_bytes: 64 << 10,
 };

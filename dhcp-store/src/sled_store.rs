@@ -41,7 +41,7 @@ use std::time::Duration;
 use super::blocks::{self, BlockMap};
 use super::journal::{self, Journal, JournalError, Retired};
 use super::{LeaseStore, StoreError, decode_lease, encode_lease};
-use crate::lease::{Lease, UnixTime};
+use dhcp_core::lease::{Lease, UnixTime};
 
 /// Tuning of a [`SledStore`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -544,7 +544,7 @@ impl LeaseStore for SledStore {
             let mut idle: Vec<Ipv4Addr> = Vec::new();
             for (addr, r) in map.records() {
                 let l = decode_lease(&addr.octets(), r)?;
-                if l.state == crate::lease::BindingState::Free
+                if l.state == dhcp_core::lease::BindingState::Free
                     && l.ends < before
                     && l.rewind_state.is_none()
                 {
@@ -587,8 +587,8 @@ impl std::fmt::Debug for SledStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lease::BindingState;
-    use crate::store::test_lease as lease;
+    use crate::test_lease as lease;
+    use dhcp_core::lease::BindingState;
 
     #[test]
     fn commit_load_roundtrip_and_reopen() {

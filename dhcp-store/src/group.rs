@@ -11,7 +11,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::{LeaseStore, StoreError};
-use crate::lease::Lease;
+use dhcp_core::lease::Lease;
 
 /// A completion callback for a queued commit.
 pub type Completion = Box<dyn FnOnce(Result<(), std::sync::Arc<StoreError>>) + Send>;
@@ -142,9 +142,9 @@ impl Drop for GroupCommit {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lease::BindingState;
-    use crate::store::SledStore;
-    use crate::store::test_lease as lease;
+    use crate::SledStore;
+    use crate::test_lease as lease;
+    use dhcp_core::lease::BindingState;
     use std::sync::Arc;
 
     #[test]

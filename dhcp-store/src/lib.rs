@@ -1,13 +1,18 @@
-//! The durable lease store.
+//! The durable lease store of the DHCP server: the one part of the server's
+//! state handling that touches the disk, threads and `unsafe` (`statvfs`), kept
+//! apart from `dhcp-core`, which stays sans-IO.
 //!
 //! [`LeaseStore`] is the small interface the server needs; [`SledStore`] is the
 //! implementation on `sled`, made durable per commit by a write-ahead
 //! [`journal`] (one `write` + `fdatasync` per batch), with the records kept in
-//! /24 [`blocks`] that are written to `sled` at checkpoints. [`GroupCommit`] batches the commits of many transactions into
-//! one journal write (group commit).
+//! /24 [`blocks`] that are written to `sled` at checkpoints. [`GroupCommit`]
+//! batches the commits of many transactions into one journal write (group
+//! commit).
 //!
 //! Records are encoded once ([`encode_lease`]: a format byte, then postcard)
 //! and the same bytes go to the journal and into the blocks.
+
+#![warn(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod blocks;
 mod group;
@@ -17,7 +22,7 @@ mod sled_store;
 pub use group::{BatchStats, Completion, GroupCommit};
 pub use sled_store::{SledStore, StoreOptions, WRITE_HEADROOM};
 
-use crate::lease::{Lease, UnixTime};
+use dhcp_core::lease::{Lease, UnixTime};
 
 /// Record format version byte, first byte of every stored lease value.
 const FORMAT: u8 = 1;
@@ -108,8 +113,8 @@ pub fn decode_lease(key: &[u8], v: &[u8]) -> Result<Lease, StoreError> {
 
 /// A lease for store tests: address 10.99.0.`i`, client 00:00:00:00:00:`i`.
 #[cfg(test)]
-fn test_lease(i: u8, state: crate::lease::BindingState, ends: u32) -> Lease {
-    use crate::lease::{ClientKey, HwAddr};
+fn test_lease(i: u8, state: dhcp_core::lease::BindingState, ends: u32) -> Lease {
+    use dhcp_core::lease::{ClientKey, HwAddr};
     let mut l = Lease::new_free(std::net::Ipv4Addr::new(10, 99, 0, i), state);
     l.client = Some(ClientKey::Hw(HwAddr::ethernet([0, 0, 0, 0, 0, i])));
     l.ends = ends;

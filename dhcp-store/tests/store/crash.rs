@@ -14,11 +14,9 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-mod common;
-
-use common::active_lease;
+use crate::common::active_lease;
 use dhcp_core::lease::Lease;
-use dhcp_core::store::{GroupCommit, LeaseStore, SledStore, StoreOptions};
+use dhcp_store::{GroupCommit, LeaseStore, SledStore, StoreOptions};
 use rand::Rng;
 
 const CYCLES: usize = 50;
@@ -84,7 +82,7 @@ fn acknowledged_leases_survive_sigkill() {
         let mut child = Command::new(&exe)
             .args([
                 "--exact",
-                "crash_child",
+                "crash::crash_child",
                 "--nocapture",
                 "--test-threads",
                 "1",
