@@ -14,18 +14,10 @@ use dhcproto::v4::{DhcpOptions, Message, MessageType, Opcode, OptionCode};
 use dhcproto::{Decodable, Decoder};
 
 mod encode;
+mod layout;
 pub use encode::{EncodeError, encode_reply};
-
-/// The BOOTP fixed header plus the magic cookie.
-pub const HEADER_LEN: usize = 240;
-/// Minimum BOOTP message size (RFC 951/1542); replies are padded to it.
-pub const MIN_REPLY_LEN: usize = 300;
-/// Largest reply when the client states no maximum (576-byte IP datagram).
-pub const DEFAULT_MAX_REPLY_LEN: usize = 576 - 28;
-/// The magic cookie.
-pub const MAGIC: [u8; 4] = [99, 130, 83, 99];
-const SNAME: std::ops::Range<usize> = 44..108;
-const FILE: std::ops::Range<usize> = 108..236;
+pub use layout::{DEFAULT_MAX_REPLY_LEN, HEADER_LEN, MAGIC, MIN_REPLY_LEN};
+use layout::{FILE, SNAME};
 
 /// Why a datagram was not accepted as a DHCP request. Each variant is a drop
 /// reason the daemon counts.

@@ -20,7 +20,8 @@ use dhcp_core::lease::{BindingState, INFINITE, Lease, UnixTime};
 use dhcp_core::policy::{LeasePolicy, QueryKind, ServeQuery};
 
 use crate::hash::LoadBalancer;
-use crate::peer::{FailoverState, own_free, peer_free};
+use crate::peer::balance::{own_free, peer_free};
+use crate::peer::state::FailoverState;
 
 /// A snapshot of the failover facts the engine's decisions depend on. Take a
 /// new one from [`crate::peer::Peer::policy`] after every peer event.

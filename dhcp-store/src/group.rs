@@ -10,7 +10,8 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::{LeaseStore, StoreError};
+use crate::error::StoreError;
+use crate::lease_store::LeaseStore;
 use dhcp_core::lease::Lease;
 
 /// A completion callback for a queued commit.

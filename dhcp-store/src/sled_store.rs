@@ -40,7 +40,9 @@ use std::time::Duration;
 
 use super::blocks::{self, BlockMap};
 use super::journal::{self, Journal, JournalError, Retired};
-use super::{LeaseStore, StoreError, decode_lease, encode_lease};
+use crate::error::StoreError;
+use crate::lease_store::LeaseStore;
+use crate::record::{decode_lease, encode_lease};
 use dhcp_core::lease::{Lease, UnixTime};
 
 /// Tuning of a [`SledStore`].

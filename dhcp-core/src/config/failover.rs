@@ -124,7 +124,7 @@ impl FailoverConfig {
             return Some(LoadBalance::Split(n));
         }
         let text = self.hba.as_deref()?;
-        let bytes = super::parse_hex_bytes(text)?;
+        let bytes = super::hex::parse_hex_bytes(text)?;
         let arr: [u8; 32] = bytes.try_into().ok()?;
         Some(LoadBalance::Hba(arr))
     }

@@ -82,7 +82,7 @@ impl OptionValue {
             Self::U16(v) => v.to_be_bytes().to_vec(),
             Self::U32(v) => v.to_be_bytes().to_vec(),
             Self::Bool(b) => vec![u8::from(*b)],
-            Self::Hex(h) => super::parse_hex_bytes(h)?,
+            Self::Hex(h) => super::hex::parse_hex_bytes(h)?,
         })
     }
 }

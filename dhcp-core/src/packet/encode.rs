@@ -15,7 +15,7 @@ use std::ops::Range;
 use dhcproto::v4::{Message, OptionCode};
 use dhcproto::{Encodable, Encoder};
 
-use super::{FILE, HEADER_LEN, MIN_REPLY_LEN, SNAME};
+use super::layout::{FILE, HEADER_LEN, MIN_REPLY_LEN, SNAME};
 
 /// Why a reply could not be encoded.
 #[derive(Debug, thiserror::Error)]

@@ -27,11 +27,11 @@
 //!   queued and close the socket;
 //! * call [`Peer::handle_timeout`] at [`Peer::poll_timeout`] (extra calls are harmless).
 
-mod balance;
+pub(crate) mod balance;
 mod binding;
 mod event;
 mod persist;
-mod state;
+pub(crate) mod state;
 mod transition;
 mod updates;
 

@@ -20,10 +20,10 @@ use dhcp_core::lease::{BindingState, HwAddr};
 
 use super::codes::{IpFlags, MessageType, OptionCode, RejectReason, ServerFlags, ServerState};
 use super::error::DecodeError;
+use super::layout::{HEADER_LEN, MAX_MESSAGE_LEN};
 use super::message::{
     Binding, BindingAck, Body, Connect, ConnectAck, Disconnect, Message, PoolResp, StateMsg,
 };
-use super::{HEADER_LEN, MAX_MESSAGE_LEN};
 
 /// Number of option slots (codes 0..=29).
 const SLOTS: usize = 30;

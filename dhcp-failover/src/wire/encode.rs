@@ -5,8 +5,8 @@
 
 use super::codes::OptionCode;
 use super::error::EncodeError;
+use super::layout::{HEADER_LEN, MAX_MESSAGE_LEN};
 use super::message::{Binding, Body, Message};
-use super::{HEADER_LEN, MAX_MESSAGE_LEN};
 
 /// Appends options to a message buffer.
 struct Writer<'a> {
@@ -144,7 +144,7 @@ impl Message {
     }
 
     /// Decodes one complete message (see [`super::decode()`]).
-    pub fn decode(frame: &[u8]) -> Result<Message, super::DecodeError> {
+    pub fn decode(frame: &[u8]) -> Result<Message, super::error::DecodeError> {
         super::decode::decode(frame)
     }
 }

@@ -2,9 +2,8 @@
 //! prefix, for the daemon's connection reader. Sans-IO: feed it whatever the
 //! socket returned, then take out complete frames.
 
-use super::HEADER_LEN;
-use super::MAX_MESSAGE_LEN;
 use super::error::{FrameError, StreamError};
+use super::layout::{HEADER_LEN, MAX_MESSAGE_LEN};
 use super::message::Message;
 
 /// Accumulates stream bytes and yields complete frames.

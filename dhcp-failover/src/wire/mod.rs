@@ -47,6 +47,7 @@ mod decode;
 mod encode;
 mod error;
 mod framer;
+mod layout;
 pub mod message;
 
 pub use codes::{IpFlags, MessageType, OptionCode, RejectReason, ServerFlags, ServerState};
@@ -58,11 +59,4 @@ pub use message::{
     Binding, BindingAck, Body, Connect, ConnectAck, Disconnect, Message, PoolResp, StateMsg, text,
 };
 
-/// Length of the fixed header; ISC always sends this as the payload offset.
-pub const HEADER_LEN: usize = 12;
-
-/// Largest message ISC sends or accepts (`DHCP_FAILOVER_MAX_MESSAGE_SIZE`).
-pub const MAX_MESSAGE_LEN: usize = 2048;
-
-/// Protocol version sent in CONNECT/CONNECTACK (`DHCP_FAILOVER_VERSION`).
-pub const PROTOCOL_VERSION: u8 = 1;
+pub use layout::{HEADER_LEN, MAX_MESSAGE_LEN, PROTOCOL_VERSION};
