@@ -1,7 +1,7 @@
 //! The in-memory lease table: every address of every pool, with the indexes the
 //! allocator, the expiry timer and the failover peer need.
 //!
-//! The table is the working copy; the [`crate::store`] holds the durable one. The
+//! The table is the working copy; the lease store (the `dhcp-store` crate) holds the durable one. The
 //! engine (and the failover peer) change the table and hand the changed records
 //! to the store, which commits them before any reply that depends on them leaves.
 

@@ -26,7 +26,7 @@ pub enum StoreError {
     #[error("cannot encode lease record: {0}")]
     Encode(String),
     /// The file system holding the store has too little room for a
-    /// database write, which is not attempted (see [`WRITE_HEADROOM`]); it is
+    /// database write, which is not attempted (see [`crate::WRITE_HEADROOM`]); it is
     /// retried later.
     #[error("too little free space for the lease database: {free} bytes free, {needed} needed")]
     NoSpace {

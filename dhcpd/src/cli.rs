@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::control::DEFAULT_SOCKET;
-use crate::events::DEFAULT_QUEUE;
+use crate::ops::control::DEFAULT_SOCKET;
+use crate::ops::events::DEFAULT_QUEUE;
 
 /// DHCPv4 server for bare-metal provisioning, with ISC-compatible failover.
 #[derive(Debug, Parser)]

@@ -17,30 +17,44 @@
 //! (repeatable) replaces `server.interfaces` (which, when empty, defaults to
 //! the interfaces named by shared networks and subnets), `--log-level`
 //! replaces `RUST_LOG` and `server.log_level`. `--quiet` turns off the
-//! one-line-per-transaction log (target [`transaction::LOG_TARGET`]).
+//! one-line-per-transaction log (target [`serve::transaction::LOG_TARGET`]).
 //! Hidden flags for tests: `--server-port`, `--client-port`, `--relay-port`
 //! (67, 68 and the server port by default) and `--max-batch`.
+//!
+//! # Layout
+//!
+//! Every arrow points one way, from operations through serving to the
+//! network side and the cores (checked by `.ci/module-cycles.py`):
+//!
+//! * [`server`]: starting and stopping the daemon (the composition root);
+//!   [`settings`]: the effective settings (file plus flags); [`cli`]: the
+//!   command line.
+//! * [`ops`]: control socket, metrics, lease events, reload, systemd.
+//! * [`serve`]: the engine task, transactions, counters, pool figures.
+//! * [`failover`]: the failover drivers, their TCP transport and status.
+//! * [`net`]: sockets, interfaces, receive (with coalescing), transmit, L2.
+//! * [`clock`] and [`failure_log`]: leaves used by all.
 //!
 //! # Sockets
 //!
 //! One UDP socket per served interface, bound to `0.0.0.0:67` with
 //! `SO_BINDTODEVICE`, `SO_REUSEADDR`, `SO_BROADCAST` and `IP_PKTINFO`
-//! ([`socket`]); with no interface configured at all, one socket without a
+//! ([`net::socket`]); with no interface configured at all, one socket without a
 //! device binding serves every interface. The arrival interface index from
-//! `IP_PKTINFO` is looked up in the [`interfaces`] table (re-read every five
+//! `IP_PKTINFO` is looked up in the [`net::interfaces`] table (re-read every five
 //! seconds and on an unknown index) for the interface name and our address on
 //! it, which becomes the server identifier (option 54).
 //!
-//! Replies ([`transmit`]), by the engine's [`dhcp_core::engine::Destination`]:
+//! Replies ([`net::transmit`]), by the engine's [`dhcp_core::engine::Destination`]:
 //! relayed → `giaddr:67` from the server port; `ciaddr` set → `ciaddr:68`;
 //! broadcast flag (and every NAK) → `255.255.255.255:68` out of the receiving
 //! interface; otherwise → `yiaddr:68` at the client's MAC through an
-//! `AF_PACKET` socket ([`l2`], which explains why we build frames rather than
+//! `AF_PACKET` socket ([`net::l2`], which explains why we build frames rather than
 //! inject ARP entries). Without `CAP_NET_RAW` those replies are broadcast.
 //!
 //! # Durability and batching
 //!
-//! The engine task ([`service`]) owns the engine. It handles every request
+//! The engine task ([`serve::service`]) owns the engine. It handles every request
 //! that is ready, submits all their lease writes as one group-commit job, and
 //! queues the replies for the sender, which sends them only once that job is
 //! durable; replies of batches without writes go at once but never overtake
@@ -51,7 +65,7 @@
 //! runtime: with a single-owner engine, worker threads only add wake-ups
 //! (measured: about 36–40 µs of daemon CPU per DORA exchange on loopback with
 //! a release build, against 54–60 µs with two workers). Under load the
-//! runtime pauses briefly before it parks ([`coalesce`], `--coalesce-us`), so
+//! runtime pauses briefly before it parks ([`net::coalesce`], `--coalesce-us`), so
 //! that datagrams are read and answered in larger batches.
 //!
 //! # Failover
@@ -63,50 +77,37 @@
 //! for every engine decision about its pools, binding updates sent once a
 //! write is durable, partner updates committed before they are acknowledged,
 //! and the failover state persisted in the store. Operations see them through
-//! [`failover_ops::FailoverOps`], implemented by
+//! [`failover::status::FailoverOps`], implemented by
 //! [`failover::ops::Relationships`] (`dhcpd failover status|partner-down`
 //! over the control socket, metrics).
 //!
 //! # Operations
 //!
-//! [`ops`] starts, as configured by flags of `dhcpd run`: the Prometheus
-//! exporter ([`metrics`], `--metrics-listen`), the control socket and its
-//! JSON-lines API used by the other subcommands ([`control`],
-//! `--control-socket`), MAAS lease notifications ([`events`],
+//! [`ops::start`] starts, as configured by flags of `dhcpd run`: the Prometheus
+//! exporter ([`ops::metrics`], `--metrics-listen`), the control socket and its
+//! JSON-lines API used by the other subcommands ([`ops::control`],
+//! `--control-socket`), MAAS lease notifications ([`ops::events`],
 //! `--event-socket`, `--event-command`), reload on SIGHUP or over the control
-//! socket ([`reload`]) and systemd notifications ([`systemd`]: READY, STATUS,
-//! WATCHDOG). What these need from failover is the [`failover_ops`] trait
-//! ([`failover_ops::NoFailover`] while standalone). `docs/operations.md` is
+//! socket ([`ops::reload`]) and systemd notifications ([`ops::systemd`]: READY, STATUS,
+//! WATCHDOG). What these need from failover is the [`failover::status`] trait
+//! ([`failover::status::NoFailover`] while standalone). `docs/operations.md` is
 //! the operator's guide.
 //!
 //! # Counters and shutdown
 //!
 //! Drops are counted per [`dhcp_core::packet::PacketError`] variant and per
 //! daemon reason, transactions per message type and ignore reason, replies
-//! per type ([`counters`]). On SIGTERM/SIGINT the receive loops stop, queued
+//! per type ([`serve::counters`]). On SIGTERM/SIGINT the receive loops stop, queued
 //! requests are handled, pending commits complete and their replies go out,
 //! the store is flushed, the counters are logged (and written to
 //! `--stats-file`), and the process exits 0 ([`server`]).
 
 pub mod cli;
 pub mod clock;
-pub mod coalesce;
-pub mod control;
-pub mod counters;
-pub mod events;
 pub mod failover;
-pub mod failover_ops;
 pub mod failure_log;
-pub mod interfaces;
-pub mod l2;
-pub mod metrics;
+pub mod net;
 pub mod ops;
-pub mod receive;
-pub mod reload;
+pub mod serve;
 pub mod server;
-pub mod service;
 pub mod settings;
-pub mod socket;
-pub mod systemd;
-pub mod transaction;
-pub mod transmit;

@@ -12,12 +12,12 @@ use dhcp_core::lease::HwAddr;
 use dhcpd::cli::{
     CheckArgs, Cli, ClientArgs, Command, FailoverCommand, HostsCommand, LeasesCommand, RunArgs,
 };
-use dhcpd::coalesce::Coalescer;
-use dhcpd::control::{Request, client};
-use dhcpd::counters::Counters;
+use dhcpd::net::coalesce::Coalescer;
+use dhcpd::ops::control::{Request, client};
+use dhcpd::serve::counters::Counters;
+use dhcpd::serve::transaction::LOG_TARGET;
 use dhcpd::server;
 use dhcpd::settings::Settings;
-use dhcpd::transaction::LOG_TARGET;
 use tokio::signal::unix::{SignalKind, signal};
 use tracing_subscriber::EnvFilter;
 

@@ -1,9 +1,9 @@
 //! Starting and stopping the daemon: store, engine, sockets and tasks.
 //!
 //! Tasks (all on one tokio runtime):
-//! - one receive loop per server socket ([`crate::receive`]),
-//! - the engine task ([`crate::service`]), the only owner of the engine,
-//! - the sender ([`crate::transmit`]), which sends replies in order once their
+//! - one receive loop per server socket ([`crate::net::receive`]),
+//! - the engine task ([`crate::serve::service`]), the only owner of the engine,
+//! - the sender ([`crate::net::transmit`]), which sends replies in order once their
 //!   writes are durable,
 //! - an interface watcher that re-reads interface addresses every few seconds,
 //! - and, on its own thread, the store's group-commit worker.
@@ -24,19 +24,19 @@ use dhcp_core::policy::ByRelationship;
 use dhcp_store::{GroupCommit, LeaseStore, SledStore, StoreError};
 use tokio::sync::{mpsc, watch};
 
-use crate::coalesce::Coalescer;
-use crate::counters::Counters;
 use crate::failover::driver::{Driver, DriverError};
 use crate::failover::ops::Relationships;
-use crate::failover_ops::{NoFailover, SharedFailoverOps};
-use crate::interfaces::InterfaceTable;
-use crate::l2::L2Sender;
-use crate::ops::{self, OpsContext, OpsError};
-use crate::receive::Receiver;
-use crate::service::Service;
+use crate::failover::status::{NoFailover, SharedFailoverOps};
+use crate::net::coalesce::Coalescer;
+use crate::net::interfaces::InterfaceTable;
+use crate::net::l2::L2Sender;
+use crate::net::receive::Receiver;
+use crate::net::socket::{DeviceChange, ServerSocket};
+use crate::net::transmit::Transmitter;
+use crate::ops::start::{self, OpsContext, OpsError};
+use crate::serve::counters::Counters;
+use crate::serve::service::Service;
 use crate::settings::Settings;
-use crate::socket::{DeviceChange, ServerSocket};
-use crate::transmit::Transmitter;
 
 /// Capacity of the queue between the receive loops and the engine; beyond it
 /// requests are dropped (and counted as `queue_full`).
@@ -153,7 +153,7 @@ pub async fn serve(
     } else {
         Arc::new(Relationships(handles))
     };
-    let (ops, engine_ops) = ops::start(
+    let (ops, engine_ops) = start::start(
         OpsContext {
             settings: &settings,
             counters: &counters,

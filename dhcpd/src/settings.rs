@@ -1,13 +1,13 @@
 //! The daemon's effective settings: the configuration file with command-line
 //! overrides applied.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use dhcp_core::config::Config;
 
 use crate::cli::RunArgs;
-use crate::events::EventSettings;
-use crate::ops::OpsSettings;
+use crate::ops::events::EventSettings;
 
 /// UDP ports (fixed by DHCP; configurable so tests can run unprivileged).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,6 +130,27 @@ pub fn interfaces_of(config: &Config) -> Vec<String> {
         }
     }
     out
+}
+
+/// Operations settings (command-line flags of `dhcpd run`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpsSettings {
+    /// The configuration file (for reload).
+    pub config_path: Option<PathBuf>,
+    /// Where the metrics exporter listens (off if `None`).
+    pub metrics: Option<SocketAddr>,
+    /// The control socket (off if `None`).
+    pub control_socket: Option<PathBuf>,
+    /// Its permissions.
+    pub control_mode: u32,
+    /// Lease event destinations.
+    pub events: EventSettings,
+    /// Drop the stored runtime hosts at start.
+    pub forget_runtime_hosts: bool,
+    /// `--interface` was given (config interface changes do not matter).
+    pub interfaces_fixed: bool,
+    /// `--store` was given.
+    pub store_fixed: bool,
 }
 
 #[cfg(test)]

@@ -123,8 +123,8 @@ fn start_pair(
 }
 
 /// The daemon's failover relationships, through its control socket.
-fn statuses(store: &Path) -> Vec<dhcpd::failover_ops::RelationshipStatus> {
-    use dhcpd::control::{Reply, Request, client};
+fn statuses(store: &Path) -> Vec<dhcpd::failover::status::RelationshipStatus> {
+    use dhcpd::ops::control::{Reply, Request, client};
     match client::call(&control_socket(store), &Request::FailoverStatus).unwrap() {
         Reply::Failover { relationships } => relationships,
         other => panic!("unexpected reply {other:?}"),
@@ -132,7 +132,7 @@ fn statuses(store: &Path) -> Vec<dhcpd::failover_ops::RelationshipStatus> {
 }
 
 /// The daemon's (first) failover relationship.
-fn status(store: &Path) -> dhcpd::failover_ops::RelationshipStatus {
+fn status(store: &Path) -> dhcpd::failover::status::RelationshipStatus {
     statuses(store).remove(0)
 }
 
@@ -233,7 +233,7 @@ fn ask(sock: &UdpSocket, port: u16, msg: &Message, wait: Duration) -> Option<Mes
 
 /// The binding state of `ip` as the daemon whose store is `store` sees it.
 fn lease_state(store: &Path, ip: Ipv4Addr) -> String {
-    use dhcpd::control::{Reply, Request, client};
+    use dhcpd::ops::control::{Reply, Request, client};
     let req = Request::LeasesShow {
         key: ip.to_string(),
     };
@@ -286,9 +286,9 @@ fn loopback_pair_reaches_normal_splits_clients_and_agrees() {
     let (&released, &k) = bound_by.iter().next().unwrap();
     let (owner, partner) = if k == 0 { (&s1, &s2) } else { (&s2, &s1) };
     assert_eq!(lease_state(partner, released), "active");
-    let r = dhcpd::control::client::call(
+    let r = dhcpd::ops::control::client::call(
         &control_socket(owner),
-        &dhcpd::control::Request::LeasesRelease {
+        &dhcpd::ops::control::Request::LeasesRelease {
             key: released.to_string(),
         },
     );
@@ -384,9 +384,9 @@ fn two_relationships_per_daemon_each_run_their_own_pools() {
         [pair("vlan-a", "secondary"), pair("vlan-b", "primary")]
     );
     // With several relationships, partner-down must name one.
-    let r = dhcpd::control::client::call(
+    let r = dhcpd::ops::control::client::call(
         &c1,
-        &dhcpd::control::Request::FailoverPartnerDown { relationship: None },
+        &dhcpd::ops::control::Request::FailoverPartnerDown { relationship: None },
     );
     assert!(
         format!("{r:?}").contains("name one"),

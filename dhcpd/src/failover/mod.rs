@@ -8,7 +8,7 @@
 //!   connection runs in its own task: frames in through
 //!   [`dhcp_failover::wire::FrameReader`], messages out from a channel.
 //! * [`driver`]: owns the [`dhcp_failover::peer::Peer`]; the engine task
-//!   ([`crate::service`]) feeds it link events, commit completions, durable
+//!   ([`crate::serve::service`]) feeds it link events, commit completions, durable
 //!   engine writes (→ [`dhcp_failover::peer::Peer::local_lease_changed`]),
 //!   operator commands and timer ticks, and takes the
 //!   [`dhcp_failover::policy::FailoverPolicy`] for the engine after each.
@@ -18,7 +18,7 @@
 //! * [`partner_requests`]: while the partner is out of contact, the
 //!   retransmitted REQUESTs of clients that had selected it get a DHCPNAK so
 //!   they start over with us at once instead of backing off for seconds.
-//! * [`ops`]: [`crate::failover_ops::FailoverOps`] for [`FailoverHandle`]
+//! * [`ops`]: [`crate::failover::status::FailoverOps`] for [`FailoverHandle`]
 //!   and for [`ops::Relationships`] (all of them), which is what metrics,
 //!   reload and the control API (`dhcpd failover status|partner-down
 //!   --socket CONTROL`) use.
@@ -38,6 +38,7 @@
 pub mod driver;
 pub mod ops;
 pub mod partner_requests;
+pub mod status;
 pub mod transport;
 
 use dhcp_core::config::Role;

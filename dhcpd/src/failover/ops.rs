@@ -7,7 +7,7 @@ use dhcp_core::config::{FailoverConfig, Role};
 use dhcp_failover::peer::FailoverState;
 
 use super::{Command, FailoverHandle};
-use crate::failover_ops::{FailoverOps, FailoverOpsError, RelationshipStatus};
+use crate::failover::status::{FailoverOps, FailoverOpsError, RelationshipStatus};
 
 impl FailoverOps for FailoverHandle {
     fn status(&self) -> Vec<RelationshipStatus> {

@@ -35,7 +35,7 @@ pub fn load(store: &dyn LeaseStore) -> Result<Vec<HostConfig>, HostsError> {
 
 /// Stores the runtime hosts durably.
 pub fn save(store: &dyn LeaseStore, hosts: &[HostConfig]) -> Result<(), HostsError> {
-    let bytes = super::to_json_line(&hosts)
+    let bytes = super::protocol::to_json_line(&hosts)
         .map_err(|e| HostsError::Corrupt(e.to_string()))?
         .into_bytes();
     store.put_meta(META_KEY, &bytes)?;

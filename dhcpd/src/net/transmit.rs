@@ -11,12 +11,12 @@ use dhcp_core::engine::Destination;
 use dhcp_store::StoreError;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::counters::Counters;
 use crate::failure_log::FailureLog;
-use crate::l2::{L2Sender, ethernet_mac};
+use crate::net::l2::{L2Sender, ethernet_mac};
+use crate::net::socket::ServerSocket;
+use crate::serve::counters::Counters;
+use crate::serve::transaction::Outgoing;
 use crate::settings::Ports;
-use crate::socket::ServerSocket;
-use crate::transaction::Outgoing;
 
 /// The result of a group commit, delivered to the sender.
 pub type CommitResult = Result<(), Arc<StoreError>>;
@@ -253,9 +253,9 @@ impl Transmitter {
         for out in replies {
             let m = &out.reply.msg;
             tracing::info!(
-                target: crate::transaction::LOG_TARGET,
+                target: crate::serve::transaction::LOG_TARGET,
                 "{} {} for {}: withheld, the lease could not be stored",
-                crate::transaction::type_name(out.reply.msg_type),
+                crate::serve::transaction::type_name(out.reply.msg_type),
                 m.yiaddr(),
                 dhcp_core::config::format_hex(m.chaddr())
             );
@@ -279,7 +279,7 @@ async fn next_commit(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transaction::Origin;
+    use crate::serve::transaction::Origin;
     use dhcp_core::engine::Reply;
     use dhcp_core::lease::HwAddr;
     use dhcproto::v4::{Message, MessageType};

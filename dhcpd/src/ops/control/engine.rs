@@ -12,11 +12,11 @@ use dhcp_store::{Completion, GroupCommit, LeaseStore};
 use tokio::sync::oneshot;
 
 use super::hosts;
-use super::{EngineStatus, HostEntry, LeaseInfo, Reply};
+use super::protocol::{EngineStatus, HostEntry, LeaseInfo, Reply};
 use crate::clock::engine_now;
-use crate::events::{Action, EventSink, LeaseEvent};
 use crate::failover::driver::DurableNotifier;
-use crate::metrics::PoolGauges;
+use crate::ops::events::{Action, EventSink, LeaseEvent};
+use crate::serve::pool_stats::PoolGauges;
 
 /// What the engine is asked to do.
 #[derive(Debug)]

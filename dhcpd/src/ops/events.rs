@@ -23,8 +23,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::clock::unix_now;
-use crate::counters::Counters;
 use crate::failure_log::FailureLog;
+use crate::serve::counters::Counters;
 
 /// Default capacity of each destination's queue.
 pub const DEFAULT_QUEUE: usize = 1024;

@@ -9,11 +9,11 @@ use std::sync::atomic::Ordering;
 use dhcp_core::packet::decode_request;
 use tokio::sync::{mpsc, watch};
 
-use crate::coalesce::Coalescer;
-use crate::counters::{Counters, DropReason};
-use crate::interfaces::InterfaceTable;
-use crate::socket::{RecvMeta, ServerSocket};
-use crate::transaction::{Inbound, Origin};
+use crate::net::coalesce::Coalescer;
+use crate::net::interfaces::InterfaceTable;
+use crate::net::socket::{RecvMeta, ServerSocket};
+use crate::serve::counters::{Counters, DropReason};
+use crate::serve::transaction::{Inbound, Origin};
 
 /// Receive buffer size: larger datagrams are dropped as oversize (DHCP
 /// messages fit in an Ethernet frame; jumbo frames included).

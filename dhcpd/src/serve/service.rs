@@ -29,11 +29,11 @@ use dhcp_store::GroupCommit;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::clock::engine_now;
-use crate::counters::Counters;
 use crate::failover::driver::{Driver, DurableNotifier, Input};
-use crate::ops::EngineOps;
-use crate::transaction::{Inbound, LOG_TARGET, Outgoing, describe};
-use crate::transmit::SendJob;
+use crate::net::transmit::SendJob;
+use crate::ops::start::EngineOps;
+use crate::serve::counters::Counters;
+use crate::serve::transaction::{Inbound, LOG_TARGET, Outgoing, describe};
 
 /// How often the engine's timers are run.
 pub const TICK_INTERVAL: Duration = Duration::from_secs(1);

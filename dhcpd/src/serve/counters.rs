@@ -3,7 +3,7 @@
 //! One [`Counters`] is shared (behind an `Arc`) by every task of the daemon.
 //! All fields are relaxed atomics: they are statistics, not synchronisation.
 //! [`Counters::snapshot`] gives stable `name → value` pairs, logged at
-//! shutdown and written to the stats file; [`crate::metrics`] exports the same
+//! shutdown and written to the stats file; [`crate::ops::metrics`] exports the same
 //! counters (and the [`Timings`] histograms) to Prometheus.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,7 +12,7 @@ use dhcp_core::engine::{IgnoreReason, Verdict};
 use dhcp_core::packet::PacketError;
 use dhcproto::v4::MessageType;
 
-use crate::metrics::histogram::Timings;
+use crate::serve::histogram::Timings;
 
 /// Why a received datagram was dropped before reaching the engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,7 +186,7 @@ pub struct Counters {
     pub commit_errors: AtomicU64,
     /// Lease records written by the expiry timer.
     pub expiry_writes: AtomicU64,
-    /// Lease events queued for delivery ([`crate::events`]).
+    /// Lease events queued for delivery ([`crate::ops::events`]).
     pub events_queued: AtomicU64,
     /// Lease events delivered (datagram sent or command run).
     pub events_delivered: AtomicU64,

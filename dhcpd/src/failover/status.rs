@@ -6,7 +6,7 @@
 //! accepted. The failover implementation provides a [`FailoverOps`] (cheap,
 //! thread-safe: `status` is called on every scrape and `status` request, so it
 //! should read a snapshot, e.g. from a `watch` channel, not wait on a task) and
-//! hands it to [`crate::ops::OpsContext::failover`].
+//! hands it to [`crate::ops::start::OpsContext::failover`].
 
 use std::sync::Arc;
 

@@ -12,7 +12,7 @@ use dhcp_core::packet::Request;
 use dhcproto::v4::MessageType;
 
 /// The `tracing` target of the per-transaction log lines (`--quiet` turns it off).
-pub const LOG_TARGET: &str = "dhcpd::transaction";
+pub const LOG_TARGET: &str = "dhcpd::serve::transaction";
 
 /// Where a request came in.
 #[derive(Debug, Clone)]

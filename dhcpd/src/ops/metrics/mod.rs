@@ -1,128 +1,29 @@
 //! Prometheus metrics: what the daemon exports and the HTTP exporter.
 //!
 //! Nothing here is on the per-packet path: the tasks count into
-//! [`Counters`] (relaxed atomics and the atomic [`histogram::Histogram`]s),
+//! [`Counters`] (relaxed atomics and the atomic [`crate::serve::histogram::Histogram`]s),
 //! the engine task publishes pool figures once a second into [`PoolGauges`],
 //! and the [`DaemonCollector`] reads all of it, plus the failover status, at
 //! scrape time. Names (all prefixed `dhcpd_`) are listed in
 //! `docs/operations.md`; counters get the `_total` suffix.
 
-pub mod histogram;
 pub mod http;
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use dhcp_core::engine::Engine;
-use dhcp_core::lease::BindingState;
-use dhcp_core::table::StateCounts;
 use dhcp_store::LeaseStore;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric, NoLabelSet};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::registry::Registry;
-use serde::{Deserialize, Serialize};
 
-use crate::counters::{Counters, DropReason};
-use crate::failover_ops::{ALL_STATES, SharedFailoverOps};
-use crate::metrics::histogram::HistogramSnapshot;
-use crate::reload::ReloadStatus;
-
-/// One pool's figures.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PoolStats {
-    /// The shared network's name.
-    pub network: String,
-    /// The range, `first-last`.
-    pub range: String,
-    /// The failover relationship sharing it, if any.
-    pub failover_peer: Option<String>,
-    /// Number of addresses.
-    pub size: u64,
-    /// Leases by binding state (ISC spelling), every state present.
-    pub leases: Vec<(String, u64)>,
-}
-
-impl PoolStats {
-    /// Addresses not available for allocation: everything but FREE and BACKUP.
-    pub fn used(&self) -> u64 {
-        let free: u64 = self
-            .leases
-            .iter()
-            .filter(|(s, _)| s == "free" || s == "backup")
-            .map(|(_, n)| n)
-            .sum();
-        self.size.saturating_sub(free)
-    }
-
-    /// `used / size` (0 for an empty pool).
-    pub fn utilization(&self) -> f64 {
-        if self.size == 0 {
-            0.0
-        } else {
-            self.used() as f64 / self.size as f64
-        }
-    }
-
-    /// Leases in one state.
-    pub fn count(&self, state: BindingState) -> u64 {
-        self.leases
-            .iter()
-            .find(|(s, _)| s == state.name())
-            .map_or(0, |(_, n)| *n)
-    }
-}
-
-/// The per-pool figures of the engine, published by the engine task.
-#[derive(Debug, Default)]
-pub struct PoolGauges {
-    pools: Mutex<Vec<PoolStats>>,
-}
-
-impl PoolGauges {
-    /// Computes every pool's figures from the engine (O(pools)).
-    pub fn compute(engine: &Engine) -> Vec<PoolStats> {
-        let table = engine.table();
-        let topo = engine.topology();
-        table
-            .pools()
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                let counts: StateCounts = table.counts(i);
-                PoolStats {
-                    network: topo
-                        .networks
-                        .get(p.network)
-                        .map(|n| n.name.clone())
-                        .unwrap_or_default(),
-                    range: format!("{}-{}", p.start, p.end),
-                    failover_peer: p.failover_peer.clone(),
-                    size: u64::from(u32::from(p.end)).saturating_sub(u64::from(u32::from(p.start)))
-                        + 1,
-                    leases: BindingState::ALL
-                        .iter()
-                        .map(|s| (s.name().to_owned(), counts.get(*s)))
-                        .collect(),
-                }
-            })
-            .collect()
-    }
-
-    /// Publishes the engine's current figures.
-    pub fn publish(&self, engine: &Engine) {
-        let stats = Self::compute(engine);
-        if let Ok(mut p) = self.pools.lock() {
-            *p = stats;
-        }
-    }
-
-    /// The last published figures.
-    pub fn get(&self) -> Vec<PoolStats> {
-        self.pools.lock().map(|p| p.clone()).unwrap_or_default()
-    }
-}
+use crate::failover::status::{ALL_STATES, SharedFailoverOps};
+use crate::ops::reload_status::ReloadStatus;
+use crate::serve::counters::{Counters, DropReason};
+use crate::serve::histogram::HistogramSnapshot;
+use crate::serve::pool_stats::{PoolGauges, PoolStats};
 
 /// Reads every source of the daemon's metrics at scrape time.
 pub struct DaemonCollector {
@@ -404,7 +305,7 @@ impl DaemonCollector {
             "Failover state set: 1 for the current state of each side (local, partner).",
             &states,
         )?;
-        let rel = |r: &crate::failover_ops::RelationshipStatus| -> Labels<'_> {
+        let rel = |r: &crate::failover::status::RelationshipStatus| -> Labels<'_> {
             vec![("relationship", r.name.clone())]
         };
         let conn: Vec<_> = rels
@@ -452,8 +353,9 @@ impl DaemonCollector {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::failover_ops::{FailoverOps, FailoverOpsError, RelationshipStatus};
+    use crate::failover::status::{FailoverOps, FailoverOpsError, RelationshipStatus};
     use dhcp_core::config::{Config, FailoverConfig};
+    use dhcp_core::engine::Engine;
     use dhcp_failover::wire::ServerState;
 
     /// A failover side as the failover engineer's implementation will report.
@@ -535,7 +437,7 @@ mod tests {
 
     #[test]
     fn standalone_exports_descriptors_without_failover_series() {
-        let text = scrape(Arc::new(crate::failover_ops::NoFailover));
+        let text = scrape(Arc::new(crate::failover::status::NoFailover));
         assert!(text.contains("# TYPE dhcpd_failover_state gauge"), "{text}");
         assert!(!text.contains("dhcpd_failover_state{"), "{text}");
         assert!(text.contains("dhcpd_failover_relationships 0.0"));

@@ -3,9 +3,9 @@
 
 use std::fmt::Write as _;
 
-use super::{HostEntry, LeaseInfo, Reply, StatusReport};
+use super::protocol::{HostEntry, LeaseInfo, Reply, StatusReport};
 use crate::clock::unix_now;
-use crate::failover_ops::RelationshipStatus;
+use crate::failover::status::RelationshipStatus;
 
 /// Formats rows as left-aligned columns under a header.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {

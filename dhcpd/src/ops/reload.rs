@@ -5,7 +5,7 @@
 //! is applied by the engine task with `Engine::reconfigure`: every lease whose
 //! address is still in a pool is kept, offers in flight are forgotten. When
 //! the failover relationships differ, the failover side's
-//! [`crate::failover_ops::FailoverOps::reconfigure`] hook is asked first (and may refuse); when
+//! [`crate::failover::status::FailoverOps::reconfigure`] hook is asked first (and may refuse); when
 //! they are equal it is not called, so the failover connection is not
 //! restarted. Sockets, ports and the store stay as they are: a change of
 //! `server.interfaces` (or of the interfaces named by networks) or of
@@ -13,65 +13,16 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use dhcp_core::config::Config;
-use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::clock::unix_now;
-use crate::control::Reply;
-use crate::control::engine::{EngineCall, EngineRequest};
-use crate::failover_ops::SharedFailoverOps;
+use crate::failover::status::SharedFailoverOps;
+use crate::ops::control::engine::{EngineCall, EngineRequest};
+use crate::ops::control::protocol::Reply;
+use crate::ops::reload_status::{ReloadRecord, ReloadStatus};
 use crate::settings::interfaces_of;
-
-/// The outcome of one reload.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReloadRecord {
-    /// Unix time.
-    pub time: u64,
-    /// Whether the new configuration was applied.
-    pub ok: bool,
-    /// What was done, or why it was refused.
-    pub message: String,
-}
-
-/// Reload outcomes, for status and metrics.
-#[derive(Debug, Default)]
-pub struct ReloadStatus {
-    last: Mutex<Option<ReloadRecord>>,
-    failed: AtomicBool,
-    last_success: AtomicU64,
-}
-
-impl ReloadStatus {
-    /// Records an outcome.
-    pub fn record(&self, r: &ReloadRecord) {
-        self.failed.store(!r.ok, Ordering::Relaxed);
-        if r.ok {
-            self.last_success.store(r.time, Ordering::Relaxed);
-        }
-        if let Ok(mut l) = self.last.lock() {
-            *l = Some(r.clone());
-        }
-    }
-
-    /// Whether the last reload succeeded (true before any).
-    pub fn last_ok(&self) -> bool {
-        !self.failed.load(Ordering::Relaxed)
-    }
-
-    /// Unix time of the last successful reload (0: none).
-    pub fn last_success(&self) -> u64 {
-        self.last_success.load(Ordering::Relaxed)
-    }
-
-    /// The last outcome.
-    pub fn last(&self) -> Option<ReloadRecord> {
-        self.last.lock().ok().and_then(|l| l.clone())
-    }
-}
 
 /// Performs reloads (one at a time).
 pub struct Reloader {
@@ -178,9 +129,9 @@ impl Reloader {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::failover_ops::{FailoverOps, FailoverOpsError, RelationshipStatus};
+    use crate::failover::status::{FailoverOps, FailoverOpsError, RelationshipStatus};
     use dhcp_core::config::FailoverConfig;
-    use std::sync::atomic::AtomicUsize;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
     /// Counts reconfigure calls; refuses them while `refuse` is set.
     #[derive(Default)]
@@ -210,7 +161,7 @@ mod tests {
         }
     }
 
-    const EXAMPLE: &str = include_str!("../../docs/config-example.toml");
+    const EXAMPLE: &str = include_str!("../../../docs/config-example.toml");
 
     #[tokio::test]
     async fn failover_hook_only_when_relationships_change() {

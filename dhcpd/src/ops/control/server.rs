@@ -14,11 +14,12 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::engine::{EngineCall, EngineRequest};
-use super::{EventFigures, MAX_REQUEST, Reply, Request, Response, StatusReport};
+use super::protocol::{EventFigures, MAX_REQUEST, Reply, Request, Response, StatusReport};
 use crate::clock::unix_now;
-use crate::counters::Counters;
-use crate::failover_ops::SharedFailoverOps;
-use crate::reload::{ReloadStatus, Reloader};
+use crate::failover::status::SharedFailoverOps;
+use crate::ops::reload::Reloader;
+use crate::ops::reload_status::ReloadStatus;
+use crate::serve::counters::Counters;
 
 /// How long a connection may stay idle.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -128,7 +129,7 @@ impl ControlServer {
                     Err(e) => Response::from(Err(format!("bad request: {e}"))),
                 }
             };
-            let mut out = super::to_json_line(&response).unwrap_or_else(|e| {
+            let mut out = super::protocol::to_json_line(&response).unwrap_or_else(|e| {
                 format!(r#"{{"ok":false,"error":"cannot encode the response: {e}"}}"#)
             });
             out.push('\n');

@@ -5,7 +5,7 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::{Reply, Request, Response};
+use super::protocol::{Reply, Request, Response};
 
 /// How long to wait for an answer (a reload may take a moment).
 pub const TIMEOUT: Duration = Duration::from_secs(60);
@@ -42,7 +42,8 @@ pub fn call_raw(path: &Path, req: &Request) -> Result<String, ClientError> {
     })?;
     stream.set_read_timeout(Some(TIMEOUT))?;
     stream.set_write_timeout(Some(TIMEOUT))?;
-    let mut line = super::to_json_line(req).map_err(|e| ClientError::Decode(e.to_string()))?;
+    let mut line =
+        super::protocol::to_json_line(req).map_err(|e| ClientError::Decode(e.to_string()))?;
     line.push('\n');
     (&stream).write_all(line.as_bytes())?;
     let mut answer = String::new();
@@ -70,7 +71,7 @@ pub fn call(path: &Path, req: &Request) -> Result<Reply, ClientError> {
 pub fn execute(socket: &Path, json: bool, req: &Request) -> Result<(), ClientError> {
     let reply = call(socket, req)?;
     if json {
-        let text = super::to_json(&reply)
+        let text = super::protocol::to_json(&reply)
             .and_then(|v| serde_json::to_string_pretty(&v))
             .map_err(|e| ClientError::Decode(e.to_string()))?;
         println!("{text}");

@@ -1,7 +1,7 @@
 //! The operations side of the daemon, started by [`crate::server::serve`]:
-//! the metrics exporter ([`crate::metrics`]), the control socket
-//! ([`crate::control`]), lease events ([`crate::events`]), reload on SIGHUP
-//! ([`crate::reload`]) and systemd notifications ([`crate::systemd`]).
+//! the metrics exporter ([`crate::ops::metrics`]), the control socket
+//! ([`crate::ops::control`]), lease events ([`crate::ops::events`]), reload on SIGHUP
+//! ([`crate::ops::reload`]) and systemd notifications ([`crate::ops::systemd`]).
 //!
 //! [`start`] returns two halves: [`Ops`], kept by `serve` (readiness,
 //! shutdown), and [`EngineOps`], moved into the engine task, which answers
@@ -24,17 +24,19 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::clock::unix_now;
-use crate::control::engine::{EngineCall, EngineContext, EngineRequest};
-use crate::control::server::{ControlServer, DaemonInfo};
-use crate::control::{self, hosts};
-use crate::counters::Counters;
-use crate::events::{self, Action, EventSettings, EventSink, LeaseEvent};
 use crate::failover::driver::DurableNotifier;
-use crate::failover_ops::SharedFailoverOps;
-use crate::metrics::{self, DaemonCollector, PoolGauges};
-use crate::reload::{ReloadStatus, Reloader};
+use crate::failover::status::SharedFailoverOps;
+use crate::ops::control::engine::{EngineCall, EngineContext, EngineRequest};
+use crate::ops::control::server::{ControlServer, DaemonInfo};
+use crate::ops::control::{self, hosts};
+use crate::ops::events::{self, Action, EventSink, LeaseEvent};
+use crate::ops::metrics::{self, DaemonCollector};
+use crate::ops::reload::Reloader;
+use crate::ops::reload_status::ReloadStatus;
+use crate::ops::systemd::Notifier;
+use crate::serve::counters::Counters;
+use crate::serve::pool_stats::PoolGauges;
 use crate::settings::Settings;
-use crate::systemd::Notifier;
 
 /// Capacity of the engine task's control queue.
 pub const CALL_QUEUE: usize = 64;
@@ -42,27 +44,6 @@ pub const CALL_QUEUE: usize = 64;
 pub const STATUS_INTERVAL: Duration = Duration::from_secs(10);
 /// How long shutdown waits for queued lease events to be delivered.
 pub const EVENT_DRAIN: Duration = Duration::from_secs(2);
-
-/// Operations settings (command-line flags of `dhcpd run`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct OpsSettings {
-    /// The configuration file (for reload).
-    pub config_path: Option<PathBuf>,
-    /// Where the metrics exporter listens (off if `None`).
-    pub metrics: Option<SocketAddr>,
-    /// The control socket (off if `None`).
-    pub control_socket: Option<PathBuf>,
-    /// Its permissions.
-    pub control_mode: u32,
-    /// Lease event destinations.
-    pub events: EventSettings,
-    /// Drop the stored runtime hosts at start.
-    pub forget_runtime_hosts: bool,
-    /// `--interface` was given (config interface changes do not matter).
-    pub interfaces_fixed: bool,
-    /// `--store` was given.
-    pub store_fixed: bool,
-}
 
 /// Why the operations side could not start.
 #[derive(Debug, thiserror::Error)]
@@ -217,7 +198,7 @@ pub struct OpsContext<'a> {
     pub counters: &'a Arc<Counters>,
     /// The lease store.
     pub store: Arc<dyn LeaseStore>,
-    /// Failover's operations interface ([`crate::failover_ops::NoFailover`]
+    /// Failover's operations interface ([`crate::failover::status::NoFailover`]
     /// until failover runs in the daemon).
     pub failover: SharedFailoverOps,
     /// Turns true at shutdown.

@@ -1,27 +1,14 @@
-//! The control API: a unix stream socket speaking JSON lines (one request
-//! object per line, one response object per line), used by the `dhcpd`
-//! subcommands `status`, `leases`, `hosts`, `failover` and `reload`.
-//!
-//! Authorisation is the socket's file permissions (mode 0660 by default,
-//! owned by the daemon's user and group): whoever can connect may do
-//! everything. Requests are `{"command": "...", ...}` ([`Request`]);
-//! responses are `{"ok": true, "result": {...}}` or
-//! `{"ok": false, "error": "..."}` ([`Response`]).
-
-pub mod client;
-pub mod engine;
-pub mod hosts;
-pub mod render;
-pub mod server;
+//! The control socket's protocol: one JSON request per line, one JSON
+//! response per line, and the types they carry.
 
 use std::net::Ipv4Addr;
 
 use dhcp_core::config::HostConfig;
 use serde::{Deserialize, Serialize};
 
-use crate::failover_ops::RelationshipStatus;
-use crate::metrics::PoolStats;
-use crate::reload::ReloadRecord;
+use crate::failover::status::RelationshipStatus;
+use crate::ops::reload_status::ReloadRecord;
+use crate::serve::pool_stats::PoolStats;
 
 /// Default path of the control socket.
 pub const DEFAULT_SOCKET: &str = "/run/dhcpd/control.sock";

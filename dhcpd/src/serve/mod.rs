@@ -1,0 +1,8 @@
+//! Serving: the engine task, what travels between it and the network side,
+//! and the counters and pool figures it keeps.
+
+pub mod counters;
+pub mod histogram;
+pub mod pool_stats;
+pub mod service;
+pub mod transaction;
