@@ -26,6 +26,15 @@
 //! * then drain [`Peer::poll_transmit`]; on [`Event::Close`] send what is
 //!   queued and close the socket;
 //! * call [`Peer::handle_timeout`] at [`Peer::poll_timeout`] (extra calls are harmless).
+//!
+//! Why this file is long: it is the protocol core, one type ([`Peer`]) whose
+//! input handlers share its private state (connection phase, update queue,
+//! timers, balancing). Everything that is a pure function of that state
+//! already lives apart (`state` and `transition`: ISC's tables; `updates`:
+//! the BNDUPD queue; `binding`: BNDUPD acceptance; `balance`: pool balancing;
+//! `persist`, `event`); splitting `impl Peer` itself across files would only
+//! make those files reach back into this one, as quinn-proto keeps its
+//! `Connection` whole for the same reason.
 
 pub(crate) mod balance;
 mod binding;

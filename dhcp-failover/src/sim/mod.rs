@@ -20,186 +20,27 @@
 //!
 //! Everything is a function of the seed, so a failing seed replays exactly.
 
+mod checks;
+mod failure;
 mod rng;
+mod scenario;
 mod server;
 
 use std::collections::VecDeque;
-use std::fmt;
 use std::net::Ipv4Addr;
 
-use dhcp_core::config::{FailoverConfig, Role};
+use dhcp_core::config::Role;
 use dhcp_core::lease::{BindingState, ClientKey, HwAddr, UnixTime};
 
 use crate::peer::{Event, FailoverState};
 use crate::wire::Message;
 
+pub use failure::Failure;
+use failure::pair_failure;
 pub use rng::Rng;
+use scenario::MAX_SKEW;
+pub use scenario::{EPOCH, Fault, Scenario};
 pub use server::{Reply, Server, ServerError, Write, config_toml};
-
-/// The Unix time at which every simulation starts (true time 0).
-pub const EPOCH: UnixTime = 1_700_000_000;
-
-/// Parameters of one run, derived from the seed by [`Scenario::from_seed`].
-#[derive(Debug, Clone)]
-pub struct Scenario {
-    /// The seed.
-    pub seed: u64,
-    /// Length of the faulty phase, seconds.
-    pub duration: u64,
-    /// MCLT, seconds.
-    pub mclt: u32,
-    /// max-response-delay, seconds.
-    pub mrd: u32,
-    /// max-unacked-updates of each side.
-    pub window: u32,
-    /// Lease time clients get (some above MCLT to exercise the clamp).
-    pub lease_time: u32,
-    /// Number of clients.
-    pub clients: usize,
-    /// Addresses in the pool.
-    pub pool_size: u8,
-    /// Clock skew of each server, seconds.
-    pub skew: [i64; 2],
-    /// Network faults (partitions, resets) and crashes without partner-down,
-    /// or else crashes with partner-down (operator or automatic) on a sound network.
-    pub network_faults: bool,
-    /// auto-partner-down seconds (family without network faults only).
-    pub auto_partner_down: u32,
-    /// Scheduled faults: (true time in ms, fault).
-    pub faults: Vec<(u64, Fault)>,
-}
-
-/// A scheduled fault.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fault {
-    /// Messages are held (TCP retransmits) for this many ms.
-    Partition(u64),
-    /// The TCP connection is reset.
-    Reset,
-    /// Server `0` or `1` crashes and restarts after this many ms.
-    Crash(usize, u64),
-    /// The operator declares server `.0`'s partner down.
-    PartnerDown(usize),
-}
-
-/// Largest clock skew between a server and true time, seconds.
-pub const MAX_SKEW: i64 = 2;
-
-impl Scenario {
-    /// The scenario for `seed`.
-    pub fn from_seed(seed: u64) -> Self {
-        let mut r = Rng::new(seed);
-        let duration = r.range(300, 900);
-        let mclt = r.range(30, 120) as u32;
-        let mrd = r.range(10, 30) as u32;
-        let network_faults = r.chance(50);
-        let mut faults = Vec::new();
-        let n = r.range(1, 4);
-        // Faults start after the pair had time to settle.
-        let mut t = r.range(60, 200) * 1000;
-        for _ in 0..n {
-            if t >= duration * 1000 {
-                break;
-            }
-            let who = r.below(2) as usize;
-            let f = if network_faults {
-                match r.below(3) {
-                    0 => Fault::Partition(r.range(1, u64::from(mrd) * 4) * 1000),
-                    1 => Fault::Reset,
-                    _ => Fault::Crash(who, r.range(1, 120) * 1000),
-                }
-            } else {
-                // The partner really is down while it is declared down.
-                Fault::Crash(
-                    who,
-                    r.range(u64::from(mclt) * 2, u64::from(mclt) * 5) * 1000,
-                )
-            };
-            faults.push((t, f));
-            if let Fault::Crash(w, d) = f {
-                if !network_faults && r.chance(50) {
-                    faults.push((t + r.range(1, 20) * 1000, Fault::PartnerDown(1 - w)));
-                }
-                t += d;
-            }
-            t += r.range(30, 200) * 1000;
-        }
-        Self {
-            seed,
-            duration,
-            mclt,
-            mrd,
-            window: r.range(2, 10) as u32,
-            lease_time: r.range(20, 240) as u32,
-            clients: r.range(3, 8) as usize,
-            pool_size: r.range(8, 16) as u8,
-            skew: [
-                r.range(0, 2 * MAX_SKEW as u64) as i64 - MAX_SKEW,
-                r.range(0, 2 * MAX_SKEW as u64) as i64 - MAX_SKEW,
-            ],
-            network_faults,
-            auto_partner_down: if network_faults || r.chance(50) {
-                0
-            } else {
-                r.range(5, 30) as u32
-            },
-            faults,
-        }
-    }
-
-    fn config(&self, role: Role) -> FailoverConfig {
-        let primary = role == Role::Primary;
-        FailoverConfig {
-            name: "sim".into(),
-            role,
-            address: Ipv4Addr::new(10, 99, 0, if primary { 1 } else { 2 }),
-            port: 647,
-            peer_address: Ipv4Addr::new(10, 99, 0, if primary { 2 } else { 1 }),
-            peer_port: 647,
-            max_response_delay: self.mrd,
-            max_unacked_updates: self.window,
-            mclt: primary.then_some(self.mclt),
-            split: primary.then_some(128),
-            hba: None,
-            load_balance_max_seconds: 3,
-            auto_partner_down: self.auto_partner_down,
-            max_lease_misbalance: 15,
-            max_lease_ownership: 10,
-            min_balance: 10,
-            max_balance: 120,
-        }
-    }
-}
-
-/// A broken invariant.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
-    /// The seed (replay with it).
-    pub seed: u64,
-    /// True time in ms.
-    pub at_ms: u64,
-    /// What went wrong.
-    pub what: String,
-    /// The last lines of the trace.
-    pub trace: Vec<String>,
-}
-
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "seed {} failed at t={}.{:03}s: {}",
-            self.seed,
-            self.at_ms / 1000,
-            self.at_ms % 1000,
-            self.what
-        )?;
-        for l in &self.trace {
-            writeln!(f, "  {l}")?;
-        }
-        Ok(())
-    }
-}
 
 /// Counters of a finished run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -272,15 +113,6 @@ pub fn run(seed: u64, verbose: bool) -> Result<Stats, Box<Failure>> {
     let mut pair = Pair::new(sc).map_err(|e| pair_failure(seed, 0, e))?;
     pair.verbose = verbose;
     pair.run()
-}
-
-fn pair_failure(seed: u64, at_ms: u64, what: impl fmt::Display) -> Box<Failure> {
-    Box::new(Failure {
-        seed,
-        at_ms,
-        what: what.to_string(),
-        trace: Vec::new(),
-    })
 }
 
 impl Pair {
@@ -820,96 +652,6 @@ impl Pair {
             r.client,
             life / 1000
         ));
-        Ok(())
-    }
-
-    // ------------------------------------------------------------ invariants
-
-    /// A grant beyond `now + MCLT` relies on the partner knowing the potential
-    /// expiry `tsfp` it was computed from: check that it does.
-    fn check_partner_knows(&self, i: usize, r: &Reply) -> Result<(), Box<Failure>> {
-        let tsfp = r.tsfp;
-        if r.ends <= self.local(i).saturating_add(self.sc.mclt) {
-            return Ok(());
-        }
-        let other = &self.servers[1 - i];
-        let rec = if other.up {
-            other.table().get(r.addr).cloned()
-        } else {
-            other.durable.get(&r.addr).cloned()
-        };
-        let known = rec.map_or(0, |l| l.tsfp.max(l.tstp));
-        let tol = (TOL_MS / 1000) as u32;
-        if known.saturating_add(tol) < tsfp {
-            return Err(self.fail(format!(
-                "server {i} granted {} relying on potential expiry {tsfp} the partner does not know ({known})",
-                r.addr
-            )));
-        }
-        Ok(())
-    }
-
-    fn check(&self) -> Result<(), Box<Failure>> {
-        // 1. No address held by two clients at once.
-        let mut held: Vec<(Ipv4Addr, usize)> = self
-            .clients
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| {
-                c.held
-                    .as_ref()
-                    .filter(|h| h.until_ms > self.now_ms)
-                    .map(|h| (h.addr, i))
-            })
-            .collect();
-        held.sort();
-        for w in held.windows(2) {
-            if w[0].0 == w[1].0 {
-                return Err(self.fail(format!(
-                    "{} held by clients {} and {} at once",
-                    w[0].0, w[0].1, w[1].1
-                )));
-            }
-        }
-        // 2. No two running servers with the address ACTIVE for different clients.
-        if self.servers.iter().all(|s| s.up) {
-            let [a, b] = &self.servers;
-            let (la, lb) = (self.local(0), self.local(1));
-            let tol = (TOL_MS / 1000) as u32;
-            for l in a.table().iter() {
-                if l.state != BindingState::Active || l.ends <= la.saturating_add(tol) {
-                    continue;
-                }
-                if let Some(m) = b.table().get(l.addr)
-                    && m.state == BindingState::Active
-                    && m.ends > lb.saturating_add(tol)
-                    && m.client != l.client
-                {
-                    return Err(self.fail(format!(
-                        "{} ACTIVE for {:?} on server 0 and {:?} on server 1",
-                        l.addr, l.client, m.client
-                    )));
-                }
-            }
-        }
-        // 3. Every lease a client holds is durable somewhere.
-        for (ci, c) in self.clients.iter().enumerate() {
-            let Some(h) = &c.held else { continue };
-            if h.until_ms <= self.now_ms {
-                continue;
-            }
-            let durable = self.servers.iter().any(|s| {
-                s.durable.get(&h.addr).is_some_and(|l| {
-                    l.state == BindingState::Active && l.client.as_ref() == Some(&c.key)
-                })
-            });
-            if !durable {
-                return Err(self.fail(format!(
-                    "client {ci}'s lease on {} is in no durable store",
-                    h.addr
-                )));
-            }
-        }
         Ok(())
     }
 }
