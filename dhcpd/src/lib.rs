@@ -33,7 +33,7 @@
 //! * [`serve`]: the engine task, transactions, counters, pool figures.
 //! * [`failover`]: the failover drivers, their TCP transport and status.
 //! * [`net`]: sockets, interfaces, receive (with coalescing), transmit, L2.
-//! * [`clock`] and [`failure_log`]: leaves used by all.
+//! * [`clock`], [`failure_log`] and [`shutdown`]: leaves used by all.
 //!
 //! # Sockets
 //!
@@ -111,3 +111,4 @@ pub mod ops;
 pub mod serve;
 pub mod server;
 pub mod settings;
+pub mod shutdown;

@@ -37,6 +37,7 @@ use crate::ops::start::{self, OpsContext, OpsError};
 use crate::serve::counters::Counters;
 use crate::serve::service::Service;
 use crate::settings::Settings;
+use crate::shutdown;
 
 /// Capacity of the queue between the receive loops and the engine; beyond it
 /// requests are dropped (and counted as `queue_full`).
@@ -328,11 +329,7 @@ async fn write_stats_periodically(
     let mut every = tokio::time::interval(STATS_INTERVAL);
     loop {
         tokio::select! {
-            r = stop.changed() => {
-                if r.is_err() || *stop.borrow() {
-                    break;
-                }
-            }
+            _ = shutdown::requested(&mut stop) => break,
             _ = every.tick() => {
                 let (p, c) = (path.clone(), counters.clone());
                 let r = tokio::task::spawn_blocking(move || write_stats(&p, &c)).await;
@@ -356,11 +353,7 @@ async fn watch_interfaces(
     every.tick().await;
     loop {
         tokio::select! {
-            r = stop.changed() => {
-                if r.is_err() || *stop.borrow() {
-                    break;
-                }
-            }
+            _ = shutdown::requested(&mut stop) => break,
             _ = every.tick() => {
                 let t = table.clone();
                 let _ = tokio::task::spawn_blocking(move || t.refresh()).await;

@@ -116,6 +116,8 @@ fn acknowledged_leases_survive_sigkill() {
         }
         std::thread::sleep(Duration::from_millis(rng.random_range(1..80)));
         // SIGKILL by PID.
+        // SAFETY: kill has no memory-safety preconditions; the PID is our
+        // own child, not yet reaped (wait follows).
         unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
         let _ = child.wait();
         reader.join().unwrap();

@@ -14,6 +14,7 @@ use crate::net::interfaces::InterfaceTable;
 use crate::net::socket::{RecvMeta, ServerSocket};
 use crate::serve::counters::{Counters, DropReason};
 use crate::serve::transaction::{Inbound, Origin};
+use crate::shutdown;
 
 /// Receive buffer size: larger datagrams are dropped as oversize (DHCP
 /// messages fit in an Ethernet frame; jumbo frames included).
@@ -43,18 +44,12 @@ impl Receiver {
         let mut bufs = vec![vec![0u8; RECV_BUFFER]; RECV_BATCH];
         let mut metas = Vec::with_capacity(RECV_BATCH);
         loop {
-            if *shutdown.borrow() {
-                break;
-            }
             // Under a flood the socket is always ready: yield now and then so
             // the engine and the sender (same thread) keep running.
             tokio::task::consume_budget().await;
             let got = tokio::select! {
                 biased;
-                r = shutdown.changed() => {
-                    if r.is_err() { break; }
-                    continue;
-                }
+                _ = shutdown::requested(&mut shutdown) => break,
                 r = self.socket.recv_batch(&mut bufs, &mut metas) => r,
             };
             if let Err(e) = got {

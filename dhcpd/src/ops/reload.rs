@@ -118,7 +118,7 @@ impl Reloader {
         let msg = match rx.await {
             Ok(Ok(Reply::Done { message })) => message,
             Ok(Ok(_)) => "applied".to_owned(),
-            Ok(Err(e)) => return Err(e),
+            Ok(Err(e)) => return Err(e.to_string()),
             Err(_) => return Err("the engine has stopped".to_owned()),
         };
         notes.insert(0, msg);

@@ -37,6 +37,7 @@ use crate::ops::systemd::Notifier;
 use crate::serve::counters::Counters;
 use crate::serve::pool_stats::PoolGauges;
 use crate::settings::Settings;
+use crate::shutdown;
 
 /// Capacity of the engine task's control queue.
 pub const CALL_QUEUE: usize = 64;
@@ -281,7 +282,7 @@ pub async fn start(ctx: OpsContext<'_>, engine: &mut Engine) -> Result<(Ops, Eng
     tasks.push(tokio::spawn(async move {
         loop {
             tokio::select! {
-                r = stop.changed() => if r.is_err() || *stop.borrow() { break },
+                _ = shutdown::requested(&mut stop) => break,
                 s = hup.recv() => {
                     if s.is_none() { break; }
                     tracing::info!("SIGHUP received: reloading the configuration");
@@ -404,7 +405,7 @@ async fn keepalive(
     every.tick().await;
     loop {
         tokio::select! {
-            r = stop.changed() => if r.is_err() || *stop.borrow() { break },
+            _ = shutdown::requested(&mut stop) => break,
             _ = every.tick() => {
                 notifier.status(&status_line(&pools, &failover));
                 if watchdog {

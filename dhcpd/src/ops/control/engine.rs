@@ -11,6 +11,7 @@ use dhcp_core::policy::Policies;
 use dhcp_store::{Completion, GroupCommit, LeaseStore};
 use tokio::sync::oneshot;
 
+use super::error::ControlError;
 use super::hosts;
 use super::protocol::{EngineStatus, HostEntry, LeaseInfo, Reply};
 use crate::clock::engine_now;
@@ -52,7 +53,7 @@ pub struct EngineCall {
     /// The request.
     pub req: EngineRequest,
     /// The answer.
-    pub reply: oneshot::Sender<Result<Reply, String>>,
+    pub reply: oneshot::Sender<Result<Reply, ControlError>>,
 }
 
 /// What a handler may use.
@@ -89,30 +90,31 @@ pub fn lease_info(l: &Lease) -> LeaseInfo {
     }
 }
 
-fn parse_state(s: &str) -> Result<BindingState, String> {
+fn parse_state(s: &str) -> Result<BindingState, ControlError> {
     BindingState::ALL
         .iter()
         .copied()
         .find(|b| b.name() == s)
-        .ok_or_else(|| format!("unknown binding state {s:?}"))
+        .ok_or_else(|| ControlError::Invalid(format!("unknown binding state {s:?}")))
 }
 
 /// The lease for an IP or MAC key (for a MAC: its active lease, else its
 /// most recent one).
-fn find<'e>(engine: &'e Engine, key: &str) -> Result<&'e Lease, String> {
+fn find<'e>(engine: &'e Engine, key: &str) -> Result<&'e Lease, ControlError> {
     let table = engine.table();
     if let Ok(ip) = key.parse::<Ipv4Addr>() {
         return table
             .get(ip)
-            .ok_or_else(|| format!("no lease for {ip} (not in any pool)"));
+            .ok_or_else(|| ControlError::NotFound(format!("no lease for {ip} (not in any pool)")));
     }
-    let mac =
-        parse_mac(key).ok_or_else(|| format!("{key:?} is neither an IPv4 address nor a MAC"))?;
+    let mac = parse_mac(key).ok_or_else(|| {
+        ControlError::Invalid(format!("{key:?} is neither an IPv4 address nor a MAC"))
+    })?;
     table
         .iter()
         .filter(|l| l.hw.as_ref().is_some_and(|h| h.addr == mac))
         .max_by_key(|l| (l.state == BindingState::Active, l.starts))
-        .ok_or_else(|| format!("no lease for {key}"))
+        .ok_or_else(|| ControlError::NotFound(format!("no lease for {key}")))
 }
 
 /// Handles one call. Calls that write answer once the write is durable.
@@ -140,7 +142,7 @@ pub fn handle(ctx: EngineContext<'_>, call: EngineCall) {
     let _ = reply.send(answer);
 }
 
-fn list(engine: &Engine, state: Option<&str>, all: bool) -> Result<Reply, String> {
+fn list(engine: &Engine, state: Option<&str>, all: bool) -> Result<Reply, ControlError> {
     let want = state.map(parse_state).transpose()?;
     let mut leases: Vec<LeaseInfo> = engine
         .table()
@@ -155,11 +157,15 @@ fn list(engine: &Engine, state: Option<&str>, all: bool) -> Result<Reply, String
     Ok(Reply::Leases { leases })
 }
 
-fn release(ctx: EngineContext<'_>, key: &str, reply: oneshot::Sender<Result<Reply, String>>) {
+fn release(ctx: EngineContext<'_>, key: &str, reply: oneshot::Sender<Result<Reply, ControlError>>) {
     let lease = match find(ctx.engine, key) {
         Ok(l) if l.state == BindingState::Active => l.clone(),
         Ok(l) => {
-            let _ = reply.send(Err(format!("{} is {}, not active", l.addr, l.state.name())));
+            let _ = reply.send(Err(ControlError::Invalid(format!(
+                "{} is {}, not active",
+                l.addr,
+                l.state.name()
+            ))));
             return;
         }
         Err(e) => {
@@ -178,7 +184,7 @@ fn release(ctx: EngineContext<'_>, key: &str, reply: oneshot::Sender<Result<Repl
     l.tstp = now;
     l.cltt = now;
     if let Err(e) = ctx.engine.apply(l.clone()) {
-        let _ = reply.send(Err(e.to_string()));
+        let _ = reply.send(Err(ControlError::Store(e.to_string())));
         return;
     }
     let event =
@@ -196,7 +202,9 @@ fn release(ctx: EngineContext<'_>, key: &str, reply: oneshot::Sender<Result<Repl
                 }
                 Ok(Reply::Lease { lease: info })
             }
-            Err(e) => Err(format!("the release could not be stored: {e}")),
+            Err(e) => Err(ControlError::Store(format!(
+                "the release could not be stored: {e}"
+            ))),
         };
         let _ = reply.send(answer);
     });
@@ -223,31 +231,33 @@ fn host_list(engine: &Engine) -> Reply {
     Reply::Hosts { hosts }
 }
 
-fn add_host(ctx: EngineContext<'_>, h: HostConfig) -> Result<Reply, String> {
+fn add_host(ctx: EngineContext<'_>, h: HostConfig) -> Result<Reply, ControlError> {
     let mut runtime = hosts::runtime_hosts(ctx.engine);
     hosts::check(ctx.engine.config(), &runtime, &h)?;
     runtime.retain(|r| r.name != h.name);
     runtime.push(h.clone());
-    hosts::save(ctx.store.as_ref(), &runtime).map_err(|e| e.to_string())?;
+    hosts::save(ctx.store.as_ref(), &runtime).map_err(|e| ControlError::Store(e.to_string()))?;
     let message = format!("host {} added ({})", h.name, h.address);
     tracing::info!(name = %h.name, address = %h.address, "runtime host reservation added");
     ctx.engine.add_host(h);
     Ok(Reply::Done { message })
 }
 
-fn remove_host(ctx: EngineContext<'_>, name: &str) -> Result<Reply, String> {
+fn remove_host(ctx: EngineContext<'_>, name: &str) -> Result<Reply, ControlError> {
     if ctx.engine.config().hosts.iter().any(|h| h.name == name) {
-        return Err(format!(
+        return Err(ControlError::Invalid(format!(
             "host {name:?} is defined in the configuration file; remove it there and reload"
-        ));
+        )));
     }
     let mut runtime = hosts::runtime_hosts(ctx.engine);
     let before = runtime.len();
     runtime.retain(|r| r.name != name);
     if runtime.len() == before {
-        return Err(format!("no runtime host named {name:?}"));
+        return Err(ControlError::NotFound(format!(
+            "no runtime host named {name:?}"
+        )));
     }
-    hosts::save(ctx.store.as_ref(), &runtime).map_err(|e| e.to_string())?;
+    hosts::save(ctx.store.as_ref(), &runtime).map_err(|e| ControlError::Store(e.to_string()))?;
     ctx.engine.remove_host(name);
     tracing::info!(name, "runtime host reservation removed");
     Ok(Reply::Done {

@@ -5,6 +5,7 @@
 //! it (same name, MAC, client id or address) is dropped at start and reload,
 //! with a log line.
 
+use super::error::ControlError;
 use dhcp_core::config::{Config, HostConfig};
 use dhcp_core::engine::Engine;
 use dhcp_store::{LeaseStore, StoreError};
@@ -57,29 +58,34 @@ pub fn runtime_hosts(engine: &Engine) -> Vec<HostConfig> {
 /// Checks `new` against the configuration and the other runtime hosts (the
 /// configuration's validation rules: unique name, MAC, client id, address),
 /// and that its address lies in a configured subnet.
-pub fn check(cfg: &Config, runtime: &[HostConfig], new: &HostConfig) -> Result<(), String> {
+pub fn check(cfg: &Config, runtime: &[HostConfig], new: &HostConfig) -> Result<(), ControlError> {
     if new.name.trim().is_empty() {
-        return Err("a host needs a name".to_owned());
+        return Err(ControlError::Invalid("a host needs a name".to_owned()));
     }
     if cfg.hosts.iter().any(|h| h.name == new.name) {
-        return Err(format!(
+        return Err(ControlError::Invalid(format!(
             "host {:?} is defined in the configuration file; change it there and reload",
             new.name
-        ));
+        )));
     }
     if !cfg
         .all_subnets()
         .iter()
         .any(|s| s.subnet.subnet.contains(&new.address))
     {
-        return Err(format!("{} is in no configured subnet", new.address));
+        return Err(ControlError::Invalid(format!(
+            "{} is in no configured subnet",
+            new.address
+        )));
     }
     let mut trial = cfg.clone();
     trial
         .hosts
         .extend(runtime.iter().filter(|h| h.name != new.name).cloned());
     trial.hosts.push(new.clone());
-    trial.validate().map_err(|e| e.to_string())
+    trial
+        .validate()
+        .map_err(|e| ControlError::Invalid(e.to_string()))
 }
 
 /// Splits runtime hosts into those compatible with `cfg` and those it
@@ -87,7 +93,7 @@ pub fn check(cfg: &Config, runtime: &[HostConfig], new: &HostConfig) -> Result<(
 pub fn reconcile(
     cfg: &Config,
     hosts: Vec<HostConfig>,
-) -> (Vec<HostConfig>, Vec<(HostConfig, String)>) {
+) -> (Vec<HostConfig>, Vec<(HostConfig, ControlError)>) {
     // Usually they all fit: one validation instead of one per host.
     let names: std::collections::HashSet<&str> =
         cfg.hosts.iter().map(|h| h.name.as_str()).collect();
@@ -139,11 +145,11 @@ address = "10.99.0.5"
         let a = host("a", "02:00:00:00:00:02", "10.99.0.6");
         assert!(check(&cfg, &[], &a).is_ok());
         let e = check(&cfg, &[], &host("cfg", "02:00:00:00:00:09", "10.99.0.9")).unwrap_err();
-        assert!(e.contains("configuration file"), "{e}");
+        assert!(e.to_string().contains("configuration file"), "{e}");
         let e = check(&cfg, &[], &host("b", "02:00:00:00:00:01", "10.99.0.9")).unwrap_err();
-        assert!(e.contains("already reserved"), "{e}");
+        assert!(e.to_string().contains("already reserved"), "{e}");
         let e = check(&cfg, &[], &host("b", "02:00:00:00:00:03", "10.98.0.9")).unwrap_err();
-        assert!(e.contains("no configured subnet"), "{e}");
+        assert!(e.to_string().contains("no configured subnet"), "{e}");
         // Replacing a runtime host by name is fine.
         assert!(
             check(

@@ -10,6 +10,7 @@
 
 pub mod client;
 pub mod engine;
+pub mod error;
 pub mod hosts;
 pub mod protocol;
 pub mod render;

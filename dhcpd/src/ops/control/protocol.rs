@@ -10,6 +10,8 @@ use crate::failover::status::RelationshipStatus;
 use crate::ops::reload_status::ReloadRecord;
 use crate::serve::pool_stats::PoolStats;
 
+use super::error::ControlError;
+
 /// Default path of the control socket.
 pub const DEFAULT_SOCKET: &str = "/run/dhcpd/control.sock";
 /// Longest request line accepted.
@@ -212,8 +214,8 @@ pub fn to_json_line<T: Serialize>(v: &T) -> serde_json::Result<String> {
     to_json(v).map(|v| v.to_string())
 }
 
-impl From<Result<Reply, String>> for Response {
-    fn from(r: Result<Reply, String>) -> Self {
+impl From<Result<Reply, ControlError>> for Response {
+    fn from(r: Result<Reply, ControlError>) -> Self {
         match r {
             Ok(reply) => Self {
                 ok: true,
@@ -222,7 +224,7 @@ impl From<Result<Reply, String>> for Response {
             },
             Err(e) => Self {
                 ok: false,
-                error: Some(e),
+                error: Some(e.to_string()),
                 result: None,
             },
         }
@@ -254,7 +256,9 @@ mod tests {
         })))
         .unwrap();
         assert_eq!(ok, r#"{"ok":true,"result":{"kind":"done","message":"x"}}"#);
-        let err = serde_json::to_string(&Response::from(Err("no".to_owned()))).unwrap();
+        let err =
+            serde_json::to_string(&Response::from(Err(ControlError::Invalid("no".to_owned()))))
+                .unwrap();
         assert_eq!(err, r#"{"ok":false,"error":"no"}"#);
         // Host reservations survive the trip without their absent fields.
         let r: Request = serde_json::from_str(

@@ -14,12 +14,18 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::engine::{EngineCall, EngineRequest};
+use super::error::ControlError;
 use super::protocol::{EventFigures, MAX_REQUEST, Reply, Request, Response, StatusReport};
 use crate::clock::unix_now;
 use crate::failover::status::SharedFailoverOps;
 use crate::ops::reload::Reloader;
 use crate::ops::reload_status::ReloadStatus;
 use crate::serve::counters::Counters;
+use crate::shutdown;
+
+/// Connections served at once; further ones are closed at accept (as the
+/// metrics endpoint does), so idle clients cannot exhaust the daemon.
+pub const MAX_CONNECTIONS: usize = 32;
 
 /// How long a connection may stay idle.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -84,18 +90,23 @@ impl ControlServer {
         path: PathBuf,
         mut stop: watch::Receiver<bool>,
     ) {
+        let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
         loop {
             let conn = tokio::select! {
-                r = stop.changed() => {
-                    if r.is_err() || *stop.borrow() { break; }
-                    continue;
-                }
+                _ = shutdown::requested(&mut stop) => break,
                 c = listener.accept() => c,
             };
             match conn {
                 Ok((stream, _)) => {
+                    let Ok(slot) = slots.clone().try_acquire_owned() else {
+                        tracing::debug!("too many control connections; one refused");
+                        continue;
+                    };
                     let me = self.clone();
-                    tokio::spawn(async move { me.connection(stream).await });
+                    tokio::spawn(async move {
+                        me.connection(stream).await;
+                        drop(slot);
+                    });
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "control socket accept failed");
@@ -120,13 +131,13 @@ impl ControlServer {
                 break;
             }
             let response = if line.len() > MAX_REQUEST {
-                Response::from(Err("request too long".to_owned()))
+                Response::from(Err(ControlError::TooLong))
             } else if line.trim().is_empty() {
                 continue;
             } else {
                 match serde_json::from_str::<Request>(&line) {
                     Ok(req) => self.answer(req).await,
-                    Err(e) => Response::from(Err(format!("bad request: {e}"))),
+                    Err(e) => Response::from(Err(ControlError::BadRequest(e.to_string()))),
                 }
             };
             let mut out = super::protocol::to_json_line(&response).unwrap_or_else(|e| {
@@ -139,14 +150,13 @@ impl ControlServer {
         }
     }
 
-    async fn engine(&self, req: EngineRequest) -> Result<Reply, String> {
+    async fn engine(&self, req: EngineRequest) -> Result<Reply, ControlError> {
         let (tx, rx) = oneshot::channel();
         self.engine
             .send(EngineCall { req, reply: tx })
             .await
-            .map_err(|_| "the engine has stopped".to_owned())?;
-        rx.await
-            .map_err(|_| "the engine dropped the request".to_owned())?
+            .map_err(|_| ControlError::EngineStopped)?;
+        rx.await.map_err(|_| ControlError::EngineDropped)?
     }
 
     /// Answers one request.
@@ -171,24 +181,24 @@ impl ControlServer {
                     tracing::warn!(%message, "partner-down requested over the control socket");
                     Reply::Done { message }
                 })
-                .map_err(|e| e.to_string()),
+                .map_err(ControlError::from),
             Request::Reload => {
                 tracing::info!("reload requested over the control socket");
                 let record = self.reloader.reload().await;
                 if record.ok {
                     Ok(Reply::Reloaded { record })
                 } else {
-                    Err(record.message)
+                    Err(ControlError::Reload(record.message))
                 }
             }
         };
         Response::from(result)
     }
 
-    async fn status(&self) -> Result<Reply, String> {
+    async fn status(&self) -> Result<Reply, ControlError> {
         let engine = match self.engine(EngineRequest::Status).await? {
             Reply::EngineStatus(s) => s,
-            _ => return Err("unexpected answer from the engine".to_owned()),
+            _ => return Err(ControlError::UnexpectedReply),
         };
         let c = &self.counters;
         let now = unix_now();

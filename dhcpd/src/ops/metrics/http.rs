@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::shutdown;
 use prometheus_client::registry::Registry;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -30,10 +31,7 @@ pub async fn run(listener: TcpListener, registry: Arc<Registry>, mut stop: watch
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
         let conn = tokio::select! {
-            r = stop.changed() => {
-                if r.is_err() || *stop.borrow() { break; }
-                continue;
-            }
+            _ = shutdown::requested(&mut stop) => break,
             c = listener.accept() => c,
         };
         match conn {
