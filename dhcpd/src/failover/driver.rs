@@ -121,9 +121,12 @@ pub struct Driver {
     commands: mpsc::Receiver<Command>,
     status: watch::Sender<FailoverStatus>,
     last_contact: Option<UnixTime>,
+    /// The last state saved, or queued for saving on the commit thread.
     last_persisted: Option<PersistedState>,
-    /// Saving the state is retried every tick while it fails (a full disk).
-    persist_failures: FailureLog,
+    /// Saving the state is retried every tick while it fails (a full disk):
+    /// set by a failed save.
+    persist_retry: Arc<AtomicBool>,
+    persist_failures: Arc<FailureLog>,
     logged: (FailoverState, FailoverState),
     stranded: PartnerRequests,
 }
@@ -187,7 +190,8 @@ impl Driver {
             commands,
             last_contact: None,
             last_persisted: persisted,
-            persist_failures: FailureLog::default(),
+            persist_retry: Arc::new(AtomicBool::new(false)),
+            persist_failures: Arc::new(FailureLog::default()),
             logged: (FailoverState::Unknown, FailoverState::Unknown),
             stranded: PartnerRequests::new(cfg.peer_address),
         };
@@ -301,8 +305,10 @@ impl Driver {
                 // Keep the persisted update queue roughly current (a hint:
                 // leases with tstp > atsfp are re-sent in any case).
                 let p = self.peer.persisted();
-                if self.last_persisted.as_ref() != Some(&p) {
-                    self.persist(&p, None);
+                if self.last_persisted.as_ref() != Some(&p)
+                    || self.persist_retry.swap(false, Ordering::Relaxed)
+                {
+                    self.persist(p, commit);
                 }
             }
         }
@@ -400,7 +406,7 @@ impl Driver {
                 tracing::debug!(target: LOG_TARGET, %from, %to, "partner state changed");
             }
             Event::Persist(p) => {
-                self.persist(&p, Some(commit));
+                self.persist_now(p, commit);
             }
             Event::Commit { token, leases } => {
                 let done = self.committed_tx.clone();
@@ -435,15 +441,15 @@ impl Driver {
         }
     }
 
-    /// Writes `p` durably; with `commit`, first waits until every commit
-    /// submitted before is durable (so state never runs ahead of leases).
-    fn persist(&mut self, p: &PersistedState, commit: Option<&GroupCommit>) {
-        if let Some(c) = commit
-            && let Err(e) = c.commit_blocking(Vec::new())
-        {
+    /// Saves a state change before it takes effect (ISC and the draft: a
+    /// state is on stable storage before the server acts in it or tells
+    /// its partner), after every commit submitted before it; this one call
+    /// blocks the engine task for the flush, as state changes are rare.
+    fn persist_now(&mut self, p: PersistedState, commit: &GroupCommit) {
+        if let Err(e) = commit.commit_blocking(Vec::new()) {
             tracing::error!(target: LOG_TARGET, error = %e, "lease commit failed before saving failover state");
         }
-        let bytes = match serde_json::to_vec(p) {
+        let bytes = match serde_json::to_vec(&p) {
             Ok(b) => b,
             Err(e) => {
                 tracing::error!(target: LOG_TARGET, error = %e, "cannot encode the failover state");
@@ -457,18 +463,68 @@ impl Driver {
             Ok(()) => {
                 self.persist_failures
                     .ok("the failover state is saved again");
-                self.last_persisted = Some(p.clone());
+                self.last_persisted = Some(p);
             }
-            Err(e) => self
-                .persist_failures
-                .failed("cannot save the failover state", &e),
+            Err(e) => {
+                self.persist_retry.store(true, Ordering::Relaxed);
+                self.persist_failures
+                    .failed("cannot save the failover state", &e);
+            }
         }
     }
 
-    /// Saves the current state (at shutdown).
+    /// Refreshes the saved state between state changes (the persisted
+    /// update queue, a hint: leases with tstp > atsfp are re-sent anyway):
+    /// saved durably on the commit thread, after every commit submitted
+    /// before it (so the saved state never runs ahead of the leases), without
+    /// blocking the engine task on the flush. A failed save is retried at the
+    /// next tick.
+    fn persist(&mut self, p: PersistedState, commit: &GroupCommit) {
+        let bytes = match serde_json::to_vec(&p) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::error!(target: LOG_TARGET, error = %e, "cannot encode the failover state");
+                return;
+            }
+        };
+        self.last_persisted = Some(p);
+        let (store, key) = (self.store.clone(), meta_key(&self.peer.config().name));
+        let (failures, retry) = (self.persist_failures.clone(), self.persist_retry.clone());
+        commit.submit(
+            Vec::new(),
+            Box::new(move |r| {
+                let saved = match r {
+                    Err(e) => Err(e.to_string()),
+                    Ok(()) => store.put_meta(&key, &bytes).map_err(|e| e.to_string()),
+                };
+                match saved {
+                    Ok(()) => failures.ok("the failover state is saved again"),
+                    Err(e) => {
+                        retry.store(true, Ordering::Relaxed);
+                        failures.failed("cannot save the failover state", &e);
+                    }
+                }
+            }),
+        );
+    }
+
+    /// Saves the current state at once (at shutdown, after the last commit).
     pub fn save(&mut self) {
         let p = self.peer.persisted();
-        self.persist(&p, None);
+        match serde_json::to_vec(&p) {
+            Ok(bytes) => {
+                if let Err(e) = self
+                    .store
+                    .put_meta(&meta_key(&self.peer.config().name), &bytes)
+                {
+                    self.persist_failures
+                        .failed("cannot save the failover state", &e);
+                }
+            }
+            Err(e) => {
+                tracing::error!(target: LOG_TARGET, error = %e, "cannot encode the failover state")
+            }
+        }
     }
 
     fn publish(&mut self) {

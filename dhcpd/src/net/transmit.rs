@@ -236,6 +236,9 @@ impl Transmitter {
         match result {
             Ok(Ok(())) => {
                 self.commit_failures.ok("lease commits succeed again");
+                for line in replies.iter().filter_map(|o| o.log.as_deref()) {
+                    tracing::info!(target: crate::serve::transaction::LOG_TARGET, "{line}");
+                }
                 self.send_all(replies).await;
             }
             Ok(Err(e)) => self.withhold(replies, &e),
@@ -244,20 +247,16 @@ impl Transmitter {
     }
 
     /// Drops `replies` whose commit failed: counted, the failure logged (once
-    /// at `warn` per outage), and each reply's transaction line corrected,
-    /// since it was logged when the engine decided.
+    /// at `warn` per outage), and each reply's transaction line logged as
+    /// withheld.
     fn withhold(&self, replies: &[Outgoing], error: &dyn std::fmt::Display) {
         self.counters.commit_errors.fetch_add(1, Ordering::Relaxed);
         self.commit_failures
             .failed("lease commit failed; its replies withheld", error);
-        for out in replies {
-            let m = &out.reply.msg;
+        for line in replies.iter().filter_map(|o| o.log.as_deref()) {
             tracing::info!(
                 target: crate::serve::transaction::LOG_TARGET,
-                "{} {} for {}: withheld, the lease could not be stored",
-                crate::serve::transaction::type_name(out.reply.msg_type),
-                m.yiaddr(),
-                dhcp_core::config::format_hex(m.chaddr())
+                "{line}: withheld, the lease could not be stored"
             );
         }
     }
@@ -301,6 +300,7 @@ mod tests {
                 src: SocketAddrV4::new(Ipv4Addr::LOCALHOST, 1),
                 received: std::time::Instant::now(),
             },
+            log: None,
         }
     }
 

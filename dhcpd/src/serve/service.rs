@@ -180,6 +180,7 @@ impl Service {
                 immediate.push(Outgoing {
                     reply,
                     origin: inbound.origin,
+                    log: None,
                 });
                 continue;
             }
@@ -187,14 +188,23 @@ impl Service {
                 .engine
                 .handle(&self.policies, &inbound.request, &info, now);
             self.counters.transaction(out.request_type, &out.verdict);
-            tracing::info!(target: LOG_TARGET, "{}", describe(&inbound.request, o, &out));
-            events.extend(self.ops.transaction_event(&inbound.request, &out));
             let durable_first = !out.writes.is_empty();
+            // One line per transaction, once its outcome is known: at once,
+            // or, for a reply that waits for its commit, by the sender after it.
+            let mut line = tracing::enabled!(target: LOG_TARGET, tracing::Level::INFO)
+                .then(|| describe(&inbound.request, o, &out));
+            if !(durable_first && out.reply.is_some())
+                && let Some(l) = line.take()
+            {
+                tracing::info!(target: LOG_TARGET, "{l}");
+            }
+            events.extend(self.ops.transaction_event(&inbound.request, &out));
             writes.extend(out.writes);
             if let Some(reply) = out.reply {
                 let o = Outgoing {
                     reply,
                     origin: inbound.origin,
+                    log: line,
                 };
                 if durable_first {
                     after_commit.push(o);

@@ -12,7 +12,7 @@ use dhcp_core::packet::Request;
 use dhcproto::v4::MessageType;
 
 /// The `tracing` target of the per-transaction log lines (`--quiet` turns it off).
-pub const LOG_TARGET: &str = "dhcpd::serve::transaction";
+pub const LOG_TARGET: &str = "dhcpd::transaction";
 
 /// Where a request came in.
 #[derive(Debug, Clone)]
@@ -47,6 +47,10 @@ pub struct Outgoing {
     pub reply: Reply,
     /// Where its request came from (decides the socket and source address).
     pub origin: Origin,
+    /// The transaction's log line, for a reply that waits for its commit:
+    /// logged by the sender once the commit's outcome is known (with the
+    /// transaction log enabled; `None` otherwise).
+    pub log: Option<String>,
 }
 
 /// The DHCP name of a message type (`DHCPDISCOVER`, …).
