@@ -10,6 +10,7 @@
 use std::time::Duration;
 
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::demo::{DemoResult, FailoverDemoResult};
 
@@ -17,6 +18,8 @@ use crate::demo::{DemoResult, FailoverDemoResult};
 const WIDTH: u32 = 1000;
 /// Picture height in pixels (with state bands; without, two thirds of it).
 const HEIGHT: u32 = 620;
+/// Width of the legends' strip on the right.
+const LEGEND_WIDTH: u32 = 230;
 
 /// What a timeline picture shows.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -170,24 +173,31 @@ impl Timeline {
             let root = root
                 .titled(&self.title, ("sans-serif", 18))
                 .map_err(PlotError::from_drawing)?;
+            let (main, strip) = root.split_horizontally(WIDTH - LEGEND_WIDTH);
             if bands {
-                let (top, bottom) = root.split_vertically(height * 56 / 100);
-                self.draw_leases(&top)?;
-                self.draw_states(&bottom)?;
+                let (top, bottom) = main.split_vertically(height * 56 / 100);
+                let (top_strip, bottom_strip) = strip.split_vertically(height * 56 / 100);
+                let lines = self.draw_leases(&top)?;
+                draw_legend(&top_strip, "leases per second", &lines)?;
+                let swatches = self.draw_states(&bottom)?;
+                draw_legend(&bottom_strip, "failover state", &swatches)?;
             } else {
-                self.draw_leases(&root)?;
+                let lines = self.draw_leases(&main)?;
+                draw_legend(&strip, "leases per second", &lines)?;
             }
             root.present().map_err(PlotError::from_drawing)?;
         }
         Ok(svg)
     }
 
-    /// The leases-per-second chart, with the marks and their labels.
+    /// The leases-per-second chart, with the marks and their labels;
+    /// returns its legend.
     fn draw_leases(
         &self,
         area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
-    ) -> Result<(), PlotError> {
+    ) -> Result<Vec<LegendEntry>, PlotError> {
         let span = self.span();
+        let mut legend = Vec::new();
         let top = self
             .servers
             .iter()
@@ -221,11 +231,8 @@ impl Timeline {
                 .map(|(k, n)| (k as f64 + 0.5, *n as f64));
             chart
                 .draw_series(LineSeries::new(points, colour.stroke_width(2)).point_size(3))
-                .map_err(PlotError::from_drawing)?
-                .label(format!("{} (leases/s)", server.name))
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
-                });
+                .map_err(PlotError::from_drawing)?;
+            legend.push(LegendEntry::Line(server.name.clone(), colour));
         }
         for mark in &self.marks {
             chart
@@ -242,56 +249,41 @@ impl Timeline {
                 )))
                 .map_err(PlotError::from_drawing)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(PlotError::from_drawing)?;
-        Ok(())
+        Ok(legend)
     }
 
-    /// One band per server coloured by its failover state, the marks, and
-    /// a legend of the states shown.
+    /// One band per server coloured by its failover state, and the marks;
+    /// returns the legend of the states shown.
     fn draw_states(
         &self,
         area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
-    ) -> Result<(), PlotError> {
+    ) -> Result<Vec<LegendEntry>, PlotError> {
         let span = self.span();
+        let mut legend = Vec::new();
         let n = self.servers.len();
-        let names: Vec<String> = self.servers.iter().map(|s| s.name.clone()).collect();
-        // Track i is drawn in row n-1-i, so the first is on top.
-        let name_at = move |v: &SegmentValue<i32>| match v {
-            SegmentValue::CenterOf(row) | SegmentValue::Exact(row) => usize::try_from(*row)
-                .ok()
-                .and_then(|row| n.checked_sub(row + 1))
-                .and_then(|i| names.get(i))
-                .cloned()
-                .unwrap_or_default(),
-            SegmentValue::Last => String::new(),
-        };
-        let rows = i32::try_from(n).map_err(|_| PlotError("too many servers".to_owned()))?;
         let mut chart = ChartBuilder::on(area)
             .margin(10)
             .x_label_area_size(40)
             .y_label_area_size(150)
             .caption("failover state", ("sans-serif", 15))
-            .build_cartesian_2d(0.0..span, (0..rows).into_segmented())
+            .build_cartesian_2d(0.0..span, 0.0..n.max(1) as f64)
             .map_err(PlotError::from_drawing)?;
+        // The server names take the place of the y axis's labels (drawn
+        // below, at the middle of each band).
         chart
             .configure_mesh()
             .disable_y_mesh()
+            .y_labels(0)
             .x_desc("seconds since the first client started")
             .x_label_formatter(&|x| format!("{x:.0}"))
-            .y_label_formatter(&name_at)
             .light_line_style(RGBColor(235, 235, 235))
             .draw()
             .map_err(PlotError::from_drawing)?;
+        // Track i is drawn in row n-1-i, so the first is on top.
+        let row_of = |i: usize| (n - 1 - i) as f64;
         // (state, [(row, from, to)]) in order of first appearance.
-        let mut by_state: Vec<(String, Vec<(i32, f64, f64)>)> = Vec::new();
+        let mut by_state: Vec<(String, Vec<(f64, f64, f64)>)> = Vec::new();
         for (i, server) in self.servers.iter().enumerate() {
-            let row = rows - 1 - i as i32;
             for (from, to, state) in bands(&server.states, span) {
                 let at = match by_state.iter().position(|(s, _)| *s == state) {
                     Some(at) => at,
@@ -300,58 +292,82 @@ impl Timeline {
                         by_state.len() - 1
                     }
                 };
-                by_state[at].1.push((row, from, to));
+                by_state[at].1.push((row_of(i), from, to));
             }
         }
         for (k, (state, rects)) in by_state.iter().enumerate() {
             let colour = state_colour(state, k);
             chart
                 .draw_series(rects.iter().map(|(row, from, to)| {
-                    let corners = [
-                        (*from, SegmentValue::Exact(*row)),
-                        (*to, SegmentValue::Exact(*row + 1)),
-                    ];
-                    Rectangle::new(corners, colour.filled())
+                    Rectangle::new([(*from, row + 0.06), (*to, row + 0.94)], colour.filled())
                 }))
-                .map_err(PlotError::from_drawing)?
-                .label(state.clone())
-                .legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 6), (x + 18, y + 6)], colour.filled())
-                });
-        }
-        // White lines between the rows, so that equal states of two servers
-        // do not run into one another.
-        for row in 1..rows {
-            chart
-                .draw_series(std::iter::once(PathElement::new(
-                    vec![
-                        (0.0, SegmentValue::Exact(row)),
-                        (span, SegmentValue::Exact(row)),
-                    ],
-                    WHITE.stroke_width(6),
-                )))
                 .map_err(PlotError::from_drawing)?;
+            legend.push(LegendEntry::Swatch(state.clone(), colour));
         }
         for mark in &self.marks {
             chart
                 .draw_series(std::iter::once(PathElement::new(
-                    vec![
-                        (mark.at, SegmentValue::Exact(0)),
-                        (mark.at, SegmentValue::Last),
-                    ],
+                    vec![(mark.at, 0.0), (mark.at, n as f64)],
                     BLACK.stroke_width(1),
                 )))
                 .map_err(PlotError::from_drawing)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .draw()
-            .map_err(PlotError::from_drawing)?;
-        Ok(())
+        let (base_x, base_y) = area.get_base_pixel();
+        let font = ("sans-serif", 13)
+            .into_font()
+            .color(&BLACK)
+            .pos(Pos::new(HPos::Right, VPos::Center));
+        for (i, server) in self.servers.iter().enumerate() {
+            let (x, y) = chart.backend_coord(&(0.0, row_of(i) + 0.5));
+            let at = (x - base_x - 8, y - base_y);
+            area.draw(&Text::new(server.name.clone(), at, font.clone()))
+                .map_err(PlotError::from_drawing)?;
+        }
+        Ok(legend)
     }
+}
+
+/// One line of a legend.
+enum LegendEntry {
+    /// A series drawn as a line of this colour.
+    Line(String, RGBColor),
+    /// Bands filled with this colour.
+    Swatch(String, RGBColor),
+}
+
+/// A legend in its own area (pixel coordinates): a heading, then one entry
+/// a line.
+fn draw_legend(
+    area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    heading: &str,
+    entries: &[LegendEntry],
+) -> Result<(), PlotError> {
+    let font = ("sans-serif", 14).into_font().color(&BLACK);
+    area.draw(&Text::new(heading.to_owned(), (8, 24), font.clone()))
+        .map_err(PlotError::from_drawing)?;
+    for (k, entry) in entries.iter().enumerate() {
+        let y = 50 + 22 * k as i32;
+        let label = match entry {
+            LegendEntry::Line(label, colour) => {
+                area.draw(&PathElement::new(
+                    vec![(10, y), (34, y)],
+                    colour.stroke_width(2),
+                ))
+                .map_err(PlotError::from_drawing)?;
+                area.draw(&Circle::new((22, y), 3, colour.stroke_width(1)))
+                    .map_err(PlotError::from_drawing)?;
+                label
+            }
+            LegendEntry::Swatch(label, colour) => {
+                area.draw(&Rectangle::new([(10, y - 7), (34, y + 7)], colour.filled()))
+                    .map_err(PlotError::from_drawing)?;
+                label
+            }
+        };
+        area.draw(&Text::new(label.clone(), (42, y - 8), font.clone()))
+            .map_err(PlotError::from_drawing)?;
+    }
+    Ok(())
 }
 
 /// State samples as bands: (from, to, state), consecutive equal states
@@ -467,8 +483,9 @@ mod tests {
             "leases granted per second",
             "seconds since the first client started",
             "failover state",
-            "primary 10.99.0.1 (leases/s)",
-            "secondary 10.99.0.2 (leases/s)",
+            "primary 10.99.0.1",
+            "secondary 10.99.0.2",
+            "leases per second",
             "primary SIGKILLed",
             "primary restarted",
             "communications-interrupted",
@@ -479,9 +496,20 @@ mod tests {
         }
         // Two lease lines (plus the legend's samples and the mark lines).
         assert!(svg.matches("<polyline").count() >= 2);
-        // Bands: 4 + 3, plus the legend's swatches (rectangles are <rect>).
+        // Normal bands: two per server, plus the legend's swatch.
         let normal = "fill=\"#2CA02C\"";
-        assert!(svg.matches(normal).count() >= 3, "normal bands");
+        assert_eq!(svg.matches(normal).count(), 5, "normal bands");
+        assert!(svg.contains("fill=\"#404040\""), "the down band");
+    }
+
+    #[test]
+    fn one_server_with_states_gets_one_band_row() {
+        let mut t = synthetic();
+        t.servers.truncate(1);
+        let svg = t.to_svg().unwrap();
+        assert!(svg.contains("primary 10.99.0.1"));
+        assert!(!svg.contains("secondary"));
+        assert_eq!(svg.matches("fill=\"#2CA02C\"").count(), 3, "normal bands");
         assert!(svg.contains("fill=\"#404040\""), "the down band");
     }
 

@@ -12,6 +12,7 @@
 //! cargo build --release -p dhcpd -p benches --bins
 //! target/release/loadbench [--servers ceiling,ours,isc,kea,kea-mt2] [--seconds 6]
 //!                          [--rates 1000,2000,...] [--repeats 2] [--out FILE]
+//!                          [--svg FILE]
 //! ```
 
 use std::path::PathBuf;
@@ -20,6 +21,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use benches::load::ladder::{self, LadderConfig};
 use benches::load::perfdhcp;
+use benches::load::plot;
 use benches::load::servers::{Programs, Subject};
 use clap::Parser;
 use testbed::topology::LabBuilder;
@@ -65,6 +67,11 @@ struct Args {
     /// Write the Markdown tables here as well.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Also draw the curves as an SVG picture here: DORA/s achieved and
+    /// drop % against the offered rate, one series per server (median of
+    /// the repeats, min–max whiskers).
+    #[arg(long, value_name = "FILE")]
+    svg: Option<PathBuf>,
 }
 
 /// perfdhcp's heap allocator.
@@ -195,6 +202,16 @@ fn main() -> anyhow::Result<()> {
     print!("{table}");
     if let Some(out) = &args.out {
         std::fs::write(out, &table).with_context(|| format!("writing {}", out.display()))?;
+    }
+    if let Some(path) = &args.svg {
+        let title = format!(
+            "loadbench: perfdhcp -g single -R {}, {} s per run, {} run(s) per rate",
+            config.clients, config.seconds, config.repeats
+        );
+        let curves = plot::curves(&runs, &subjects);
+        let svg = plot::to_svg(&curves, &title, config.max_drop)?;
+        std::fs::write(path, svg).with_context(|| format!("writing {}", path.display()))?;
+        println!("curves written to {}", path.display());
     }
     Ok(())
 }
