@@ -93,7 +93,7 @@ fn summary(offered: f64, mut values: Vec<f64>) -> Point {
 /// The line colour of a server (the same in every picture).
 fn colour(subject: Subject) -> RGBColor {
     match subject {
-        Subject::Ceiling => RGBColor(127, 127, 127),
+        Subject::Ceiling => RGBColor(40, 40, 40),
         Subject::Ours => RGBColor(31, 119, 180),
         Subject::Isc => RGBColor(214, 39, 40),
         Subject::Kea => RGBColor(255, 127, 14),
@@ -207,7 +207,7 @@ fn draw_panel(
         .light_line_style(RGBColor(235, 235, 235))
         .draw()
         .map_err(plot_error)?;
-    let guide = RGBColor(90, 90, 90);
+    let guide = RGBColor(150, 150, 150);
     let (points, label) = match panel.reference {
         ReferenceLine::Diagonal(label) => {
             let end = panel.x_max.min(panel.y_max);
