@@ -72,6 +72,10 @@ struct Args {
     /// the repeats, min–max whiskers).
     #[arg(long, value_name = "FILE")]
     svg: Option<PathBuf>,
+    /// Measure nothing: draw `--svg` from the "Every run" table of a report
+    /// written by `--out` (or kept in docs/benchmarks.md's history).
+    #[arg(long, value_name = "FILE", requires = "svg")]
+    replot: Option<PathBuf>,
 }
 
 /// perfdhcp's heap allocator.
@@ -96,6 +100,40 @@ fn loadavg() -> String {
         .unwrap_or_else(|_| "?".to_owned())
 }
 
+/// `--replot`: the curves of the runs in `report`, written to `svg`.
+fn replot(report: &std::path::Path, svg: &std::path::Path) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(report).with_context(|| format!("reading {}", report.display()))?;
+    let runs = plot::runs_from_markdown(&text)?;
+    if runs.is_empty() {
+        bail!("no \"Every run\" rows in {}", report.display());
+    }
+    let mut subjects: Vec<Subject> = Vec::new();
+    for r in &runs {
+        if !subjects.contains(&r.subject) {
+            subjects.push(r.subject);
+        }
+    }
+    let name = report.file_name().map_or_else(
+        || report.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let title = format!("loadbench: every run of {name}");
+    let picture = plot::to_svg(
+        &plot::curves(&runs, &subjects),
+        &title,
+        LadderConfig::default().max_drop,
+    )?;
+    std::fs::write(svg, picture).with_context(|| format!("writing {}", svg.display()))?;
+    println!(
+        "{} runs of {} drawn in {}",
+        runs.len(),
+        report.display(),
+        svg.display()
+    );
+    Ok(())
+}
+
 fn main() -> anyhow::Result<()> {
     // The lab's files (lease stores, logs) go under TMPDIR; unless it is set,
     // use `target/loadbench-tmp` (same disk, and out of the way of anything
@@ -108,6 +146,9 @@ fn main() -> anyhow::Result<()> {
     }
     testbed::cleanup::install_signal_handler().context("installing the Ctrl-C handler")?;
     let args = Args::parse();
+    if let (Some(report), Some(svg)) = (&args.replot, &args.svg) {
+        return replot(report, svg);
+    }
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
         bail!("loadbench needs root (network namespaces)");

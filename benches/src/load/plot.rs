@@ -6,15 +6,22 @@
 //! Drawn with `plotters`' SVG backend only: text goes into the file as
 //! `<text>` elements, so no font is read while drawing.
 
+use std::time::Duration;
+
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::load::error::{Error, Result};
 use crate::load::ladder::Run;
+use crate::load::perfdhcp::{Exchange, PerfReport};
 use crate::load::servers::Subject;
 
 /// Picture size in pixels.
 const SIZE: (u32, u32) = (1000, 820);
+/// Width of the legends' strip on the right.
+const LEGEND_WIDTH: u32 = 190;
+/// The dashed guides' colour.
+const GUIDE: RGBColor = RGBColor(150, 150, 150);
 
 /// The median, least and greatest of the repeats at one offered rate.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -90,6 +97,59 @@ fn summary(offered: f64, mut values: Vec<f64>) -> Point {
     }
 }
 
+/// The runs of a report that `loadbench --out` wrote (its "Every run"
+/// table, as also kept in docs/benchmarks.md's run history), to draw them
+/// again (`loadbench --replot FILE --svg PATH`). Lines that are not rows of
+/// that table are skipped; a row that names a server but does not parse is
+/// an error.
+pub fn runs_from_markdown(text: &str) -> Result<Vec<Run>> {
+    let mut runs = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let cells: Vec<&str> = line.trim().split('|').map(str::trim).collect();
+        // "| a | ... | i |" splits into 11 cells, the outer two empty.
+        if cells.len() != 11 {
+            continue;
+        }
+        let Some(subject) = Subject::from_name(cells[1]) else {
+            continue;
+        };
+        let bad = || Error::Parse(format!("line {}: {line:?}", n + 1));
+        let number = |cell: &str, unit: &str| -> Result<f64> {
+            cell.strip_suffix(unit)
+                .unwrap_or(cell)
+                .trim()
+                .parse::<f64>()
+                .map_err(|_| bad())
+        };
+        let pair = |cell: &str| -> Result<(u64, u64)> {
+            let (a, b) = cell.split_once('/').ok_or_else(bad)?;
+            Ok((
+                a.trim().parse().map_err(|_| bad())?,
+                b.trim().parse().map_err(|_| bad())?,
+            ))
+        };
+        let (dsent, offers) = pair(cells[5])?;
+        let (rsent, acks) = pair(cells[6])?;
+        let exchange = |sent: u64, received: u64, avg_delay_ms: f64| Exchange {
+            sent,
+            received,
+            drops: sent.saturating_sub(received),
+            avg_delay_ms,
+        };
+        runs.push(Run {
+            subject,
+            rate: cells[2].parse().map_err(|_| bad())?,
+            report: PerfReport {
+                rate: number(cells[3], "")?,
+                discover: exchange(dsent, offers, 0.0),
+                request: exchange(rsent, acks, number(cells[7], "ms")?),
+            },
+            cpu: Duration::from_secs_f64(number(cells[8], "s")?.max(0.0)),
+        });
+    }
+    Ok(runs)
+}
+
 /// The line colour of a server (the same in every picture).
 fn colour(subject: Subject) -> RGBColor {
     match subject {
@@ -116,7 +176,9 @@ pub fn to_svg(curves: &[Curves], title: &str, max_drop: f64) -> Result<String> {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         root.fill(&WHITE).map_err(plot_error)?;
         let root = root.titled(title, ("sans-serif", 18)).map_err(plot_error)?;
-        let (top, bottom) = root.split_vertically(SIZE.1 * 55 / 100);
+        let (main, strip) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
+        let (top, bottom) = main.split_vertically(SIZE.1 * 55 / 100);
+        let (top_strip, bottom_strip) = strip.split_vertically(SIZE.1 * 55 / 100);
         let offered_max = curves
             .iter()
             .flat_map(|c| c.dora.iter().map(|p| p.offered))
@@ -142,7 +204,7 @@ pub fn to_svg(curves: &[Curves], title: &str, max_drop: f64) -> Result<String> {
                 x_max: offered_max,
                 y_max: dora_max,
                 pick: |c| &c.dora,
-                reference: ReferenceLine::Diagonal("offered = achieved"),
+                reference: ReferenceLine::Diagonal,
             },
         )?;
         draw_panel(
@@ -154,9 +216,17 @@ pub fn to_svg(curves: &[Curves], title: &str, max_drop: f64) -> Result<String> {
                 x_max: offered_max,
                 y_max: drop_max,
                 pick: |c| &c.drop_percent,
-                reference: ReferenceLine::Level(max_drop * 100.0, "clean-run limit"),
+                reference: ReferenceLine::Level(max_drop * 100.0),
             },
         )?;
+        let mut entries: Vec<(String, RGBColor, bool)> = curves
+            .iter()
+            .map(|c| (c.subject.name().to_owned(), colour(c.subject), false))
+            .collect();
+        entries.push(("offered = achieved".to_owned(), GUIDE, true));
+        draw_legend(&top_strip, "median, min–max", &entries)?;
+        let limit = format!("clean-run limit ({} %)", max_drop * 100.0);
+        draw_legend(&bottom_strip, "", &[(limit, GUIDE, true)])?;
         root.present().map_err(plot_error)?;
     }
     Ok(svg)
@@ -164,10 +234,47 @@ pub fn to_svg(curves: &[Curves], title: &str, max_drop: f64) -> Result<String> {
 
 /// A dashed guide drawn under the series.
 enum ReferenceLine {
-    /// y = x, labelled.
-    Diagonal(&'static str),
-    /// y = the value, labelled.
-    Level(f64, &'static str),
+    /// y = x.
+    Diagonal,
+    /// y = the value.
+    Level(f64),
+}
+
+/// A legend in its own area (pixel coordinates): a heading, then one
+/// (label, colour, dashed) entry a line.
+fn draw_legend(
+    area: &DrawingArea<SVGBackend<'_>, Shift>,
+    heading: &str,
+    entries: &[(String, RGBColor, bool)],
+) -> Result<()> {
+    let font = ("sans-serif", 14).into_font().color(&BLACK);
+    if !heading.is_empty() {
+        area.draw(&Text::new(heading.to_owned(), (8, 40), font.clone()))
+            .map_err(plot_error)?;
+    }
+    for (k, (label, colour, dashed)) in entries.iter().enumerate() {
+        let y = 70 + 22 * k as i32;
+        if *dashed {
+            for x in [10, 20, 30] {
+                area.draw(&PathElement::new(
+                    vec![(x, y), (x + 6, y)],
+                    colour.stroke_width(1),
+                ))
+                .map_err(plot_error)?;
+            }
+        } else {
+            area.draw(&PathElement::new(
+                vec![(10, y), (36, y)],
+                colour.stroke_width(2),
+            ))
+            .map_err(plot_error)?;
+            area.draw(&Circle::new((23, y), 3, colour.stroke_width(1)))
+                .map_err(plot_error)?;
+        }
+        area.draw(&Text::new(label.clone(), (44, y - 8), font.clone()))
+            .map_err(plot_error)?;
+    }
+    Ok(())
 }
 
 /// One chart of the picture.
@@ -207,19 +314,16 @@ fn draw_panel(
         .light_line_style(RGBColor(235, 235, 235))
         .draw()
         .map_err(plot_error)?;
-    let guide = RGBColor(150, 150, 150);
-    let (points, label) = match panel.reference {
-        ReferenceLine::Diagonal(label) => {
+    let points = match panel.reference {
+        ReferenceLine::Diagonal => {
             let end = panel.x_max.min(panel.y_max);
-            (vec![(0.0, 0.0), (end, end)], label)
+            vec![(0.0, 0.0), (end, end)]
         }
-        ReferenceLine::Level(y, label) => (vec![(0.0, y), (panel.x_max, y)], label),
+        ReferenceLine::Level(y) => vec![(0.0, y), (panel.x_max, y)],
     };
     chart
-        .draw_series(DashedLineSeries::new(points, 6, 4, guide.stroke_width(1)))
-        .map_err(plot_error)?
-        .label(label)
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], guide.stroke_width(1)));
+        .draw_series(DashedLineSeries::new(points, 6, 4, GUIDE.stroke_width(1)))
+        .map_err(plot_error)?;
     for c in curves {
         let colour = colour(c.subject);
         let points = (panel.pick)(c);
@@ -231,33 +335,19 @@ fn draw_panel(
                 )
                 .point_size(3),
             )
-            .map_err(plot_error)?
-            .label(c.subject.name())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
-            });
+            .map_err(plot_error)?;
         chart
             .draw_series(points.iter().filter(|p| p.max > p.min).map(|p| {
                 ErrorBar::new_vertical(p.offered, p.min, p.median, p.max, colour.stroke_width(1), 8)
             }))
             .map_err(plot_error)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(plot_error)?;
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
-    use crate::load::perfdhcp::{Exchange, PerfReport};
 
     /// A run at `rate` that completed `done` exchanges per second and lost
     /// `lost` of 1000.
@@ -337,7 +427,7 @@ mod tests {
             "exchanges dropped, %",
             "offered rate, DISCOVERs/s (perfdhcp -r)",
             "offered = achieved",
-            "clean-run limit",
+            "clean-run limit (1 %)",
             "ceiling",
             "ours",
             "kea",
@@ -352,5 +442,23 @@ mod tests {
             let stroke = format!("stroke=\"#{:02X}{:02X}{:02X}\"", c.0, c.1, c.2);
             assert!(svg.matches(&stroke).count() >= 4, "{subject:?}");
         }
+    }
+
+    #[test]
+    fn runs_read_back_from_the_markdown_report() {
+        let runs = synthetic();
+        let subjects = [Subject::Ceiling, Subject::Ours, Subject::Kea];
+        let text = crate::load::ladder::markdown(&runs, &subjects, 0.01);
+        let back = runs_from_markdown(&text).unwrap();
+        assert_eq!(back.len(), runs.len());
+        for (a, b) in runs.iter().zip(&back) {
+            assert_eq!((a.subject, a.rate), (b.subject, b.rate));
+            assert_eq!(a.report.rate.round(), b.report.rate);
+            assert_eq!(a.report.drop_ratio(), b.report.drop_ratio());
+        }
+        assert_eq!(curves(&back, &subjects), curves(&runs, &subjects));
+        // A row of a known server that does not parse is an error.
+        let broken = "| ours | 5000 | x | 0 % | 1 / 1 | 1 / 1 | 0 ms | 0 s | 0 µs |";
+        assert!(runs_from_markdown(broken).is_err());
     }
 }
