@@ -282,7 +282,7 @@ impl Timeline {
         // Track i is drawn in row n-1-i, so the first is on top.
         let row_of = |i: usize| (n - 1 - i) as f64;
         // (state, [(row, from, to)]) in order of first appearance.
-        let mut by_state: Vec<(String, Vec<(f64, f64, f64)>)> = Vec::new();
+        let mut by_state: Vec<(String, Vec<Span>)> = Vec::new();
         for (i, server) in self.servers.iter().enumerate() {
             for (from, to, state) in bands(&server.states, span) {
                 let at = match by_state.iter().position(|(s, _)| *s == state) {
@@ -369,6 +369,9 @@ fn draw_legend(
     }
     Ok(())
 }
+
+/// A band's row and its start and end, seconds.
+type Span = (f64, f64, f64);
 
 /// State samples as bands: (from, to, state), consecutive equal states
 /// merged, the last band running to `end`.
