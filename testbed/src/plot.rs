@@ -216,7 +216,7 @@ impl Timeline {
             .configure_mesh()
             .x_desc("seconds since the first client started")
             .y_desc("leases granted per second")
-            .x_label_formatter(&|x| format!("{x:.0}"))
+            .x_label_formatter(&seconds_label(span))
             .y_label_formatter(&|y| format!("{y:.0}"))
             .light_line_style(RGBColor(235, 235, 235))
             .draw()
@@ -275,7 +275,7 @@ impl Timeline {
             .disable_y_mesh()
             .y_labels(0)
             .x_desc("seconds since the first client started")
-            .x_label_formatter(&|x| format!("{x:.0}"))
+            .x_label_formatter(&seconds_label(span))
             .light_line_style(RGBColor(235, 235, 235))
             .draw()
             .map_err(PlotError::from_drawing)?;
@@ -368,6 +368,13 @@ fn draw_legend(
             .map_err(PlotError::from_drawing)?;
     }
     Ok(())
+}
+
+/// The x axis's label format: whole seconds, or tenths on a short span
+/// (where whole seconds would repeat).
+fn seconds_label(span: f64) -> impl Fn(&f64) -> String {
+    let decimals = if span < 5.0 { 1 } else { 0 };
+    move |x| format!("{x:.decimals$}")
 }
 
 /// A band's row and its start and end, seconds.
@@ -463,6 +470,12 @@ mod tests {
                 },
             ],
         }
+    }
+
+    #[test]
+    fn short_spans_get_tenths_of_seconds() {
+        assert_eq!(seconds_label(1.0)(&0.5), "0.5");
+        assert_eq!(seconds_label(15.0)(&4.0), "4");
     }
 
     #[test]
