@@ -23,7 +23,8 @@ use tracing_subscriber::EnvFilter;
 
 /// mimalloc: the daemon allocates and frees small buffers for every packet
 /// and lease record on several threads, where glibc's allocator was ~10 % of
-/// the CPU under load (docs/benchmarks.md).
+/// the CPU under load (profiles of the load benchmark, in the run history of
+/// docs/benchmarks.md kept in git).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -9,7 +9,7 @@
 //! * [`real_clients`]: dhclient, udhcpc and dhcpcd with hook scripts that
 //!   touch nothing outside their namespace.
 //! * [`relay`], [`tftp`], [`ipxe`]: dhcrelay, tftpd-hpa, iPXE under QEMU.
-//! * [`demo`]: the `testbed demo` scenario.
+//! * [`demo`]: the `testbed demo` scenario; [`plot`]: its timeline as SVG.
 //! * [`isc`]: ISC dhcpd's lease file and failover log lines, for comparisons.
 //! * [`flood`]: random and malformed packets to port 67.
 //! * [`stats`]: our daemon's stats file and a namespace's kernel UDP counters.
@@ -26,6 +26,7 @@ pub mod isc;
 pub mod lab;
 pub mod names;
 pub mod netns;
+pub mod plot;
 pub mod process;
 pub mod real_clients;
 pub mod relay;

@@ -12,6 +12,7 @@
 //! cargo build --release -p dhcpd -p benches --bins
 //! target/release/loadbench [--servers ceiling,ours,isc,kea,kea-mt2] [--seconds 6]
 //!                          [--rates 1000,2000,...] [--repeats 2] [--out FILE]
+//!                          [--svg FILE]
 //! ```
 
 use std::path::PathBuf;
@@ -20,6 +21,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use benches::load::ladder::{self, LadderConfig};
 use benches::load::perfdhcp;
+use benches::load::plot;
 use benches::load::servers::{Programs, Subject};
 use clap::Parser;
 use testbed::topology::LabBuilder;
@@ -65,6 +67,15 @@ struct Args {
     /// Write the Markdown tables here as well.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Also draw the curves as an SVG picture here: DORA/s achieved and
+    /// drop % against the offered rate, one series per server (median of
+    /// the repeats, min–max whiskers).
+    #[arg(long, value_name = "FILE")]
+    svg: Option<PathBuf>,
+    /// Measure nothing: draw `--svg` from the "Every run" table of a report
+    /// written by `--out` (or kept in docs/benchmarks.md's history).
+    #[arg(long, value_name = "FILE", requires = "svg")]
+    replot: Option<PathBuf>,
 }
 
 /// perfdhcp's heap allocator.
@@ -89,6 +100,40 @@ fn loadavg() -> String {
         .unwrap_or_else(|_| "?".to_owned())
 }
 
+/// `--replot`: the curves of the runs in `report`, written to `svg`.
+fn replot(report: &std::path::Path, svg: &std::path::Path) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(report).with_context(|| format!("reading {}", report.display()))?;
+    let runs = plot::runs_from_markdown(&text)?;
+    if runs.is_empty() {
+        bail!("no \"Every run\" rows in {}", report.display());
+    }
+    let mut subjects: Vec<Subject> = Vec::new();
+    for r in &runs {
+        if !subjects.contains(&r.subject) {
+            subjects.push(r.subject);
+        }
+    }
+    let name = report.file_name().map_or_else(
+        || report.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let title = format!("loadbench: every run of {name}");
+    let picture = plot::to_svg(
+        &plot::curves(&runs, &subjects),
+        &title,
+        LadderConfig::default().max_drop,
+    )?;
+    std::fs::write(svg, picture).with_context(|| format!("writing {}", svg.display()))?;
+    println!(
+        "{} runs of {} drawn in {}",
+        runs.len(),
+        report.display(),
+        svg.display()
+    );
+    Ok(())
+}
+
 fn main() -> anyhow::Result<()> {
     // The lab's files (lease stores, logs) go under TMPDIR; unless it is set,
     // use `target/loadbench-tmp` (same disk, and out of the way of anything
@@ -101,6 +146,9 @@ fn main() -> anyhow::Result<()> {
     }
     testbed::cleanup::install_signal_handler().context("installing the Ctrl-C handler")?;
     let args = Args::parse();
+    if let (Some(report), Some(svg)) = (&args.replot, &args.svg) {
+        return replot(report, svg);
+    }
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
         bail!("loadbench needs root (network namespaces)");
@@ -195,6 +243,16 @@ fn main() -> anyhow::Result<()> {
     print!("{table}");
     if let Some(out) = &args.out {
         std::fs::write(out, &table).with_context(|| format!("writing {}", out.display()))?;
+    }
+    if let Some(path) = &args.svg {
+        let title = format!(
+            "loadbench: perfdhcp -g single -R {}, {} s per run, {} run(s) per rate",
+            config.clients, config.seconds, config.repeats
+        );
+        let curves = plot::curves(&runs, &subjects);
+        let svg = plot::to_svg(&curves, &title, config.max_drop)?;
+        std::fs::write(path, svg).with_context(|| format!("writing {}", path.display()))?;
+        println!("curves written to {}", path.display());
     }
     Ok(())
 }

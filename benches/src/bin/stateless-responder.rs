@@ -10,8 +10,9 @@
 //! stateless-responder SERVER-ADDRESS [PORT] [--like-ours] [--hold-acks-us=N]
 //! ```
 //!
-//! Two diagnostic variants (off by default; docs/benchmarks.md uses them to
-//! explain what the load generator pays for): `--like-ours` shapes replies
+//! Two diagnostic variants (off by default; the investigations in
+//! docs/benchmarks.md's run history, kept in git, use them to explain what
+//! the load generator pays for): `--like-ours` shapes replies
 //! like our daemon's in the benchmark lab (boot file, option 28, 300 bytes),
 //! `--hold-acks-us=N` holds ACKs back and sends them together once the
 //! oldest has waited N µs, as a group commit does.

@@ -20,6 +20,9 @@ pub enum Error {
     /// A tool failed or is missing.
     #[error("{0}")]
     Tool(String),
+    /// A picture could not be drawn.
+    #[error("drawing: {0}")]
+    Plot(String),
 }
 
 impl Error {

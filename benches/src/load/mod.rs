@@ -7,6 +7,7 @@
 //! * [`perfdhcp`]: running perfdhcp and reading its report.
 //! * [`cpu`]: a process's CPU time from `/proc`.
 //! * [`ladder`]: rising paced rates until drops exceed 1 %, and the tables.
+//! * [`plot`]: the ladder's curves as an SVG picture.
 //! * [`responder`]: the stateless responder's logic.
 //! * [`error`]: the error type.
 
@@ -14,5 +15,6 @@ pub mod cpu;
 pub mod error;
 pub mod ladder;
 pub mod perfdhcp;
+pub mod plot;
 pub mod responder;
 pub mod servers;

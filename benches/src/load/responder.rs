@@ -1,7 +1,8 @@
 //! The stateless responder's whole logic (see the `stateless-responder`
 //! binary): one request in, one reply out, no state; plus two diagnostic
-//! variants used to explain the benchmark (docs/benchmarks.md): replies
-//! shaped like our daemon's, and ACKs held back as a group commit would.
+//! variants used to explain the benchmark (in the investigations of
+//! docs/benchmarks.md's run history, kept in git): replies shaped like our
+//! daemon's, and ACKs held back as a group commit would.
 
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::{Duration, Instant};

@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use testbed::demo::{self, DemoOptions, FailoverDemoOptions, ServerChoice};
+use testbed::plot::Timeline;
 use testbed::topology::LabBuilder;
 
 #[derive(Parser)]
@@ -74,6 +75,11 @@ enum Command {
         /// Also print leases granted per second, per server.
         #[arg(long)]
         timeline: bool,
+        /// Also draw the timeline as an SVG picture here: leases per second
+        /// by server and (failover demo) each server's state as coloured
+        /// bands, the kill and the restart marked.
+        #[arg(long, value_name = "PATH")]
+        svg: Option<PathBuf>,
     },
     /// Builds a lab (servers srv1.., clients cli1..), prints its namespaces
     /// and waits until Ctrl-C, then removes it.
@@ -142,6 +148,7 @@ fn main() -> anyhow::Result<()> {
             auto_partner_down,
             deadline,
             timeline,
+            svg,
         } => {
             let server = match (server, dhcpd) {
                 (ServerKind::Isc, _) => ServerChoice::Isc,
@@ -178,6 +185,9 @@ fn main() -> anyhow::Result<()> {
                 println!("leases granted per second, and failover states:");
                 print!("{}", result.timeline_table());
                 print!("{}", result.verdict());
+                if let Some(path) = &svg {
+                    write_svg(path, &Timeline::from_failover(&result))?;
+                }
                 if !result.passed() {
                     bail!("demo failed");
                 }
@@ -195,6 +205,9 @@ fn main() -> anyhow::Result<()> {
             if timeline {
                 println!("leases granted per second:");
                 print!("{}", result.report.timeline_table());
+            }
+            if let Some(path) = &svg {
+                write_svg(path, &Timeline::from_single(&result))?;
             }
             if !result.passed() {
                 bail!("demo failed: not every client got a distinct lease");
@@ -286,6 +299,14 @@ fn our_binary() -> anyhow::Result<PathBuf> {
     }
     eprintln!("testbed: our daemon: {}", path.display());
     Ok(path)
+}
+
+/// Draws `timeline` and writes it to `path`.
+fn write_svg(path: &std::path::Path, timeline: &Timeline) -> anyhow::Result<()> {
+    let svg = timeline.to_svg()?;
+    std::fs::write(path, svg).with_context(|| format!("writing {}", path.display()))?;
+    println!("timeline picture written to {}", path.display());
+    Ok(())
 }
 
 fn render_config(
