@@ -122,6 +122,7 @@ impl PoolIndexes {
 
 /// Error from [`LeaseTable::upsert`].
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TableError {
     /// The address belongs to no configured pool and is not a reservation.
     #[error("address {0} is in no configured pool")]

@@ -16,8 +16,11 @@
 //!
 //! Everything here is sans-IO: no sockets, no clock; times are passed in as
 //! Unix seconds ([`dhcp_core::lease::UnixTime`]).
+//!
+//! Start with the [`manual`]: concepts, invariants and how to embed.
 
 pub mod hash;
+pub mod manual;
 pub mod peer;
 pub mod policy;
 #[cfg(feature = "sim")]

@@ -27,6 +27,7 @@ pub fn key(block: u32) -> [u8; 4] {
 
 /// Why a stored block could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum BlockError {
     /// The key is not a block key.
     #[error("not a block key")]

@@ -4,6 +4,7 @@ use crate::journal;
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
     /// The database reported an error (I/O or corruption).
     #[error("lease database error: {0}")]

@@ -42,6 +42,7 @@ const RECORD_HEADER: usize = 16;
 
 /// A journal failure.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum JournalError {
     /// Reading or writing a journal file failed.
     #[error("journal {path}: {source}")]

@@ -11,6 +11,8 @@
 //!
 //! Records are encoded once ([`encode_lease`]: a format byte, then postcard)
 //! and the same bytes go to the journal and into the blocks.
+//!
+//! Start with the [`manual`]: concepts, invariants and how to embed.
 
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
@@ -19,6 +21,7 @@ mod error;
 mod group;
 pub mod journal;
 mod lease_store;
+pub mod manual;
 mod record;
 mod sled_store;
 

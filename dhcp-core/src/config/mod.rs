@@ -28,6 +28,7 @@ use crate::lease::HwAddr;
 
 /// A configuration error: the key path where it was found and why it is wrong.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// The file could not be read.
     #[error("cannot read {path}: {source}")]

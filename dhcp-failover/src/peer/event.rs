@@ -16,6 +16,7 @@ pub struct CommitToken(pub u64);
 
 /// Why the peer wants the connection closed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CloseReason {
     /// Nothing received for `max-response-delay` seconds.
     ReceiveTimeout,

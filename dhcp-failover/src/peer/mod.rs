@@ -83,6 +83,7 @@ pub const VENDOR_CLASS: &str = concat!("rust-dhcp-failover-", env!("CARGO_PKG_VE
 
 /// Error creating a peer.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PeerError {
     /// A primary needs `mclt` and `split` or `hba`.
     #[error("failover peer {0:?}: a primary needs mclt and split or hba")]

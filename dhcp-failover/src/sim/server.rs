@@ -46,6 +46,7 @@ pub struct Reply {
 
 /// Error building a simulated server.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ServerError {
     /// The generated configuration was refused.
     #[error("simulated config: {0}")]

@@ -5,6 +5,7 @@ use super::codes::OptionCode;
 /// Why a byte string is not a valid failover message. Every variant is a
 /// protocol error on which ISC drops the connection.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// Fewer bytes than the header or the declared message length requires.
     #[error("message truncated: {available} bytes, {needed} needed")]
@@ -66,6 +67,7 @@ pub enum DecodeError {
 
 /// Why a [`super::Message`] cannot be encoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum EncodeError {
     /// The encoded message would exceed 2048 bytes.
     #[error("encoded message would be {0} bytes, more than 2048")]
@@ -75,6 +77,7 @@ pub enum EncodeError {
 /// Why a TCP byte stream cannot be split into messages. The connection must
 /// be closed: the stream cannot be resynchronised.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum FrameError {
     /// A length prefix below the 12-byte header size.
     #[error("frame length {0} is shorter than the 12-byte header")]

@@ -1,4 +1,4 @@
-//! Helpers shared by the operations tests (`ops_*.rs`): the control CLI,
+//! Helpers shared by the operations tests (`tests/ops/`): the control CLI,
 //! metrics scrapes and a DORA shortcut, on top of `tests/common`.
 
 #![allow(dead_code, clippy::unwrap_used)]

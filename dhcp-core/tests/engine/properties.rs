@@ -2,12 +2,10 @@
 //! no address is ever bound to two clients, every ACKed address is inside a
 //! configured range or reservation, and random bytes never panic the decoder.
 
-mod common;
-
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
-use common::*;
+use crate::common::*;
 use dhcp_core::lease::BindingState;
 use dhcp_core::packet::{MAGIC, decode_reply, decode_request};
 use dhcp_core::policy::Standalone;

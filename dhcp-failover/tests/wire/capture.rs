@@ -7,12 +7,10 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
-use common::captured_frames;
+use crate::common::captured_frames;
 use dhcp_core::config::LoadBalance;
 use dhcp_core::lease::{BindingState, HwAddr, Lease};
 use dhcp_failover::wire::{
@@ -20,7 +18,7 @@ use dhcp_failover::wire::{
     RejectReason, ServerFlags, ServerState, StateMsg, decode, encode,
 };
 
-fn decoded() -> Vec<(common::CapturedFrame, Message)> {
+fn decoded() -> Vec<(crate::common::CapturedFrame, Message)> {
     captured_frames()
         .into_iter()
         .map(|f| {
@@ -264,7 +262,8 @@ fn bndacks_match_constructors() {
 #[test]
 fn framer_reassembles_capture_streams() {
     let frames = captured_frames();
-    let mut streams: BTreeMap<(usize, String), Vec<&common::CapturedFrame>> = BTreeMap::new();
+    let mut streams: BTreeMap<(usize, String), Vec<&crate::common::CapturedFrame>> =
+        BTreeMap::new();
     for f in &frames {
         streams.entry((f.conn, f.from.clone())).or_default().push(f);
     }

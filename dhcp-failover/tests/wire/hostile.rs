@@ -2,11 +2,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::net::Ipv4Addr;
 
-use common::captured;
+use crate::common::captured;
 use dhcp_failover::wire::{
     Binding, Body, DecodeError, Disconnect, EncodeError, FrameError, FrameReader, MAX_MESSAGE_LEN,
     Message, OptionCode, StreamError, decode, encode, encode_into,

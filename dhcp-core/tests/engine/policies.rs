@@ -2,9 +2,7 @@
 //! policy of the relationship it names, pools naming none are standalone,
 //! and a relationship without a policy serves nothing and expires nothing.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use dhcp_core::config::Config;
 use dhcp_core::engine::{Engine, IgnoreReason, Outcome, Verdict};
 use dhcp_core::lease::BindingState;

@@ -1,11 +1,9 @@
 //! RFC 2131 behaviour of the engine, path by path, including every NAK and
 //! silence rule, relays, destinations, and time-scripted expiry and offer holds.
 
-mod common;
-
 use std::net::Ipv4Addr;
 
-use common::*;
+use crate::common::*;
 use dhcp_core::engine::{Destination, IgnoreReason, Verdict};
 use dhcp_core::lease::{BindingState, HwAddr};
 use dhcp_core::packet::MIN_REPLY_LEN;

@@ -4,9 +4,6 @@
 //! and it serves a client as user `nobody` holding only CAP_NET_BIND_SERVICE
 //! and CAP_NET_RAW (what the unit grants), on a privileged loopback port.
 
-mod common;
-mod ops_support;
-
 use std::net::UdpSocket;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixDatagram;
@@ -14,8 +11,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
-use ops_support::*;
+use crate::common::*;
+use crate::ops_support::*;
 
 const UNIT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/systemd/dhcpd.service");
 

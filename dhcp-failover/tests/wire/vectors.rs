@@ -2,11 +2,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::net::Ipv4Addr;
 
-use common::hex;
+use crate::common::hex;
 use dhcp_core::config::LoadBalance;
 use dhcp_core::lease::{BindingState, HwAddr, Lease};
 use dhcp_failover::wire::{

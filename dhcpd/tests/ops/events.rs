@@ -4,15 +4,12 @@
 //! event command gets the same JSON
 //! on stdin; a missing receiver never stops serving (events dropped, counted).
 
-mod common;
-mod ops_support;
-
 use std::os::unix::net::UnixDatagram;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::*;
+use crate::common::*;
+use crate::ops_support::*;
 use dhcproto::v4::DhcpOption;
-use ops_support::*;
 use serde_json::Value;
 
 /// Short leases, no PXE lease time, so that expiry comes quickly.

@@ -2,13 +2,10 @@
 //! after traffic, the counters, histograms and pool gauges move; every metric
 //! the alert rules use is exported.
 
-mod common;
-mod ops_support;
-
 use std::time::Duration;
 
-use common::*;
-use ops_support::*;
+use crate::common::*;
+use crate::ops_support::*;
 
 #[test]
 fn metrics_move_with_traffic_and_cover_the_alert_rules() {

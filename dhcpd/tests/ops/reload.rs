@@ -2,14 +2,11 @@
 //! lease; an invalid one (control API) is refused with the reason, logged,
 //! and the configuration in force keeps serving.
 
-mod common;
-mod ops_support;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
+use crate::ops_support::*;
 use dhcproto::v4::{DhcpOption, Message, MessageType, OptionCode};
-use ops_support::*;
 
 fn domain(m: &Message) -> String {
     match m.opts().get(OptionCode::DomainName) {

@@ -2,15 +2,12 @@
 //! list/show/release, runtime hosts (served at once, surviving a restart,
 //! removable), failover commands while standalone, socket permissions.
 
-mod common;
-mod ops_support;
-
 use std::net::Ipv4Addr;
 use std::os::unix::fs::PermissionsExt;
 
-use common::*;
+use crate::common::*;
+use crate::ops_support::*;
 use dhcproto::v4::MessageType;
-use ops_support::*;
 
 const HOST_IP: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 50);
 

@@ -5,11 +5,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::{captured, hex};
+use crate::common::{captured, hex};
 use dhcp_core::config::{LoadBalance, Role};
 use dhcp_core::lease::BindingState;
 use dhcp_failover::hash::{LoadBalancer, bucket, packet_key};

@@ -2,9 +2,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::hex;
+use crate::common::hex;
 use dhcp_core::config::{LoadBalance, Role};
 use dhcp_core::lease::{BindingState, HwAddr, Lease};
 use dhcp_failover::hash::{

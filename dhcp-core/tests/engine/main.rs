@@ -1,0 +1,12 @@
+//! The engine: lease policies, properties, RFC 2131 behaviour.
+//!
+//! One test binary; each module was its own binary before.
+
+#![allow(clippy::unwrap_used)]
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod policies;
+mod properties;
+mod rfc2131;

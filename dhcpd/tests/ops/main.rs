@@ -1,0 +1,17 @@
+//! The daemon's operations: alerts, control socket, lease events, metrics, reload, systemd.
+//!
+//! One test binary; each module was its own binary before.
+
+#![allow(clippy::unwrap_used)]
+
+#[path = "../common/mod.rs"]
+mod common;
+#[path = "../ops_support/mod.rs"]
+mod ops_support;
+
+mod alerts;
+mod control;
+mod events;
+mod metrics;
+mod reload;
+mod systemd;
