@@ -152,6 +152,11 @@ pub struct RunArgs {
     /// Configuration file (TOML).
     #[arg(long, short = 'c', value_name = "FILE")]
     pub config: PathBuf,
+    /// Keep an ISC-format (dhcpd.leases(5)) view of the leases at this path,
+    /// rewritten atomically every few seconds while leases change and at
+    /// shutdown (overrides `server.lease_file`).
+    #[arg(long, value_name = "FILE")]
+    pub lease_file: Option<PathBuf>,
     /// Lease store directory (overrides `server.store`).
     #[arg(long, value_name = "DIR")]
     pub store: Option<PathBuf>,

@@ -33,6 +33,7 @@ use crate::net::l2::L2Sender;
 use crate::net::receive::Receiver;
 use crate::net::socket::{DeviceChange, ServerSocket};
 use crate::net::transmit::Transmitter;
+use crate::ops::lease_file::LeaseFile;
 use crate::ops::start::{self, OpsContext, OpsError};
 use crate::serve::counters::Counters;
 use crate::serve::service::Service;
@@ -221,6 +222,7 @@ pub async fn serve(
             max_batch: settings.max_batch,
             ops: engine_ops,
             failover: drivers,
+            lease_file: settings.lease_file.clone().map(LeaseFile::new),
         }
         .run(in_rx),
     );

@@ -37,6 +37,8 @@ pub struct Settings {
     pub config: Config,
     /// Lease store directory.
     pub store: PathBuf,
+    /// The ISC-format lease file to keep (a view of the store), if any.
+    pub lease_file: Option<PathBuf>,
     /// Interfaces to serve; empty means one socket for every interface.
     pub interfaces: Vec<String>,
     /// Ports.
@@ -78,8 +80,13 @@ impl Settings {
                 interfaces.push(name);
             }
         }
+        let lease_file = args
+            .lease_file
+            .clone()
+            .or_else(|| config.server.lease_file.clone());
         Self {
             store,
+            lease_file,
             interfaces,
             ports: Ports {
                 server: args.server_port,

@@ -119,6 +119,11 @@ pub struct ServerConfig {
     /// the `--log-level` flag overrides it.
     #[serde(default)]
     pub log_level: Option<String>,
+    /// Where to keep a view of the leases in ISC's dhcpd.leases(5) format
+    /// (ISC's `-lf`), for tools that read ISC's file; none by default. The
+    /// store stays the only record that counts.
+    #[serde(default)]
+    pub lease_file: Option<PathBuf>,
 }
 
 fn default_store() -> PathBuf {
@@ -144,6 +149,7 @@ impl Default for ServerConfig {
             abandon_time: default_abandon_time(),
             authoritative: true,
             log_level: None,
+            lease_file: None,
         }
     }
 }

@@ -31,6 +31,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::clock::engine_now;
 use crate::failover::driver::{Driver, DurableNotifier, Input};
 use crate::net::transmit::SendJob;
+use crate::ops::lease_file::LeaseFile;
 use crate::ops::start::EngineOps;
 use crate::serve::counters::Counters;
 use crate::serve::transaction::{Inbound, LOG_TARGET, Outgoing, describe};
@@ -59,6 +60,8 @@ pub struct Service {
     /// [`Driver::policy`] goes into `policies`, refreshed after every input
     /// it handles.
     pub failover: Vec<Driver>,
+    /// The ISC-format view of the leases, if one is kept.
+    pub lease_file: Option<LeaseFile>,
 }
 
 /// The next input of any failover driver, with the driver's index; never
@@ -101,6 +104,7 @@ impl Service {
                         break;
                     }
                     self.handle_batch(&mut batch).await;
+                    self.touch_lease_file();
                 }
                 _ = tick.tick() => {
                     self.tick();
@@ -109,21 +113,39 @@ impl Service {
                     for i in 0..self.failover.len() {
                         self.on_failover(i, Input::Timer);
                     }
+                    if let Some(f) = &mut self.lease_file {
+                        f.tick(&self.engine, engine_now());
+                    }
                 }
                 Some(call) = self.ops.calls.recv() => {
                     let notifiers = self.notifiers();
                     self.ops.handle_call(call, &mut self.engine, &self.policies, &self.commit, notifiers);
+                    self.touch_lease_file();
                 }
                 (i, input) = failover_input(&mut self.failover, turn) => {
                     turn = i + 1;
                     self.on_failover(i, input);
+                    self.touch_lease_file();
                 }
             }
         }
         for d in &mut self.failover {
             d.save();
         }
+        if let Some(f) = &self.lease_file
+            && let Err(e) = f.write_now(&self.engine, engine_now())
+        {
+            tracing::warn!(path = %f.path().display(), error = %e, "cannot write the ISC lease file");
+        }
         self.commit
+    }
+
+    /// Notes that the lease table may have changed (the lease file is
+    /// rewritten at the next due tick).
+    fn touch_lease_file(&mut self) {
+        if let Some(f) = &mut self.lease_file {
+            f.touch();
+        }
     }
 
     fn on_failover(&mut self, i: usize, input: Input) {
@@ -237,6 +259,7 @@ impl Service {
         if writes.is_empty() {
             return;
         }
+        self.touch_lease_file();
         let events = self.ops.expiry_events(&due, &writes);
         let n = writes.len();
         tracing::debug!(records = n, "lease timers fired");

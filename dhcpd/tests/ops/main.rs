@@ -12,6 +12,7 @@ mod ops_support;
 mod alerts;
 mod control;
 mod events;
+mod lease_file;
 mod metrics;
 mod reload;
 mod systemd;
