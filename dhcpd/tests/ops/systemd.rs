@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use crate::common::*;
 use crate::ops_support::*;
 
-const UNIT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/systemd/dhcpd.service");
+const UNIT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/systemd/dhcp-failover-server.service");
 
 fn have(tool: &str) -> bool {
     Command::new("sh")
@@ -54,8 +54,8 @@ fn unit_file_verifies() {
     }
     // verify checks that the executable exists: point it at the one built.
     let dir = tempfile::tempdir().unwrap();
-    let copy = dir.path().join("dhcpd.service");
-    std::fs::write(&copy, unit.replace("/usr/sbin/dhcpd", BIN)).unwrap();
+    let copy = dir.path().join("dhcp-failover-server.service");
+    std::fs::write(&copy, unit.replace("/usr/sbin/dhcp-failover-server", BIN)).unwrap();
     let out = Command::new("systemd-analyze")
         .arg("verify")
         .arg(&copy)
@@ -72,7 +72,7 @@ fn unit_file_verifies() {
     );
     let complaints: Vec<&str> = text
         .lines()
-        .filter(|l| l.contains("dhcpd.service"))
+        .filter(|l| l.contains("dhcp-failover-server.service"))
         .collect();
     assert!(complaints.is_empty(), "systemd-analyze verify:\n{text}");
 }
