@@ -75,8 +75,6 @@ pub(crate) fn lex(text: &str, file: usize) -> Result<Vec<Token>, Located> {
             out.push(Token {
                 tok: Tok::Word(text[i..end].to_owned()),
                 pos,
-                start: i,
-                end,
             });
             continue;
         }
@@ -84,9 +82,7 @@ pub(crate) fn lex(text: &str, file: usize) -> Result<Vec<Token>, Located> {
             it.next();
             let mut s = String::new();
             let mut closed = false;
-            let mut end = i + 1;
-            while let Some((j, c)) = it.next() {
-                end = j + c.len_utf8();
+            while let Some((_, c)) = it.next() {
                 match c {
                     '"' => {
                         closed = true;
@@ -100,8 +96,7 @@ pub(crate) fn lex(text: &str, file: usize) -> Result<Vec<Token>, Located> {
                         ));
                     }
                     '\\' => {
-                        let Some((k, e)) = it.next() else { break };
-                        end = k + e.len_utf8();
+                        let Some((_, e)) = it.next() else { break };
                         match e {
                             'n' => s.push('\n'),
                             't' => s.push('\t'),
@@ -131,8 +126,6 @@ pub(crate) fn lex(text: &str, file: usize) -> Result<Vec<Token>, Located> {
             out.push(Token {
                 tok: Tok::Str(s),
                 pos,
-                start: i,
-                end,
             });
             continue;
         }
