@@ -880,7 +880,7 @@ impl Converter {
         };
         for st in body {
             let refuse = || {
-                err(
+                Located::new(
                     st.pos,
                     ErrorKind::Unsupported,
                     format!(
@@ -890,43 +890,53 @@ impl Converter {
                 )
             };
             match &st.kind {
+                // `if exists dhcp-parameter-request-list { option
+                // dhcp-parameter-request-list = concat(…); }`: the append
+                // guarded by the client having sent a list.
+                StmtKind::If {
+                    branches,
+                    otherwise: None,
+                } if branches.len() == 1
+                    && matches!(&branches[0].1, Expr::Exists(o) if o.space == "dhcp" && o.code == 55) =>
+                {
+                    for inner in &branches[0].2 {
+                        match &inner.kind {
+                            StmtKind::OptionSet(o, _, OptionData::Expr(e))
+                                if o.space == "dhcp" && o.code == 55 =>
+                            {
+                                append_request_list(e, &mut rule.force_options).map_err(|()| refuse())?;
+                            }
+                            _ => return Err(refuse()),
+                        }
+                    }
+                }
                 StmtKind::Filename(f) => rule.filename = Some(subst(f)),
                 StmtKind::NextServer(a) if Some(*a) == server => {}
                 StmtKind::OptionSet(o, f, d) => {
                     if o.space != "dhcp" {
                         // Reports the vivso/ONIE refusal, or the space one.
                         self.option_value(st.pos, o, f, d)?;
-                        return refuse();
+                        return Err(refuse());
                     }
                     match (o.code, d) {
                         (210, OptionData::Values(v)) => match v.as_slice() {
                             [Value::Text(t)] => rule.path_prefix = Some(subst(t)),
-                            _ => return refuse(),
+                            _ => return Err(refuse()),
                         },
                         (60, OptionData::Values(v)) => match v.as_slice() {
                             [Value::Bytes(b)] => match String::from_utf8(b.clone()) {
                                 Ok(t) => rule.vendor_class = Some(t),
-                                Err(_) => return refuse(),
+                                Err(_) => return Err(refuse()),
                             },
-                            _ => return refuse(),
+                            _ => return Err(refuse()),
                         },
-                        (55, OptionData::Expr(Expr::Concat(parts))) => {
-                            let mut it = parts.iter();
-                            match it.next() {
-                                Some(Expr::Option(p)) if p.space == "dhcp" && p.code == 55 => {}
-                                _ => return refuse(),
-                            }
-                            for p in it {
-                                match p {
-                                    Expr::Hex(b) => rule.force_options.extend(b),
-                                    _ => return refuse(),
-                                }
-                            }
+                        (55, OptionData::Expr(e)) => {
+                            append_request_list(e, &mut rule.force_options).map_err(|()| refuse())?;
                         }
-                        _ => return refuse(),
+                        _ => return Err(refuse()),
                     }
                 }
-                _ => return refuse(),
+                _ => return Err(refuse()),
             }
         }
         Ok(rule)
@@ -1023,6 +1033,28 @@ impl Converter {
         }
         refuse(c)
     }
+}
+
+/// `concat(option dhcp-parameter-request-list, XX…)`: the codes appended.
+fn append_request_list(e: &Expr, force: &mut Vec<u8>) -> Result<(), ()> {
+    let Expr::Concat(parts) = e else {
+        return Err(());
+    };
+    let mut it = parts.iter();
+    match it.next() {
+        Some(Expr::Option(p)) if p.space == "dhcp" && p.code == 55 => {}
+        _ => return Err(()),
+    }
+    for p in it {
+        match p {
+            Expr::Hex(b) => force.extend(b),
+            _ => return Err(()),
+        }
+    }
+    if force.is_empty() {
+        return Err(());
+    }
+    Ok(())
 }
 
 /// Replaces `addr` in `text` where it stands as a whole address.
