@@ -527,7 +527,8 @@ impl Parser {
                 StmtKind::Range(lo, hi)
             }
             "host" => {
-                let name = self.name("the host name")?;
+                // ISC takes a bare name here, not a quoted string.
+                let (_, name) = self.word("a name for the host declaration")?;
                 let body = self.block("the host")?;
                 StmtKind::Host { name, body }
             }
