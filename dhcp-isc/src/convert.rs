@@ -786,6 +786,13 @@ impl Converter {
                         return err(s.pos, ErrorKind::Unsupported, "a subnet may hold one boot chain (if … elsif … else)");
                     }
                 }
+                StmtKind::Filename(_) => {
+                    return not_here(
+                        s,
+                        Scope::Subnet,
+                        "a boot file is given in a host, or in the subnet's boot chain (if … elsif … else)",
+                    );
+                }
                 _ => return not_here(s, Scope::Subnet, ""),
             }
         }

@@ -103,3 +103,21 @@ impl fmt::Display for Action {
         }
     }
 }
+
+impl fmt::Display for crate::ast::Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::ast::Format;
+        match self {
+            Format::Unsigned(b) => write!(f, "unsigned integer {b}"),
+            Format::Signed(b) => write!(f, "signed integer {b}"),
+            Format::Boolean => f.write_str("boolean"),
+            Format::Ip => f.write_str("ip-address"),
+            Format::Text => f.write_str("text"),
+            Format::String => f.write_str("string"),
+            Format::DomainList => f.write_str("domain-list"),
+            Format::Encapsulate(s) => write!(f, "encapsulate {s}"),
+            Format::Array(inner) => write!(f, "array of {inner}"),
+            Format::IpPair => f.write_str("{ ip-address, ip-address }"),
+        }
+    }
+}

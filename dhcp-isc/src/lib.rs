@@ -244,10 +244,12 @@ impl IscConfig {
             ));
         }
         for d in &x.option_definitions {
-            notes.push(format!(
-                "option {}.{} code {} = {:?}",
-                d.space, d.name, d.code, d.format
-            ));
+            let name = if d.space == "dhcp" {
+                d.name.clone()
+            } else {
+                format!("{}.{}", d.space, d.name)
+            };
+            notes.push(format!("option {name} code {} = {};", d.code, d.format));
         }
         for h in &x.events {
             let ev: Vec<String> = h

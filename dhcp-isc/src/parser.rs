@@ -14,6 +14,8 @@ use crate::options::{AGENT, STANDARD};
 
 /// How deeply includes may nest (a guard against include loops).
 const MAX_INCLUDE_DEPTH: usize = 16;
+/// How many files one configuration may read.
+const MAX_FILES: usize = 256;
 /// How deeply blocks and expressions may nest.
 const MAX_NESTING: usize = 64;
 
@@ -356,7 +358,16 @@ impl Parser {
         let kind = match kw.as_str() {
             "include" => {
                 let file = self.string("the file name")?;
-                self.semi("include")?;
+                if !self.at_punct(';') {
+                    self.semi("include")?;
+                }
+                // Step past the semicolon without leaving this file even if
+                // it ends here, so the stack of frames is the include chain.
+                if let Some(f) = self.frames.last_mut()
+                    && f.at < f.tokens.len().saturating_sub(1)
+                {
+                    f.at += 1;
+                }
                 self.include(pos, &file)?;
                 return Ok(None);
             }
@@ -603,6 +614,13 @@ impl Parser {
                 pos,
                 ErrorKind::Include,
                 format!("include {file:?}: includes nested more than {MAX_INCLUDE_DEPTH} deep (a loop?)"),
+            );
+        }
+        if self.sources.len() >= MAX_FILES {
+            return err(
+                pos,
+                ErrorKind::Include,
+                format!("include {file:?}: more than {MAX_FILES} files"),
             );
         }
         let path = Path::new(file);
