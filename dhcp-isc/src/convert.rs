@@ -96,7 +96,11 @@ fn not_here<T>(s: &Stmt, scope: Scope, why: &str) -> R<T> {
 
 /// Permits whose meaning is what this server always does.
 const ACCEPTED_PERMITS: &[(Permit, &str, &str)] = &[
-    (Permit::Allow, "booting", "clients are always allowed to boot"),
+    (
+        Permit::Allow,
+        "booting",
+        "clients are always allowed to boot",
+    ),
     (
         Permit::Allow,
         "unknown-clients",
@@ -234,7 +238,11 @@ impl Converter {
                     secret,
                 } => {
                     if self.extras.keys.iter().any(|k| &k.name == name) {
-                        return err(s.pos, ErrorKind::Invalid, format!("key {name:?} defined twice"));
+                        return err(
+                            s.pos,
+                            ErrorKind::Invalid,
+                            format!("key {name:?} defined twice"),
+                        );
                     }
                     self.extras.keys.push(OmapiKey {
                         name: name.clone(),
@@ -294,7 +302,11 @@ impl Converter {
             StmtKind::DefaultLeaseTime(_)
             | StmtKind::MaxLeaseTime(_)
             | StmtKind::MinLeaseTime(_) => {
-                return not_here(s, scope, "set lease times on the subnet, shared network, class or host");
+                return not_here(
+                    s,
+                    scope,
+                    "set lease times on the subnet, shared network, class or host",
+                );
             }
             StmtKind::OptionSet(o, f, d) if lease_ok => {
                 if scope == Host && o.space == "dhcp" && o.code == 61 {
@@ -320,7 +332,11 @@ impl Converter {
                 set_option(&mut v.options, o.code, value);
             }
             StmtKind::OptionSet(..) => {
-                return not_here(s, scope, "set options on the subnet, shared network, class or host");
+                return not_here(
+                    s,
+                    scope,
+                    "set options on the subnet, shared network, class or host",
+                );
             }
             StmtKind::NextServer(a) if matches!(scope, Global | SharedNetwork | Subnet) => {
                 v.next_server = Some(*a)
@@ -333,7 +349,10 @@ impl Converter {
                     return err(
                         s.pos,
                         ErrorKind::Unsupported,
-                        format!("{} {what}: pool permit lists are not supported", keyword(&s.kind)),
+                        format!(
+                            "{} {what}: pool permit lists are not supported",
+                            keyword(&s.kind)
+                        ),
                     );
                 }
                 let Some((_, _, why)) = ACCEPTED_PERMITS
@@ -454,7 +473,10 @@ impl Converter {
                     return err(
                         s.pos,
                         ErrorKind::Unsupported,
-                        format!("class {name:?}: an exact vendor-class-identifier match is not supported; match a prefix with substring(option vendor-class-identifier, 0, {})", text.len()),
+                        format!(
+                            "class {name:?}: an exact vendor-class-identifier match is not supported; match a prefix with substring(option vendor-class-identifier, 0, {})",
+                            text.len()
+                        ),
                     );
                 }
                 (Expr::Option(o), Expr::Str(text)) if o.space == "dhcp" && o.code == 77 => {
@@ -475,20 +497,27 @@ impl Converter {
                 return err(
                     s.pos,
                     ErrorKind::Unsupported,
-                    format!("class {name:?}: match if {e}: only a prefix of vendor-class-identifier or an exact user-class can be matched"),
+                    format!(
+                        "class {name:?}: match if {e}: only a prefix of vendor-class-identifier or an exact user-class can be matched"
+                    ),
                 );
             }
             None => {
                 return err(
                     s.pos,
                     ErrorKind::Unsupported,
-                    format!("class {name:?} without match if (membership by subclass) is not supported"),
+                    format!(
+                        "class {name:?} without match if (membership by subclass) is not supported"
+                    ),
                 );
             }
         }
         let mut v = Vals::default();
         for st in body {
-            if matches!(st.kind, StmtKind::NextServer(_) | StmtKind::IgnoreClientUids(_)) {
+            if matches!(
+                st.kind,
+                StmtKind::NextServer(_) | StmtKind::IgnoreClientUids(_)
+            ) {
                 return not_here(st, Scope::Class, "");
             }
             if !self.common(st, Scope::Class, &mut v)? {
@@ -588,7 +617,11 @@ impl Converter {
         f.address = address;
         f.peer_address = peer_address;
         if self.cfg.failover.iter().any(|o| o.name == name) {
-            return err(pos, ErrorKind::Invalid, format!("failover peer {name:?} declared twice"));
+            return err(
+                pos,
+                ErrorKind::Invalid,
+                format!("failover peer {name:?} declared twice"),
+            );
         }
         let i = self.cfg.failover.len();
         self.paths.push((format!("failover[{i}]"), pos));
@@ -607,12 +640,20 @@ impl Converter {
             match &s.kind {
                 StmtKind::HardwareEthernet(m) => {
                     if mac.replace(HwAddr::ethernet(*m)).is_some() {
-                        return err(s.pos, ErrorKind::Invalid, format!("host {name:?}: hardware given twice"));
+                        return err(
+                            s.pos,
+                            ErrorKind::Invalid,
+                            format!("host {name:?}: hardware given twice"),
+                        );
                     }
                 }
                 StmtKind::FixedAddress(a) => {
                     if address.replace(*a).is_some() {
-                        return err(s.pos, ErrorKind::Invalid, format!("host {name:?}: fixed-address given twice"));
+                        return err(
+                            s.pos,
+                            ErrorKind::Invalid,
+                            format!("host {name:?}: fixed-address given twice"),
+                        );
                     }
                 }
                 StmtKind::Filename(f) => boot_file = Some(f.clone()),
@@ -755,14 +796,22 @@ impl Converter {
                         match &ps.kind {
                             StmtKind::PoolPeer(n) => {
                                 if peer.replace(n.clone()).is_some() {
-                                    return err(ps.pos, ErrorKind::Invalid, "a pool names one failover peer");
+                                    return err(
+                                        ps.pos,
+                                        ErrorKind::Invalid,
+                                        "a pool names one failover peer",
+                                    );
                                 }
                             }
                             StmtKind::Range(lo, hi) => ranges.push((ps.pos, *lo, *hi)),
                             _ => {
                                 let mut scratch = Vals::default();
                                 if !self.common(ps, Scope::Pool, &mut scratch)? {
-                                    return not_here(ps, Scope::Pool, "a pool takes only failover peer and range");
+                                    return not_here(
+                                        ps,
+                                        Scope::Pool,
+                                        "a pool takes only failover peer and range",
+                                    );
                                 }
                             }
                         }
@@ -783,7 +832,11 @@ impl Converter {
                 StmtKind::Host { name, body } => self.host(s.pos, name, body)?,
                 StmtKind::If { .. } => {
                     if chain.replace(s).is_some() {
-                        return err(s.pos, ErrorKind::Unsupported, "a subnet may hold one boot chain (if … elsif … else)");
+                        return err(
+                            s.pos,
+                            ErrorKind::Unsupported,
+                            "a subnet may hold one boot chain (if … elsif … else)",
+                        );
                     }
                 }
                 StmtKind::Filename(_) => {
@@ -871,7 +924,10 @@ impl Converter {
                 a.iter().map(u16::to_string).collect::<Vec<_>>().join("-")
             )
         } else {
-            format!("user-class-{}", matches.user_class.clone().unwrap_or_default())
+            format!(
+                "user-class-{}",
+                matches.user_class.clone().unwrap_or_default()
+            )
         };
         let subst = |t: &str| match server {
             Some(r) => replace_addr(t, &r.to_string()),
@@ -911,7 +967,8 @@ impl Converter {
                             StmtKind::OptionSet(o, _, OptionData::Expr(e))
                                 if o.space == "dhcp" && o.code == 55 =>
                             {
-                                append_request_list(e, &mut rule.force_options).map_err(|()| refuse())?;
+                                append_request_list(e, &mut rule.force_options)
+                                    .map_err(|()| refuse())?;
                             }
                             _ => return Err(refuse()),
                         }
@@ -938,7 +995,8 @@ impl Converter {
                             _ => return Err(refuse()),
                         },
                         (55, OptionData::Expr(e)) => {
-                            append_request_list(e, &mut rule.force_options).map_err(|()| refuse())?;
+                            append_request_list(e, &mut rule.force_options)
+                                .map_err(|()| refuse())?;
                         }
                         _ => return Err(refuse()),
                     }
@@ -1027,9 +1085,9 @@ impl Converter {
             return Ok(m);
         }
         if terms.iter().any(|t| matches!(t, Term::IpxeFeatures))
-            && terms
-                .iter()
-                .all(|t| matches!(t, Term::IpxeFeatures) || matches!(t, Term::UserClass(u) if u == "iPXE"))
+            && terms.iter().all(|t| {
+                matches!(t, Term::IpxeFeatures) || matches!(t, Term::UserClass(u) if u == "iPXE")
+            })
         {
             m.ipxe = Some(true);
             return Ok(m);
@@ -1111,7 +1169,11 @@ fn encode(pos: Pos, f: &Format, vals: &[Value], out: &mut Vec<u8>) -> R<()> {
             let Value::Text(name) = v else { continue };
             for label in name.trim_end_matches('.').split('.') {
                 if label.is_empty() || label.len() > 63 {
-                    return err(pos, ErrorKind::Invalid, format!("domain name {name:?}: empty or over-long label"));
+                    return err(
+                        pos,
+                        ErrorKind::Invalid,
+                        format!("domain name {name:?}: empty or over-long label"),
+                    );
                 }
                 out.push(u8::try_from(label.len()).unwrap_or(63));
                 out.extend_from_slice(label.as_bytes());

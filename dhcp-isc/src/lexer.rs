@@ -117,11 +117,7 @@ pub(crate) fn lex(text: &str, file: usize) -> Result<Vec<Token>, Located> {
                 }
             }
             if !closed {
-                return Err(Located::new(
-                    pos,
-                    ErrorKind::Syntax,
-                    "unterminated string",
-                ));
+                return Err(Located::new(pos, ErrorKind::Syntax, "unterminated string"));
             }
             out.push(Token {
                 tok: Tok::Str(s),

@@ -101,11 +101,7 @@ impl Parser {
             },
         );
         Ok(Self {
-            frames: vec![Frame {
-                tokens,
-                at: 0,
-                dir,
-            }],
+            frames: vec![Frame { tokens, at: 0, dir }],
             sources: vec![Source {
                 name: name.to_owned(),
                 text,
@@ -224,7 +220,10 @@ impl Parser {
             other => err(
                 t.pos,
                 ErrorKind::Syntax,
-                format!("expecting {what} (a quoted string), found {}", describe(&other)),
+                format!(
+                    "expecting {what} (a quoted string), found {}",
+                    describe(&other)
+                ),
             ),
         }
     }
@@ -466,7 +465,11 @@ impl Parser {
                         continue;
                     }
                     if matches!(self.peek().tok, Tok::Eof) {
-                        return err(self.pos(), ErrorKind::Syntax, "unexpected end of file in class");
+                        return err(
+                            self.pos(),
+                            ErrorKind::Syntax,
+                            "unexpected end of file in class",
+                        );
                     }
                     if let Some(s) = self.statement()? {
                         body.push(s);
@@ -613,7 +616,9 @@ impl Parser {
             return err(
                 pos,
                 ErrorKind::Include,
-                format!("include {file:?}: includes nested more than {MAX_INCLUDE_DEPTH} deep (a loop?)"),
+                format!(
+                    "include {file:?}: includes nested more than {MAX_INCLUDE_DEPTH} deep (a loop?)"
+                ),
             );
         }
         if self.sources.len() >= MAX_FILES {
@@ -624,7 +629,10 @@ impl Parser {
             );
         }
         let path = Path::new(file);
-        let path = match (path.is_absolute(), self.frames.last().and_then(|f| f.dir.clone())) {
+        let path = match (
+            path.is_absolute(),
+            self.frames.last().and_then(|f| f.dir.clone()),
+        ) {
             (false, Some(dir)) => dir.join(path),
             _ => path.to_owned(),
         };
@@ -685,7 +693,11 @@ impl Parser {
                     }
                     self.semi("secret")?;
                     if crate::base64::decode(&s).is_none_or(|b| b.is_empty()) {
-                        return err(wpos, ErrorKind::Invalid, format!("key {name:?}: the secret is not valid base64"));
+                        return err(
+                            wpos,
+                            ErrorKind::Invalid,
+                            format!("key {name:?}: the secret is not valid base64"),
+                        );
                     }
                     secret = Some(s);
                 }
@@ -703,7 +715,11 @@ impl Parser {
             self.next();
         }
         let (Some(algorithm), Some(secret)) = (algorithm, secret) else {
-            return err(close, ErrorKind::Invalid, format!("key {name:?} needs algorithm and secret"));
+            return err(
+                close,
+                ErrorKind::Invalid,
+                format!("key {name:?} needs algorithm and secret"),
+            );
         };
         Ok(StmtKind::Key {
             name,
@@ -747,7 +763,11 @@ impl Parser {
                 "hba" => {
                     let (hpos, h) = self.word("the hash bucket assignment")?;
                     let Some(b) = hex_bytes(&h).filter(|b| b.len() == 32) else {
-                        return err(hpos, ErrorKind::Invalid, "hba: expecting 32 colon-separated hex bytes");
+                        return err(
+                            hpos,
+                            ErrorKind::Invalid,
+                            "hba: expecting 32 colon-separated hex bytes",
+                        );
                     };
                     PeerParam::Hba(b)
                 }
@@ -881,7 +901,9 @@ impl Parser {
                     return err(
                         pos,
                         ErrorKind::Unsupported,
-                        format!("statement \"{w}\" is not supported in an on block (only set, execute and if)"),
+                        format!(
+                            "statement \"{w}\" is not supported in an on block (only set, execute and if)"
+                        ),
                     );
                 }
             }
@@ -945,7 +967,11 @@ impl Parser {
                             matches!(n, 0..=2)
                         };
                         if !ok {
-                            return err(wpos, ErrorKind::Invalid, format!("option space {name}: {which} width {n} is not allowed"));
+                            return err(
+                                wpos,
+                                ErrorKind::Invalid,
+                                format!("option space {name}: {which} width {n} is not allowed"),
+                            );
                         }
                         if which == "code" {
                             code_width = n;
@@ -958,13 +984,21 @@ impl Parser {
                         let _: u32 = self.number("the hash size")?;
                     }
                     _ => {
-                        return err(wpos, ErrorKind::Syntax, format!("option space {name}: unexpected {w:?}"));
+                        return err(
+                            wpos,
+                            ErrorKind::Syntax,
+                            format!("option space {name}: unexpected {w:?}"),
+                        );
                     }
                 }
             }
             self.semi("option space")?;
             if name == "dhcp" || name == "agent" {
-                return err(pos, ErrorKind::Invalid, format!("option space {name:?} is predefined"));
+                return err(
+                    pos,
+                    ErrorKind::Invalid,
+                    format!("option space {name:?} is predefined"),
+                );
             }
             self.spaces.insert(
                 name.clone(),
@@ -987,7 +1021,11 @@ impl Parser {
             let format = self.format()?;
             self.semi("the option definition")?;
             let Some(sp) = self.spaces.get_mut(&space) else {
-                return err(npos, ErrorKind::Invalid, format!("no option space named {space:?}"));
+                return err(
+                    npos,
+                    ErrorKind::Invalid,
+                    format!("no option space named {space:?}"),
+                );
             };
             let max = match sp.code_width {
                 1 => 255,
@@ -995,15 +1033,27 @@ impl Parser {
                 _ => u32::MAX,
             };
             if code > max || (space == "dhcp" && (code == 0 || code == 255)) {
-                return err(npos, ErrorKind::Invalid, format!("option {name}: code {code} is out of range"));
+                return err(
+                    npos,
+                    ErrorKind::Invalid,
+                    format!("option {name}: code {code} is out of range"),
+                );
             }
             if let Format::Encapsulate(inner) = &format
                 && !self.spaces.contains_key(inner)
             {
-                return err(npos, ErrorKind::Invalid, format!("option {name}: no option space named {inner:?} to encapsulate"));
+                return err(
+                    npos,
+                    ErrorKind::Invalid,
+                    format!("option {name}: no option space named {inner:?} to encapsulate"),
+                );
             }
             let Some(sp) = self.spaces.get_mut(&space) else {
-                return err(npos, ErrorKind::Invalid, format!("no option space named {space:?}"));
+                return err(
+                    npos,
+                    ErrorKind::Invalid,
+                    format!("no option space named {space:?}"),
+                );
             };
             // A new name for a code replaces any older name of it.
             sp.options.retain(|_, (c, _)| *c != code);
@@ -1024,7 +1074,11 @@ impl Parser {
 
     fn format(&mut self) -> R<Format> {
         if self.at_punct('{') {
-            return err(self.pos(), ErrorKind::Unsupported, "record option formats ({ … }) are not supported");
+            return err(
+                self.pos(),
+                ErrorKind::Unsupported,
+                "record option formats ({ … }) are not supported",
+            );
         }
         let (pos, w) = self.word("an option type")?;
         Ok(match w.to_ascii_lowercase().as_str() {
@@ -1035,7 +1089,11 @@ impl Parser {
                 }
                 let bits: u8 = self.number("the integer width")?;
                 if !matches!(bits, 8 | 16 | 32) {
-                    return err(pos, ErrorKind::Invalid, format!("integer width {bits}: give 8, 16 or 32"));
+                    return err(
+                        pos,
+                        ErrorKind::Invalid,
+                        format!("integer width {bits}: give 8, 16 or 32"),
+                    );
                 }
                 if signed {
                     Format::Signed(bits)
@@ -1060,13 +1118,28 @@ impl Parser {
             "array" => {
                 self.expect_word("of", "after \"array\"")?;
                 let inner = self.format()?;
-                if matches!(inner, Format::Array(_) | Format::Encapsulate(_) | Format::Text | Format::String | Format::DomainList) {
-                    return err(pos, ErrorKind::Unsupported, "array of this type is not supported");
+                if matches!(
+                    inner,
+                    Format::Array(_)
+                        | Format::Encapsulate(_)
+                        | Format::Text
+                        | Format::String
+                        | Format::DomainList
+                ) {
+                    return err(
+                        pos,
+                        ErrorKind::Unsupported,
+                        "array of this type is not supported",
+                    );
                 }
                 Format::Array(Box::new(inner))
             }
             _ => {
-                return err(pos, ErrorKind::Unsupported, format!("option type \"{w}\" is not supported"));
+                return err(
+                    pos,
+                    ErrorKind::Unsupported,
+                    format!("option type \"{w}\" is not supported"),
+                );
             }
         })
     }
@@ -1096,7 +1169,10 @@ impl Parser {
                 return err(
                     self.pos(),
                     ErrorKind::Unsupported,
-                    format!("option {}: set the options of space {space:?} instead of the encapsulating option", opt.name),
+                    format!(
+                        "option {}: set the options of space {space:?} instead of the encapsulating option",
+                        opt.name
+                    ),
                 );
             }
             Format::Ip => out.push(Value::Ip(self.ip(&format!("option {}", opt.name))?)),
@@ -1107,15 +1183,42 @@ impl Parser {
                     Tok::Str(s) => out.push(Value::Bytes(s.into_bytes())),
                     Tok::Word(w) => match hex_bytes(&w) {
                         Some(b) => out.push(Value::Bytes(b)),
-                        None => return err(t.pos, ErrorKind::Syntax, format!("option {}: expecting a string or hex bytes, found {w:?}", opt.name)),
+                        None => {
+                            return err(
+                                t.pos,
+                                ErrorKind::Syntax,
+                                format!(
+                                    "option {}: expecting a string or hex bytes, found {w:?}",
+                                    opt.name
+                                ),
+                            );
+                        }
                     },
-                    other => return err(t.pos, ErrorKind::Syntax, format!("option {}: expecting a string or hex bytes, found {}", opt.name, describe(&other))),
+                    other => {
+                        return err(
+                            t.pos,
+                            ErrorKind::Syntax,
+                            format!(
+                                "option {}: expecting a string or hex bytes, found {}",
+                                opt.name,
+                                describe(&other)
+                            ),
+                        );
+                    }
                 }
             }
-            Format::Boolean => out.push(Value::Bool(self.boolean(&format!("option {}", opt.name))?)),
+            Format::Boolean => {
+                out.push(Value::Bool(self.boolean(&format!("option {}", opt.name))?))
+            }
             Format::Unsigned(bits) | Format::Signed(bits) => {
                 let (pos, w) = self.word("a number")?;
-                let n: i64 = w.parse().map_err(|_| Located::new(pos, ErrorKind::Syntax, format!("option {}: expecting a number, found {w:?}", opt.name)))?;
+                let n: i64 = w.parse().map_err(|_| {
+                    Located::new(
+                        pos,
+                        ErrorKind::Syntax,
+                        format!("option {}: expecting a number, found {w:?}", opt.name),
+                    )
+                })?;
                 let bits = u32::from(*bits);
                 let (lo, hi) = if matches!(format, Format::Signed(_)) {
                     (-(1i64 << (bits - 1)), (1i64 << (bits - 1)) - 1)
@@ -1123,7 +1226,14 @@ impl Parser {
                     (0, (1i64 << bits) - 1)
                 };
                 if !(lo..=hi).contains(&n) {
-                    return err(pos, ErrorKind::Invalid, format!("option {}: {n} is out of range for a {bits}-bit integer", opt.name));
+                    return err(
+                        pos,
+                        ErrorKind::Invalid,
+                        format!(
+                            "option {}: {n} is out of range for a {bits}-bit integer",
+                            opt.name
+                        ),
+                    );
                 }
                 out.push(Value::Int(n));
             }
@@ -1181,7 +1291,11 @@ impl Parser {
             return Ok(Expr::NotEqual(Box::new(a), Box::new(b)));
         }
         if self.at_punct('~') {
-            return err(self.pos(), ErrorKind::Unsupported, "regular expression matches (~= and ~~) are not supported");
+            return err(
+                self.pos(),
+                ErrorKind::Unsupported,
+                "regular expression matches (~= and ~~) are not supported",
+            );
         }
         Ok(a)
     }
@@ -1198,7 +1312,11 @@ impl Parser {
         if let Some(n) = n
             && out.len() != n
         {
-            return err(pos, ErrorKind::Syntax, format!("{func} takes {n} arguments, found {}", out.len()));
+            return err(
+                pos,
+                ErrorKind::Syntax,
+                format!("{func} takes {n} arguments, found {}", out.len()),
+            );
         }
         Ok(out)
     }
@@ -1215,7 +1333,11 @@ impl Parser {
             }
             Tok::Word(w) => w,
             other => {
-                return err(pos, ErrorKind::Syntax, format!("expecting an expression, found {}", describe(&other)));
+                return err(
+                    pos,
+                    ErrorKind::Syntax,
+                    format!("expecting an expression, found {}", describe(&other)),
+                );
             }
         };
         let lw = w.to_ascii_lowercase();
@@ -1257,7 +1379,11 @@ impl Parser {
             "lease-time" => Expr::LeaseTime,
             "hardware" => Expr::Hardware,
             _ if self.at_punct('(') => {
-                return err(pos, ErrorKind::Unsupported, format!("function \"{w}\" is not supported"));
+                return err(
+                    pos,
+                    ErrorKind::Unsupported,
+                    format!("function \"{w}\" is not supported"),
+                );
             }
             _ if w.chars().all(|c| c.is_ascii_digit()) => match w.parse() {
                 Ok(n) => Expr::Num(n),
@@ -1266,7 +1392,13 @@ impl Parser {
             _ if w.contains(':') || (w.len() <= 2 && w.chars().all(|c| c.is_ascii_hexdigit())) => {
                 match hex_bytes(&w) {
                     Some(b) => Expr::Hex(b),
-                    None => return err(pos, ErrorKind::Syntax, format!("{w:?} is not valid hex data")),
+                    None => {
+                        return err(
+                            pos,
+                            ErrorKind::Syntax,
+                            format!("{w:?} is not valid hex data"),
+                        );
+                    }
                 }
             }
             _ if w.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
@@ -1274,7 +1406,13 @@ impl Parser {
             {
                 Expr::Variable(w)
             }
-            _ => return err(pos, ErrorKind::Syntax, format!("expecting an expression, found {w:?}")),
+            _ => {
+                return err(
+                    pos,
+                    ErrorKind::Syntax,
+                    format!("expecting an expression, found {w:?}"),
+                );
+            }
         })
     }
 }

@@ -23,13 +23,18 @@ fn corpus() -> Vec<PathBuf> {
 /// The path as the parser sees it: relative to the crate, so outputs do
 /// not depend on where the repository is.
 fn relative(p: &Path) -> PathBuf {
-    p.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap().to_owned()
+    p.strip_prefix(env!("CARGO_MANIFEST_DIR"))
+        .unwrap()
+        .to_owned()
 }
 
 fn outcome(p: &Path) -> (bool, String) {
     match dhcp_isc::parse_file(&relative(p)) {
         Ok(c) => (true, c.to_toml().unwrap()),
-        Err(e) => (false, format!("error: {e}\n--- as ISC prints it:\n{}\n", e.isc_render())),
+        Err(e) => (
+            false,
+            format!("error: {e}\n--- as ISC prints it:\n{}\n", e.isc_render()),
+        ),
     }
 }
 
@@ -60,10 +65,15 @@ fn corpus_matches_expected() {
         }
         let want = std::fs::read_to_string(&exp).unwrap_or_default();
         if want != got {
-            failures.push(format!("{name}: output differs\n--- want\n{want}\n--- got\n{got}"));
+            failures.push(format!(
+                "{name}: output differs\n--- want\n{want}\n--- got\n{got}"
+            ));
         }
     }
-    println!("corpus: {} files, {ok} accepted, {refused} refused", files.len());
+    println!(
+        "corpus: {} files, {ok} accepted, {refused} refused",
+        files.len()
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
@@ -102,6 +112,9 @@ fn isc_dhcpd_accepts_what_we_accept() {
             ));
         }
     }
-    println!("dhcpd -t accepted {} of the {checked} files we accept", checked - failures.len());
+    println!(
+        "dhcpd -t accepted {} of the {checked} files we accept",
+        checked - failures.len()
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -9,7 +9,9 @@ use dhcp_core::config::{Config, OptionValue, Role, maas_rules};
 use dhcp_isc::{Action, Event, IscConfig, parse_file};
 
 fn load(name: &str) -> IscConfig {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
     match parse_file(&path) {
         Ok(c) => c,
         Err(e) => panic!("{}", e.isc_render()),
@@ -18,14 +20,23 @@ fn load(name: &str) -> IscConfig {
 
 fn check_common(c: &IscConfig, me: Ipv4Addr, peer: Ipv4Addr) {
     let cfg = &c.config;
-    assert!(cfg.server.ignore_client_uids || cfg.all_subnets().iter().all(|s| s.subnet.ignore_client_uids == Some(true)));
+    assert!(
+        cfg.server.ignore_client_uids
+            || cfg
+                .all_subnets()
+                .iter()
+                .all(|s| s.subnet.ignore_client_uids == Some(true))
+    );
     assert_eq!(cfg.lease_time.default, Some(600));
     assert_eq!(cfg.lease_time.max, Some(600));
     assert_eq!(cfg.classes.len(), 1);
     assert_eq!(cfg.classes[0].vendor_class_prefix.as_deref(), Some("PXE"));
     assert_eq!(cfg.classes[0].lease_time.default, Some(30));
     assert_eq!(cfg.classes[0].lease_time.max, Some(30));
-    assert_eq!(cfg.pxe.pxe_lease_time, 0, "the ISC class carries the PXE lease");
+    assert_eq!(
+        cfg.pxe.pxe_lease_time, 0,
+        "the ISC class carries the PXE lease"
+    );
     assert_eq!(cfg.shared_networks.len(), 2);
     assert_eq!(cfg.shared_networks[0].name, "vlan-5001");
     assert_eq!(cfg.shared_networks[1].subnets.len(), 2);
@@ -48,11 +59,18 @@ fn check_common(c: &IscConfig, me: Ipv4Addr, peer: Ipv4Addr) {
     assert_eq!(s0.options.routers, Some(vec![Ipv4Addr::new(10, 99, 0, 1)]));
     assert!(s0.pxe);
     assert_eq!(s0.pools.len(), 2);
-    assert!(s0.pools.iter().all(|p| p.failover_peer.as_deref() == Some("failover-vlan-5001")));
+    assert!(
+        s0.pools
+            .iter()
+            .all(|p| p.failover_peer.as_deref() == Some("failover-vlan-5001"))
+    );
     // Snippet: time-offset 3600 as a signed 32-bit custom option.
     assert_eq!(s0.options.custom.len(), 1);
     assert_eq!(s0.options.custom[0].code, 2);
-    assert_eq!(s0.options.custom[0].value, OptionValue::Hex("00:00:0e:10".into()));
+    assert_eq!(
+        s0.options.custom[0].value,
+        OptionValue::Hex("00:00:0e:10".into())
+    );
     let relayed = &cfg.shared_networks[1].subnets[0];
     assert_eq!(relayed.options.mtu, Some(9000));
     assert!(relayed.pools.iter().all(|p| p.failover_peer.is_none()));
@@ -90,7 +108,9 @@ fn check_common(c: &IscConfig, me: Ipv4Addr, peer: Ipv4Addr) {
     assert_eq!(x.keys[0].algorithm, "hmac-md5");
     assert_eq!(x.events.len(), 3);
     assert_eq!(x.events[0].events, vec![Event::Commit]);
-    assert!(matches!(x.events[0].actions.last(), Some(Action::Execute { args, .. }) if args.len() == 15));
+    assert!(
+        matches!(x.events[0].actions.last(), Some(Action::Execute { args, .. }) if args.len() == 15)
+    );
     assert_eq!(x.option_definitions.len(), 6);
     // The TOML is our model, equal after a round trip.
     let toml = c.to_toml().unwrap();

@@ -49,7 +49,11 @@ fn replaced_bytes_parse_or_fail_cleanly() {
 
 #[test]
 fn deep_nesting_is_an_error_not_a_stack_overflow() {
-    let text = format!("subnet 10.99.0.0 netmask 255.255.255.0 {{ if {} 1 {} {{ }} }}", "(".repeat(5000), ")".repeat(5000));
+    let text = format!(
+        "subnet 10.99.0.0 netmask 255.255.255.0 {{ if {} 1 {} {{ }} }}",
+        "(".repeat(5000),
+        ")".repeat(5000)
+    );
     check(&text);
     let text = format!("on commit {{ set a = {}1; }}", "not ".repeat(5000));
     check(&text);
