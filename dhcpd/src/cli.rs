@@ -22,8 +22,11 @@ pub struct Cli {
 pub enum Command {
     /// Serve DHCP on the configured interfaces until SIGTERM or SIGINT.
     Run(RunArgs),
-    /// Validate a configuration file and exit (non-zero with the error).
+    /// Validate a configuration file (TOML or ISC dhcpd.conf) and exit
+    /// (non-zero with the error).
     CheckConfig(CheckArgs),
+    /// Read an ISC dhcpd.conf and print the equivalent TOML configuration.
+    ImportIsc(ImportArgs),
     /// Show the running daemon's state (pools, failover, reload, counters).
     Status(ClientArgs),
     /// Inspect or release leases of the running daemon.
@@ -236,10 +239,18 @@ pub struct RunArgs {
     pub event_queue: usize,
 }
 
+/// `dhcpd import-isc`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The ISC configuration file (includes are followed).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
 /// `dhcpd check-config`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Configuration file (TOML).
+    /// Configuration file (TOML, or ISC dhcpd.conf).
     #[arg(long, short = 'c', value_name = "FILE")]
     pub config: PathBuf,
 }

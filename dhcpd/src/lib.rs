@@ -6,7 +6,9 @@
 //! ```text
 //! dhcpd run --config FILE [--store DIR] [--interface NAME]... [--log-level LEVEL]
 //!           [--quiet] [--stats-file FILE]
-//! dhcpd check-config --config FILE
+//! dhcpd check-config --config FILE          (TOML or ISC dhcpd.conf)
+//! dhcpd import-isc FILE                      (prints the equivalent TOML)
+//! dhcpd -t [-cf FILE] | [-f] [-q] -4 -cf FILE -lf FILE -pf FILE [-user U -group G] IFACE…
 //! dhcpd status | reload                       [--socket PATH] [--json]
 //! dhcpd leases list [--state S] [--all] | show KEY | release KEY
 //! dhcpd hosts list | add NAME --mac MAC --ip IP | remove NAME
@@ -33,7 +35,9 @@
 //! * [`serve`]: the engine task, transactions, counters, pool figures.
 //! * [`failover`]: the failover drivers, their TCP transport and status.
 //! * [`net`]: sockets, interfaces, receive (with coalescing), transmit, L2.
-//! * [`clock`], [`failure_log`] and [`shutdown`]: leaves used by all.
+//! * [`clock`], [`failure_log`] and [`shutdown`]: leaves used by all;
+//!   [`config_file`] (TOML or ISC) and [`isc_cli`] (ISC's command line):
+//!   leaves used by `main` and reload.
 //!
 //! # Sockets
 //!
@@ -104,8 +108,10 @@
 
 pub mod cli;
 pub mod clock;
+pub mod config_file;
 pub mod failover;
 pub mod failure_log;
+pub mod isc_cli;
 pub mod net;
 pub mod ops;
 pub mod serve;

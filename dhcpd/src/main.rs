@@ -10,8 +10,11 @@ use clap::Parser;
 use dhcp_core::config::{Config, HostConfig, parse_hex_bytes, parse_mac};
 use dhcp_core::lease::HwAddr;
 use dhcpd::cli::{
-    CheckArgs, Cli, ClientArgs, Command, FailoverCommand, HostsCommand, LeasesCommand, RunArgs,
+    CheckArgs, Cli, ClientArgs, Command, FailoverCommand, HostsCommand, ImportArgs, LeasesCommand,
+    RunArgs,
 };
+use dhcpd::config_file;
+use dhcpd::isc_cli::{self, IscArgs};
 use dhcpd::net::coalesce::Coalescer;
 use dhcpd::ops::control::{Request, client};
 use dhcpd::serve::counters::Counters;
@@ -29,10 +32,17 @@ use tracing_subscriber::EnvFilter;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // MAAS's service unit runs `dhcpd -user … -f -q -4 -cf …`: ISC's command
+    // line, recognised before clap sees it.
+    let argv: Vec<String> = std::env::args().collect();
+    if isc_cli::is_isc_argv(&argv) {
+        return isc_main(&argv);
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(&args),
         Command::CheckConfig(args) => check_config(&args),
+        Command::ImportIsc(args) => return import_isc(&args),
         other => control(other),
     };
     match result {
@@ -48,7 +58,9 @@ fn main() -> ExitCode {
 /// The control-socket subcommands.
 fn control(cmd: Command) -> Result<()> {
     let (req, c): (Request, ClientArgs) = match cmd {
-        Command::Run(_) | Command::CheckConfig(_) => anyhow::bail!("not a control command"),
+        Command::Run(_) | Command::CheckConfig(_) | Command::ImportIsc(_) => {
+            anyhow::bail!("not a control command")
+        }
         Command::Status(c) => (Request::Status, c),
         Command::Reload(c) => (Request::Reload, c),
         Command::Leases(LeasesCommand::List { state, all, client }) => {
@@ -115,22 +127,186 @@ fn control(cmd: Command) -> Result<()> {
 }
 
 fn load(path: &Path) -> Result<Config> {
-    Config::load(path).with_context(|| format!("invalid configuration {}", path.display()))
+    config_file::load(path).with_context(|| format!("invalid configuration {}", path.display()))
 }
 
-fn check_config(args: &CheckArgs) -> Result<()> {
-    let cfg = load(&args.config)?;
+/// `FILE: OK (…)`, the summary of a valid configuration.
+fn summary(path: &Path, cfg: &Config) -> String {
     let subnets = cfg.all_subnets();
     let pools: usize = subnets.iter().map(|s| s.subnet.pools.len()).sum();
-    println!(
+    format!(
         "{}: OK ({} subnets, {} pools, {} hosts, {} failover relationships)",
-        args.config.display(),
+        path.display(),
         subnets.len(),
         pools,
         cfg.hosts.len(),
         cfg.failover.len()
-    );
-    Ok(())
+    )
+}
+
+fn check_config(args: &CheckArgs) -> Result<()> {
+    match config_file::load(&args.config) {
+        Ok(cfg) => {
+            println!("{}", summary(&args.config, &cfg));
+            Ok(())
+        }
+        Err(e @ config_file::LoadError::Isc(_)) => {
+            anyhow::bail!("invalid configuration:\n{}", e.render())
+        }
+        Err(e) => {
+            Err(e).with_context(|| format!("invalid configuration {}", args.config.display()))
+        }
+    }
+}
+
+/// `dhcpd import-isc FILE`: the TOML on stdout, or the error in ISC's shape.
+fn import_isc(args: &ImportArgs) -> ExitCode {
+    match dhcp_isc::parse_file(&args.file).and_then(|c| c.to_toml()) {
+        Ok(toml) => {
+            print!("{toml}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{}", e.isc_render());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// ISC's command line: `-t` tests the configuration, otherwise serve.
+fn isc_main(argv: &[String]) -> ExitCode {
+    let a = match isc_cli::parse(argv) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("dhcpd: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if a.test_config || a.test_leases {
+        return isc_test(&a);
+    }
+    match isc_run(&a) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("dhcpd: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `-t` / `-T`: check and exit 0 (valid) or 1, saying what was checked.
+fn isc_test(a: &IscArgs) -> ExitCode {
+    let path = a.config_path();
+    eprintln!("dhcpd: checking the configuration file {}", path.display());
+    if !a.interfaces.is_empty() {
+        eprintln!(
+            "dhcpd: trailing arguments are interface names, not checked: {}",
+            a.interfaces.join(" ")
+        );
+    }
+    if a.test_leases {
+        eprintln!(
+            "dhcpd: -T: the lease file {} is not checked: this server keeps leases in its store ({})",
+            a.lease_path().display(),
+            a.store_dir().display()
+        );
+    }
+    match config_file::load(&path) {
+        Ok(cfg) => {
+            eprintln!("{}", summary(&path, &cfg));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{}", e.render());
+            eprintln!("Configuration file errors encountered -- exiting");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The socket named by `--socket PATH` in an `execute(…)` of the ISC
+/// file's `on commit` hook (MAAS's `maas-dhcp-helper notify … --socket`).
+fn event_socket_of(config: &Path) -> Option<String> {
+    let parsed = dhcp_isc::parse_file(config).ok()?;
+    for hook in &parsed.extras.events {
+        for action in &hook.actions {
+            if let dhcp_isc::Action::Execute { args, .. } = action {
+                let mut it = args.iter();
+                while let Some(a) = it.next() {
+                    if *a == dhcp_isc::Expr::Str("--socket".into())
+                        && let Some(dhcp_isc::Expr::Str(path)) = it.next()
+                    {
+                        return Some(path.clone());
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Serve with ISC's command line: the same daemon as `dhcpd run`, with
+/// the store next to the lease file and the interfaces from the arguments.
+fn isc_run(a: &IscArgs) -> Result<()> {
+    let config = a.config_path();
+    let store = a.store_dir();
+    let mut run_argv: Vec<String> = vec![
+        "dhcpd".into(),
+        "run".into(),
+        "--config".into(),
+        config.display().to_string(),
+        "--store".into(),
+        store.display().to_string(),
+    ];
+    for i in &a.interfaces {
+        run_argv.push("--interface".into());
+        run_argv.push(i.clone());
+    }
+    if let Some(p) = a.port {
+        run_argv.push("--server-port".into());
+        run_argv.push(p.to_string());
+    }
+    // The lease file itself is kept in ISC's format, a view of the store,
+    // for dhcp-lease-list, dhcpd-pools and MAAS's pre-start step.
+    run_argv.push("--lease-file".into());
+    run_argv.push(a.lease_path().display().to_string());
+    // Runtime hosts do not outlive a restart under MAAS (reference §6.2).
+    run_argv.push("--forget-runtime-hosts".into());
+    // MAAS's hooks run its notify program with `--socket PATH`: this
+    // daemon sends the same datagram to that socket itself.
+    if let Some(sock) = event_socket_of(&config) {
+        run_argv.push("--event-socket".into());
+        run_argv.push(sock);
+    }
+    let Command::Run(args) = Cli::try_parse_from(&run_argv)?.command else {
+        anyhow::bail!("internal error: not a run command");
+    };
+    if !a.quiet {
+        eprintln!(
+            "dhcpd {} (ISC command line): config {}, store {}",
+            env!("CARGO_PKG_VERSION"),
+            config.display(),
+            store.display()
+        );
+    }
+    if a.user.is_some() || a.group.is_some() {
+        // Loud, not silent: the sockets are opened inside the server, after
+        // which dropping privileges is not implemented.
+        eprintln!(
+            "dhcpd: warning: -user/-group ({}/{}): privileges are not dropped; the daemon keeps its current user",
+            a.user.as_deref().unwrap_or("-"),
+            a.group.as_deref().unwrap_or("-")
+        );
+    }
+    if let Some(pf) = &a.pid_file {
+        std::fs::write(pf, format!("{}\n", std::process::id()))
+            .with_context(|| format!("cannot write the pid file {}", pf.display()))?;
+    }
+    let result = run(&args);
+    if let Some(pf) = &a.pid_file {
+        let _ = std::fs::remove_file(pf);
+    }
+    result
 }
 
 /// The log filter: `--log-level`, else `RUST_LOG`, else `server.log_level`,

@@ -92,7 +92,7 @@ impl Reloader {
             .path
             .as_ref()
             .ok_or_else(|| "no configuration file to reload".to_owned())?;
-        let cfg = Config::load(path)
+        let cfg = crate::config_file::load(path)
             .map_err(|e| format!("invalid configuration {}: {e}", path.display()))?;
         let mut notes = Vec::new();
         if !self.interfaces_fixed && interfaces_of(&cfg) != interfaces_of(current) {

@@ -1,0 +1,96 @@
+//! Loading the configuration file: our TOML, or an ISC `dhcpd.conf` (read
+//! by `dhcp-isc` into the same model). A file named `*.toml` is TOML; any
+//! other file is TOML if it parses as TOML, else ISC.
+
+use std::path::Path;
+
+use dhcp_core::config::{Config, ConfigError};
+use dhcp_isc::IscError;
+
+/// Why a configuration file could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A TOML configuration that is invalid.
+    #[error("{0}")]
+    Toml(ConfigError),
+    /// An ISC configuration that is refused.
+    #[error("{0}")]
+    Isc(IscError),
+}
+
+impl LoadError {
+    /// The error for a terminal: ISC errors in ISC's shape (file, line,
+    /// the line and a caret), others as one line.
+    pub fn render(&self) -> String {
+        match self {
+            Self::Isc(e) => e.isc_render(),
+            e => e.to_string(),
+        }
+    }
+}
+
+/// Whether `text` (from `path`) is an ISC configuration.
+pub fn is_isc(path: &Path, text: &str) -> bool {
+    if path.extension().is_some_and(|e| e == "toml") {
+        return false;
+    }
+    matches!(Config::from_toml(text), Err(ConfigError::Parse(_)))
+}
+
+/// Loads and validates the configuration at `path`, in either format.
+pub fn load(path: &Path) -> Result<Config, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    if is_isc(path, &text) {
+        return dhcp_isc::parse_file(path)
+            .map(|c| c.config)
+            .map_err(LoadError::Isc);
+    }
+    Config::from_toml(&text).map_err(LoadError::Toml)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_formats_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let toml = dir.path().join("a.toml");
+        std::fs::write(
+            &toml,
+            "[[subnets]]\nsubnet = \"10.99.0.0/24\"\npools = [{ start = \"10.99.0.10\", end = \"10.99.0.20\" }]\n",
+        )
+        .unwrap();
+        let isc = dir.path().join("dhcpd.conf");
+        std::fs::write(
+            &isc,
+            "subnet 10.99.0.0 netmask 255.255.255.0 { range 10.99.0.10 10.99.0.20; }\n",
+        )
+        .unwrap();
+        let a = load(&toml).unwrap();
+        let b = load(&isc).unwrap();
+        assert_eq!(a.subnets[0].pools, b.subnets[0].pools);
+        std::fs::write(&isc, "subnet 10.99.0.0 netmask 255.255.255.0 { bogus; }\n").unwrap();
+        let e = load(&isc).unwrap_err();
+        assert!(
+            e.render()
+                .contains("line 1: statement \"bogus\" is not supported"),
+            "{}",
+            e.render()
+        );
+        let bad_toml = dir.path().join("b.toml");
+        std::fs::write(&bad_toml, "subnet 10.99.0.0 netmask 255.255.255.0 {}\n").unwrap();
+        assert!(matches!(load(&bad_toml), Err(LoadError::Toml(_))));
+    }
+}
