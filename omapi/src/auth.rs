@@ -45,7 +45,9 @@ pub struct Key {
 impl std::fmt::Debug for Key {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print the secret.
-        f.debug_struct("Key").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("Key")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -66,7 +68,10 @@ impl Key {
         if secret.is_empty() {
             return Err(KeyError::EmptySecret(name.to_string()));
         }
-        Ok(Key { name: name.to_string(), secret })
+        Ok(Key {
+            name: name.to_string(),
+            secret,
+        })
     }
 
     /// A key from raw secret bytes.
@@ -74,7 +79,10 @@ impl Key {
         if secret.is_empty() {
             return Err(KeyError::EmptySecret(name.to_string()));
         }
-        Ok(Key { name: name.to_string(), secret })
+        Ok(Key {
+            name: name.to_string(),
+            secret,
+        })
     }
 
     /// Parse one ISC key statement:
@@ -87,7 +95,10 @@ impl Key {
         if it.next() != Some("key") {
             return Err(syntax("expected `key`"));
         }
-        let name = it.next().filter(|n| !matches!(*n, "{" | "}" | ";")).ok_or_else(|| syntax("expected a key name"))?;
+        let name = it
+            .next()
+            .filter(|n| !matches!(*n, "{" | "}" | ";"))
+            .ok_or_else(|| syntax("expected a key name"))?;
         if it.next() != Some("{") {
             return Err(syntax("expected `{` after the key name"));
         }
@@ -106,14 +117,19 @@ impl Key {
         }
         match it.next() {
             None | Some(";") => {}
-            Some(other) => return Err(KeyError::Syntax(format!("unexpected `{other}` after `}}`"))),
+            Some(other) => {
+                return Err(KeyError::Syntax(format!("unexpected `{other}` after `}}`")));
+            }
         }
         if it.next().is_some() {
             return Err(syntax("text after the key statement"));
         }
         let algorithm = algorithm.ok_or_else(|| syntax("missing `algorithm`"))?;
         if !is_hmac_md5(algorithm.as_bytes()) {
-            return Err(KeyError::Algorithm { name: name.to_string(), algorithm: algorithm.to_string() });
+            return Err(KeyError::Algorithm {
+                name: name.to_string(),
+                algorithm: algorithm.to_string(),
+            });
         }
         Key::new(name, secret.ok_or_else(|| syntax("missing `secret`"))?)
     }
@@ -125,7 +141,8 @@ impl Key {
 
     fn mac(&self) -> HmacMd5 {
         // HMAC takes a key of any length.
-        HmacMd5::new_from_slice(&self.secret).unwrap_or_else(|_| unreachable!("HMAC accepts any key length"))
+        HmacMd5::new_from_slice(&self.secret)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"))
     }
 
     /// The signature of `signed` (the bytes after the authid, before the signature).
@@ -144,6 +161,20 @@ impl Key {
     }
 }
 
+/// Encode `message` signed with `key` under authenticator `authid`: the
+/// authid and authlen (16) fields are set, and the signature covers the
+/// encoded bytes after the authid and before the signature.
+pub fn encode_signed(message: &crate::wire::Message, authid: u32, key: &Key, out: &mut Vec<u8>) {
+    let start = out.len();
+    let mut m = message.clone();
+    m.authid = authid;
+    m.signature = vec![0; SIGNATURE_LEN];
+    m.encode(out);
+    let end = out.len();
+    let sig = key.sign(&out[start + 4..end - SIGNATURE_LEN]);
+    out[end - SIGNATURE_LEN..].copy_from_slice(&sig);
+}
+
 fn tokens(text: &str) -> Result<Vec<String>, KeyError> {
     let mut out = Vec::new();
     let mut chars = text.chars().peekable();
@@ -152,9 +183,7 @@ fn tokens(text: &str) -> Result<Vec<String>, KeyError> {
             c if c.is_whitespace() => {
                 chars.next();
             }
-            '#' => {
-                while chars.next().is_some_and(|c| c != '\n') {}
-            }
+            '#' => while chars.next().is_some_and(|c| c != '\n') {},
             '{' | '}' | ';' => {
                 out.push(c.to_string());
                 chars.next();
@@ -229,7 +258,10 @@ mod tests {
         let sig = k.sign(b"what do ya want for nothing?");
         assert_eq!(
             sig,
-            [0x75, 0x0c, 0x78, 0x3e, 0x6a, 0xb0, 0xb5, 0x03, 0xea, 0xa8, 0x6e, 0x31, 0x0a, 0x5d, 0xb7, 0x38]
+            [
+                0x75, 0x0c, 0x78, 0x3e, 0x6a, 0xb0, 0xb5, 0x03, 0xea, 0xa8, 0x6e, 0x31, 0x0a, 0x5d,
+                0xb7, 0x38
+            ]
         );
         assert!(k.verify(b"what do ya want for nothing?", &sig));
         assert!(!k.verify(b"what do ya want for nothing!", &sig));
@@ -244,7 +276,10 @@ mod tests {
         .unwrap();
         assert_eq!(k.name(), "omapi_key");
         assert_eq!(k.secret, b"Jefe");
-        let k = Key::parse_isc("key \"quoted\" { secret \"SmVmZQ==\"; algorithm hmac-md5.SIG-ALG.REG.INT.; }").unwrap();
+        let k = Key::parse_isc(
+            "key \"quoted\" { secret \"SmVmZQ==\"; algorithm hmac-md5.SIG-ALG.REG.INT.; }",
+        )
+        .unwrap();
         assert_eq!(k.name(), "quoted");
         assert!(matches!(
             Key::parse_isc("key k { algorithm hmac-sha256; secret \"SmVmZQ==\"; };"),
@@ -254,7 +289,15 @@ mod tests {
             Key::parse_isc("key k { algorithm hmac-md5; secret \"!!\"; };"),
             Err(KeyError::BadBase64("k".into()))
         );
-        for bad in ["", "key", "key k {", "key k { secret \"SmVmZQ==\"; }", "key k { algorithm hmac-md5 }", "key k { x y; }", "key k { algorithm hmac-md5; secret \"SmVmZQ==\"; } extra"] {
+        for bad in [
+            "",
+            "key",
+            "key k {",
+            "key k { secret \"SmVmZQ==\"; }",
+            "key k { algorithm hmac-md5 }",
+            "key k { x y; }",
+            "key k { algorithm hmac-md5; secret \"SmVmZQ==\"; } extra",
+        ] {
             assert!(Key::parse_isc(bad).is_err(), "{bad}");
         }
         assert!(!format!("{k:?}").contains("Jefe"));

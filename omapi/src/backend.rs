@@ -191,7 +191,10 @@ pub struct BackendError {
 impl BackendError {
     /// A refusal with a code and text.
     pub fn new(status: Status, message: impl Into<Cow<'static, str>>) -> Self {
-        BackendError { status, message: message.into() }
+        BackendError {
+            status,
+            message: message.into(),
+        }
     }
 }
 

@@ -11,12 +11,14 @@
 //!   requests carried out on a [`Backend`].
 //! * [`backend`]: the trait a server implements, and its objects;
 //!   [`MemoryBackend`] keeps them in maps.
+//! * [`client`]: requests and replies from the client's side, for tests.
 //! * `server` (feature `tokio`): a small TCP server running sessions.
 //!
 //! See `docs/omapi.md` for what is supported.
 
 pub mod auth;
 pub mod backend;
+pub mod client;
 pub mod memory;
 mod objects;
 #[cfg(feature = "tokio")]
@@ -27,8 +29,8 @@ pub mod wire;
 
 pub use auth::{Key, KeyError, KeyRing};
 pub use backend::{
-    Backend, BackendError, FailoverState, FailoverStateCode, HardwareAddress, Host, HostId, HostKey, HostStatement,
-    Lease, LeaseKey, LeaseState,
+    Backend, BackendError, FailoverState, FailoverStateCode, HardwareAddress, Host, HostId,
+    HostKey, HostStatement, Lease, LeaseKey, LeaseState,
 };
 pub use memory::MemoryBackend;
 pub use objects::parse_statements;

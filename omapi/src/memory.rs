@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::Ipv4Addr;
 
 use crate::backend::{
-    Backend, BackendError, FailoverState, FailoverStateCode, HardwareAddress, Host, HostId, HostKey, Lease,
-    LeaseKey,
+    Backend, BackendError, FailoverState, FailoverStateCode, HardwareAddress, Host, HostId,
+    HostKey, Lease, LeaseKey,
 };
 use crate::status::Status;
 
@@ -45,13 +45,25 @@ impl MemoryBackend {
 
     fn conflict(&self, host: &Host, except: Option<HostId>) -> Option<&'static str> {
         let other = |id: Option<&HostId>| id.is_some_and(|&i| Some(i) != except);
-        if host.name.as_ref().is_some_and(|n| other(self.by_name.get(n))) {
+        if host
+            .name
+            .as_ref()
+            .is_some_and(|n| other(self.by_name.get(n)))
+        {
             return Some("a host with that name already exists");
         }
-        if host.hardware.as_ref().is_some_and(|h| other(self.by_hardware.get(h))) {
+        if host
+            .hardware
+            .as_ref()
+            .is_some_and(|h| other(self.by_hardware.get(h)))
+        {
             return Some("a host with that hardware address already exists");
         }
-        if host.client_id.as_ref().is_some_and(|c| other(self.by_client_id.get(c))) {
+        if host
+            .client_id
+            .as_ref()
+            .is_some_and(|c| other(self.by_client_id.get(c)))
+        {
             return Some("a host with that client identifier already exists");
         }
         None
@@ -146,9 +158,12 @@ impl Backend for MemoryBackend {
         match key {
             LeaseKey::Ip(a) => self.leases.get(&a).cloned(),
             // The most recently started lease of that client.
-            LeaseKey::Hardware(h) => {
-                self.leases.values().filter(|l| l.hardware.as_ref() == Some(h)).max_by_key(|l| l.starts).cloned()
-            }
+            LeaseKey::Hardware(h) => self
+                .leases
+                .values()
+                .filter(|l| l.hardware.as_ref() == Some(h))
+                .max_by_key(|l| l.starts)
+                .cloned(),
             LeaseKey::ClientId(c) => self
                 .leases
                 .values()

@@ -22,7 +22,9 @@ fn text(v: &[u8], what: &str) -> Result<String, BackendError> {
 pub(crate) fn ip(values: &Values) -> Result<Option<Ipv4Addr>, BackendError> {
     match values.get("ip-address") {
         None => Ok(None),
-        Some(b) => <[u8; 4]>::try_from(b).map(|a| Some(Ipv4Addr::from(a))).map_err(|_| invalid("ip-address (not 4 bytes)")),
+        Some(b) => <[u8; 4]>::try_from(b)
+            .map(|a| Some(Ipv4Addr::from(a)))
+            .map_err(|_| invalid("ip-address (not 4 bytes)")),
     }
 }
 
@@ -39,7 +41,10 @@ pub(crate) fn hardware(values: &Values) -> Result<Option<HardwareAddress>, Backe
         Some(Ok(t)) if (1..=255).contains(&t) => t as u8,
         Some(_) => return Err(invalid("hardware-type")),
     };
-    Ok(Some(HardwareAddress { htype, addr: addr.to_vec() }))
+    Ok(Some(HardwareAddress {
+        htype,
+        addr: addr.to_vec(),
+    }))
 }
 
 /// Read `dhcp-client-identifier`.
@@ -80,7 +85,11 @@ const HOST_ATTRIBUTES: &[&str] = &[
 /// Apply an object's values to `host` (create: onto an empty host; update:
 /// onto the current one). Every value is checked before any is applied.
 pub(crate) fn apply_host(host: &mut Host, values: &Values) -> Result<(), BackendError> {
-    if let Some((n, _)) = values.0.iter().find(|(n, _)| !HOST_ATTRIBUTES.iter().any(|a| a.as_bytes() == n.as_slice())) {
+    if let Some((n, _)) = values
+        .0
+        .iter()
+        .find(|(n, _)| !HOST_ATTRIBUTES.iter().any(|a| a.as_bytes() == n.as_slice()))
+    {
         return Err(BackendError::new(
             Status::UNKNOWNATTRIBUTE,
             format!("host has no attribute {}", String::from_utf8_lossy(n)),
@@ -93,9 +102,17 @@ pub(crate) fn apply_host(host: &mut Host, values: &Values) -> Result<(), Backend
     if new_hw.is_none() {
         // hardware-type alone changes the type of the current address.
         if let Some(t) = values.get_uint("hardware-type") {
-            let t = t.ok().filter(|t| (1..=255).contains(t)).ok_or_else(|| invalid("hardware-type"))?;
+            let t = t
+                .ok()
+                .filter(|t| (1..=255).contains(t))
+                .ok_or_else(|| invalid("hardware-type"))?;
             match &host.hardware {
-                Some(hw) => new_hw = Some(HardwareAddress { htype: t as u8, addr: hw.addr.clone() }),
+                Some(hw) => {
+                    new_hw = Some(HardwareAddress {
+                        htype: t as u8,
+                        addr: hw.addr.clone(),
+                    })
+                }
                 None => return Err(invalid("hardware-type without hardware-address")),
             }
         }
@@ -210,19 +227,30 @@ pub fn parse_statements(text: &str) -> Result<Vec<HostStatement>, BackendError> 
         let (option, after) = split_word(after);
         let after = after.trim_start();
         let (value, after) = if let Some(q) = after.strip_prefix('"') {
-            let end = q.find('"').ok_or_else(|| bad("unterminated string".into()))?;
+            let end = q
+                .find('"')
+                .ok_or_else(|| bad("unterminated string".into()))?;
             (Value::Str(&q[..end]), &q[end + 1..])
         } else {
-            let end = after.find(';').ok_or_else(|| bad(format!("`{option}` lacks its `;`")))?;
+            let end = after
+                .find(';')
+                .ok_or_else(|| bad(format!("`{option}` lacks its `;`")))?;
             (Value::Bare(after[..end].trim()), &after[end..])
         };
-        let after = after.trim_start().strip_prefix(';').ok_or_else(|| bad(format!("`{option}` lacks its `;`")))?;
+        let after = after
+            .trim_start()
+            .strip_prefix(';')
+            .ok_or_else(|| bad(format!("`{option}` lacks its `;`")))?;
         out.push(match (option, value) {
             ("host-name", Value::Str(s)) => HostStatement::HostName(s.to_string()),
             ("domain-name", Value::Str(s)) => HostStatement::DomainName(s.to_string()),
             ("routers", Value::Bare(list)) => HostStatement::Routers(
                 list.split(',')
-                    .map(|a| a.trim().parse::<Ipv4Addr>().map_err(|_| bad(format!("bad router address `{a}`"))))
+                    .map(|a| {
+                        a.trim()
+                            .parse::<Ipv4Addr>()
+                            .map_err(|_| bad(format!("bad router address `{a}`")))
+                    })
                     .collect::<Result<_, _>>()?,
             ),
             _ => return Err(bad(format!("unsupported option `{option}` in statements"))),
@@ -239,7 +267,9 @@ enum Value<'a> {
 
 fn split_word(s: &str) -> (&str, &str) {
     let s = s.trim_start();
-    let end = s.find(|c: char| c.is_whitespace() || c == ';' || c == '"').unwrap_or(s.len());
+    let end = s
+        .find(|c: char| c.is_whitespace() || c == ';' || c == '"')
+        .unwrap_or(s.len());
     (&s[..end], &s[end..])
 }
 
@@ -278,7 +308,11 @@ mod tests {
             "supersede domain-name-servers 1.1.1.1;",
             "supersede host-name h;",
         ] {
-            assert_eq!(parse_statements(bad).unwrap_err().status, Status::BADPARSE, "{bad}");
+            assert_eq!(
+                parse_statements(bad).unwrap_err().status,
+                Status::BADPARSE,
+                "{bad}"
+            );
         }
     }
 
@@ -288,11 +322,17 @@ mod tests {
         let mut v = Values::new();
         v.push("name", b"n".to_vec());
         v.push("ip-address", vec![1, 2, 3]);
-        assert_eq!(apply_host(&mut h, &v).unwrap_err().status, Status::INVALIDARG);
+        assert_eq!(
+            apply_host(&mut h, &v).unwrap_err().status,
+            Status::INVALIDARG
+        );
         assert_eq!(h, Host::default());
         let mut v = Values::new();
         v.push("colour", b"red".to_vec());
-        assert_eq!(apply_host(&mut h, &v).unwrap_err().status, Status::UNKNOWNATTRIBUTE);
+        assert_eq!(
+            apply_host(&mut h, &v).unwrap_err().status,
+            Status::UNKNOWNATTRIBUTE
+        );
         let mut v = Values::new();
         v.push("name", b"n\0".to_vec());
         v.push("hardware-address", vec![1, 2, 3, 4, 5, 6]);
@@ -300,7 +340,10 @@ mod tests {
         v.push("ip-address", vec![10, 0, 0, 1]);
         apply_host(&mut h, &v).unwrap();
         assert_eq!(h.name.as_deref(), Some("n"));
-        assert_eq!(h.hardware.as_ref().unwrap().to_string(), "01:02:03:04:05:06");
+        assert_eq!(
+            h.hardware.as_ref().unwrap().to_string(),
+            "01:02:03:04:05:06"
+        );
         assert_eq!(host_values(&h).get("ip-address"), Some(&[10, 0, 0, 1][..]));
     }
 }

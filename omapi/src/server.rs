@@ -20,7 +20,11 @@ pub struct Server<B> {
 
 impl<B> Clone for Server<B> {
     fn clone(&self) -> Self {
-        Server { config: self.config.clone(), backend: self.backend.clone(), stats: self.stats.clone() }
+        Server {
+            config: self.config.clone(),
+            backend: self.backend.clone(),
+            stats: self.stats.clone(),
+        }
     }
 }
 
@@ -82,6 +86,9 @@ impl<B: Backend + Send + 'static> Server<B> {
 
     fn add_stats(&self, session: &mut Session) {
         let s = session.take_stats();
-        self.stats.lock().unwrap_or_else(PoisonError::into_inner).add(&s);
+        self.stats
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .add(&s);
     }
 }

@@ -21,7 +21,7 @@ use std::collections::{HashMap, VecDeque};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 
-use crate::auth::{Key, KeyRing, SIGNATURE_LEN, is_hmac_md5};
+use crate::auth::{Key, KeyRing, SIGNATURE_LEN, encode_signed, is_hmac_md5};
 use crate::backend::{Backend, BackendError, FailoverStateCode, Host, HostId, HostKey, LeaseKey};
 use crate::objects;
 use crate::status::Status;
@@ -42,7 +42,11 @@ pub struct Config {
 impl Config {
     /// A configuration with these keys and default limits.
     pub fn new(keys: KeyRing) -> Self {
-        Config { keys, limits: Limits::default(), max_handles: 1024 }
+        Config {
+            keys,
+            limits: Limits::default(),
+            max_handles: 1024,
+        }
     }
 
     /// Whether requests must be signed.
@@ -171,7 +175,11 @@ impl Session {
 
     /// Bytes to send, if any.
     pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        if self.output.is_empty() { None } else { Some(std::mem::take(&mut self.output)) }
+        if self.output.is_empty() {
+            None
+        } else {
+            Some(std::mem::take(&mut self.output))
+        }
     }
 
     /// The peer closed its side. A message left incomplete counts as truncated.
@@ -235,12 +243,18 @@ impl Session {
             false
         } else {
             let ok = match &self.auth {
-                Some(a) if a.handle == m.authid => m.signature.len() == SIGNATURE_LEN && a.key.verify(signed, &m.signature),
+                Some(a) if a.handle == m.authid => {
+                    m.signature.len() == SIGNATURE_LEN && a.key.verify(signed, &m.signature)
+                }
                 _ => false,
             };
             if !ok {
                 self.stats.refused_bad_signature += 1;
-                self.reply(m, Reply::Status(Status::INVALIDKEY, "invalid signature".into()), false);
+                self.reply(
+                    m,
+                    Reply::Status(Status::INVALIDKEY, "invalid signature".into()),
+                    false,
+                );
                 self.close();
                 return;
             }
@@ -256,7 +270,11 @@ impl Session {
         }
         if self.config.requires_auth() && !authenticated {
             self.stats.refused_unsigned += 1;
-            self.reply(m, Reply::Status(Status::NOPERM, "unsigned message: a key is required".into()), false);
+            self.reply(
+                m,
+                Reply::Status(Status::NOPERM, "unsigned message: a key is required".into()),
+                false,
+            );
             return;
         }
         let reply = match Op(m.op) {
@@ -264,13 +282,20 @@ impl Session {
             Op::REFRESH => self.refresh(m.handle, backend),
             Op::UPDATE => self.update(m, backend),
             Op::DELETE => self.delete(m.handle, backend),
-            _ => Reply::Status(Status::NOTIMPLEMENTED, format!("operation {} not supported", m.op)),
+            _ => Reply::Status(
+                Status::NOTIMPLEMENTED,
+                format!("operation {} not supported", m.op),
+            ),
         };
         self.reply(m, reply, authenticated);
     }
 
     fn reply(&mut self, req: &Message, reply: Reply, sign: bool) {
-        let mut out = Message { rid: req.id, id: self.next_id, ..Default::default() };
+        let mut out = Message {
+            rid: req.id,
+            id: self.next_id,
+            ..Default::default()
+        };
         self.next_id = self.next_id.wrapping_add(1).max(1);
         match reply {
             Reply::Object { handle, values } => {
@@ -292,18 +317,9 @@ impl Session {
                 }
             }
         }
-        let key = if sign { self.auth.as_ref() } else { None };
-        match key {
+        match self.auth.as_ref().filter(|_| sign) {
             None => out.encode(&mut self.output),
-            Some(a) => {
-                out.authid = a.handle;
-                out.signature = vec![0; SIGNATURE_LEN];
-                let start = self.output.len();
-                out.encode(&mut self.output);
-                let end = self.output.len();
-                let sig = a.key.sign(&self.output[start + 4..end - SIGNATURE_LEN]);
-                self.output[end - SIGNATURE_LEN..].copy_from_slice(&sig);
-            }
+            Some(a) => encode_signed(&out, a.handle, &a.key, &mut self.output),
         }
     }
 
@@ -314,7 +330,10 @@ impl Session {
             Some(k) if is_hmac_md5(algorithm) => k.clone(),
             Some(_) => {
                 self.stats.refused_unknown_key += 1;
-                return Reply::Status(Status::KEY_UNKNOWN, "unsupported algorithm (only hmac-md5)".into());
+                return Reply::Status(
+                    Status::KEY_UNKNOWN,
+                    "unsupported algorithm (only hmac-md5)".into(),
+                );
             }
             None => {
                 self.stats.refused_unknown_key += 1;
@@ -340,7 +359,9 @@ impl Session {
             return h;
         }
         while self.handles.len() >= self.config.max_handles.max(1) {
-            let Some(old) = self.order.pop_front() else { break };
+            let Some(old) = self.order.pop_front() else {
+                break;
+            };
             if let Some(o) = self.handles.remove(&old) {
                 self.by_object.remove(&o);
             }
@@ -360,30 +381,45 @@ impl Session {
     }
 
     fn open<B: Backend + ?Sized>(&mut self, m: &Message, backend: &mut B) -> Reply {
-        let (Ok(create), Ok(exclusive), Ok(update)) =
-            (m.message.get_bool("create"), m.message.get_bool("exclusive"), m.message.get_bool("update"))
-        else {
-            return Reply::Status(Status::INVALIDARG, "create, exclusive and update must be integers".into());
+        let (Ok(create), Ok(exclusive), Ok(update)) = (
+            m.message.get_bool("create"),
+            m.message.get_bool("exclusive"),
+            m.message.get_bool("update"),
+        ) else {
+            return Reply::Status(
+                Status::INVALIDARG,
+                "create, exclusive and update must be integers".into(),
+            );
         };
         match m.message.get("type") {
             Some(b"host") => self.open_host(m, create, exclusive, update, backend),
-            Some(b"lease") if create => Reply::Status(Status::NOTIMPLEMENTED, "leases cannot be created".into()),
-            Some(b"lease") => self.open_lease(m, backend),
-            Some(b"failover-state") if create => {
-                Reply::Status(Status::NOTIMPLEMENTED, "failover states cannot be created".into())
+            Some(b"lease") if create => {
+                Reply::Status(Status::NOTIMPLEMENTED, "leases cannot be created".into())
             }
+            Some(b"lease") => self.open_lease(m, backend),
+            Some(b"failover-state") if create => Reply::Status(
+                Status::NOTIMPLEMENTED,
+                "failover states cannot be created".into(),
+            ),
             Some(b"failover-state") => self.open_failover(m, backend),
             Some(b"group" | b"control" | b"subnet" | b"shared-network" | b"class" | b"pool") => {
-                Reply::Status(Status::NOTIMPLEMENTED, "object type not supported by this server".into())
+                Reply::Status(
+                    Status::NOTIMPLEMENTED,
+                    "object type not supported by this server".into(),
+                )
             }
             Some(_) => Reply::Status(Status::NOTFOUND, "unknown object type".into()),
             None => Reply::Status(Status::INVALIDARG, "no object type".into()),
         }
     }
 
-    /// ISC's host lookup: every key attribute given must name one and the
-    /// same host. `Ok(None)`: some key names none.
-    fn lookup_host<B: Backend + ?Sized>(values: &Values, backend: &B) -> Result<Option<HostId>, BackendError> {
+    /// ISC's host lookup: every key attribute given (`name`,
+    /// `dhcp-client-identifier`, `hardware-address`, or else `ip-address`)
+    /// must name one and the same host. `Ok(None)`: some key names none.
+    fn lookup_host<B: Backend + ?Sized>(
+        values: &Values,
+        backend: &B,
+    ) -> Result<Option<HostId>, BackendError> {
         let name = objects::name(values)?;
         let client_id = objects::client_id(values)?;
         let hardware = objects::hardware(values)?;
@@ -398,7 +434,11 @@ impl Session {
         if let Some(h) = &hardware {
             keys.push(HostKey::Hardware(h));
         }
-        if let Some(a) = ip {
+        // The fixed address identifies a host only when nothing else is
+        // given: with other keys it is an attribute (to create with, or to
+        // change with `update`), as ISC, which finds hosts by address only
+        // through a lease, effectively treats it.
+        if let (Some(a), true) = (ip, keys.is_empty()) {
             keys.push(HostKey::Ip(a));
         }
         if keys.is_empty() {
@@ -406,9 +446,14 @@ impl Session {
         }
         let mut found = None;
         for k in keys {
-            let Some(id) = backend.find_host(k) else { return Ok(None) };
+            let Some(id) = backend.find_host(k) else {
+                return Ok(None);
+            };
             if found.is_some_and(|f| f != id) {
-                return Err(BackendError::new(Status::KEYCONFLICT, "lookup keys name different hosts"));
+                return Err(BackendError::new(
+                    Status::KEYCONFLICT,
+                    "lookup keys name different hosts",
+                ));
             }
             found = Some(id);
         }
@@ -417,7 +462,10 @@ impl Session {
 
     fn host_reply<B: Backend + ?Sized>(&mut self, id: HostId, backend: &B) -> Reply {
         match backend.host(id) {
-            Some(h) => Reply::Object { handle: self.handle_for(Object::Host(id)), values: objects::host_values(&h) },
+            Some(h) => Reply::Object {
+                handle: self.handle_for(Object::Host(id)),
+                values: objects::host_values(&h),
+            },
             None => Reply::Status(Status::NOTFOUND, "host no longer exists".into()),
         }
     }
@@ -442,7 +490,9 @@ impl Session {
                 }
                 self.host_reply(id, backend)
             }
-            Ok(None) if !create => Reply::Status(Status::NOTFOUND, "no object matches specification".into()),
+            Ok(None) if !create => {
+                Reply::Status(Status::NOTFOUND, "no object matches specification".into())
+            }
             Err(e) if !(create && e.status == Status::NOKEYS) => e.into(),
             Ok(None) | Err(_) => {
                 let mut host = Host::default();
@@ -457,8 +507,14 @@ impl Session {
         }
     }
 
-    fn update_host<B: Backend + ?Sized>(id: HostId, values: &Values, backend: &mut B) -> Result<(), BackendError> {
-        let mut host = backend.host(id).ok_or_else(|| BackendError::new(Status::NOTFOUND, "host no longer exists"))?;
+    fn update_host<B: Backend + ?Sized>(
+        id: HostId,
+        values: &Values,
+        backend: &mut B,
+    ) -> Result<(), BackendError> {
+        let mut host = backend
+            .host(id)
+            .ok_or_else(|| BackendError::new(Status::NOTFOUND, "host no longer exists"))?;
         objects::apply_host(&mut host, values)?;
         backend.update_host(id, host)
     }
@@ -483,9 +539,14 @@ impl Session {
             }
             let mut found: Option<crate::backend::Lease> = None;
             for k in keys {
-                let Some(l) = backend.find_lease(k) else { return Ok(None) };
+                let Some(l) = backend.find_lease(k) else {
+                    return Ok(None);
+                };
                 if found.as_ref().is_some_and(|f| f.ip_address != l.ip_address) {
-                    return Err(BackendError::new(Status::KEYCONFLICT, "lookup keys name different leases"));
+                    return Err(BackendError::new(
+                        Status::KEYCONFLICT,
+                        "lookup keys name different leases",
+                    ));
                 }
                 found = Some(l);
             }
@@ -531,7 +592,10 @@ impl Session {
                     handle: self.handle_for(Object::Failover(name)),
                     values: objects::failover_values(&f),
                 },
-                None => Reply::Status(Status::NOTFOUND, "failover relationship no longer exists".into()),
+                None => Reply::Status(
+                    Status::NOTFOUND,
+                    "failover relationship no longer exists".into(),
+                ),
             },
         }
     }
@@ -557,7 +621,10 @@ impl Session {
         };
         let done = match &object {
             Object::Host(id) => Self::update_host(*id, &m.object, backend),
-            Object::Lease(_) => Err(BackendError::new(Status::NOTIMPLEMENTED, "leases cannot be changed here")),
+            Object::Lease(_) => Err(BackendError::new(
+                Status::NOTIMPLEMENTED,
+                "leases cannot be changed here",
+            )),
             Object::Failover(name) => Self::update_failover(name, &m.object, backend),
         };
         match done {
@@ -566,16 +633,28 @@ impl Session {
         }
     }
 
-    fn update_failover<B: Backend + ?Sized>(name: &str, values: &Values, backend: &mut B) -> Result<(), BackendError> {
+    fn update_failover<B: Backend + ?Sized>(
+        name: &str,
+        values: &Values,
+        backend: &mut B,
+    ) -> Result<(), BackendError> {
         if let Some((n, _)) = values.0.iter().find(|(n, _)| n != b"local-state") {
             return Err(BackendError::new(
                 Status::INVALIDARG,
-                format!("{} cannot be changed (only local-state)", String::from_utf8_lossy(n)),
+                format!(
+                    "{} cannot be changed (only local-state)",
+                    String::from_utf8_lossy(n)
+                ),
             ));
         }
         match objects::uint(values, "local-state")? {
-            Some(s) if FailoverStateCode(s) == FailoverStateCode::PARTNER_DOWN => backend.set_partner_down(name),
-            Some(_) => Err(BackendError::new(Status::INVALIDARG, "local-state may only be set to partner-down (4)")),
+            Some(s) if FailoverStateCode(s) == FailoverStateCode::PARTNER_DOWN => {
+                backend.set_partner_down(name)
+            }
+            Some(_) => Err(BackendError::new(
+                Status::INVALIDARG,
+                "local-state may only be set to partner-down (4)",
+            )),
             None => Ok(()),
         }
     }

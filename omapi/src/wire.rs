@@ -51,7 +51,11 @@ impl Default for Limits {
     fn default() -> Self {
         // Far above anything a host, lease or failover-state object needs
         // (statements are the largest value), far below what would matter.
-        Limits { max_message: 64 * 1024, max_value: 16 * 1024, max_entries: 64 }
+        Limits {
+            max_message: 64 * 1024,
+            max_value: 16 * 1024,
+            max_entries: 64,
+        }
     }
 }
 
@@ -60,7 +64,9 @@ impl Default for Limits {
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum WireError {
     /// The startup message named another protocol version or header size.
-    #[error("startup message: protocol version {version}, header size {header_size} (expected 100, 24)")]
+    #[error(
+        "startup message: protocol version {version}, header size {header_size} (expected 100, 24)"
+    )]
     Startup {
         /// Protocol version received.
         version: u32,
@@ -94,7 +100,10 @@ impl Values {
 
     /// The first value named `name`.
     pub fn get(&self, name: &str) -> Option<&[u8]> {
-        self.0.iter().find(|(n, _)| n == name.as_bytes()).map(|(_, v)| v.as_slice())
+        self.0
+            .iter()
+            .find(|(n, _)| n == name.as_bytes())
+            .map(|(_, v)| v.as_slice())
     }
 
     /// Append a value.
@@ -132,7 +141,11 @@ impl Values {
     }
 
     fn encoded_len(&self) -> usize {
-        self.0.iter().map(|(n, v)| 2 + n.len() + 4 + v.len()).sum::<usize>() + 2
+        self.0
+            .iter()
+            .map(|(n, v)| 2 + n.len() + 4 + v.len())
+            .sum::<usize>()
+            + 2
     }
 
     fn encode(&self, out: &mut Vec<u8>) {
@@ -206,7 +219,8 @@ impl<'a> Reader<'a> {
         self.take(2).map(|b| u16::from_be_bytes([b[0], b[1]]))
     }
     fn u32(&mut self) -> Option<u32> {
-        self.take(4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        self.take(4)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
 }
 
@@ -217,7 +231,10 @@ pub fn decode_startup(buf: &[u8]) -> Result<Option<()>, WireError> {
         return Ok(None);
     };
     if version != PROTOCOL_VERSION || header_size != HEADER_SIZE {
-        return Err(WireError::Startup { version, header_size });
+        return Err(WireError::Startup {
+            version,
+            header_size,
+        });
     }
     Ok(Some(()))
 }
@@ -233,7 +250,11 @@ pub fn encode_startup(out: &mut Vec<u8>) {
 pub fn decode(buf: &[u8], limits: &Limits) -> Result<Option<Decoded>, WireError> {
     let mut r = Reader { buf, pos: 0 };
     let check_len = |pos: usize| {
-        if pos > limits.max_message { Err(WireError::MessageTooLong(limits.max_message)) } else { Ok(()) }
+        if pos > limits.max_message {
+            Err(WireError::MessageTooLong(limits.max_message))
+        } else {
+            Ok(())
+        }
     };
     let header = (r.u32(), r.u32(), r.u32(), r.u32(), r.u32(), r.u32());
     let (Some(authid), Some(authlen), Some(op), Some(handle), Some(id), Some(rid)) = header else {
@@ -250,14 +271,18 @@ pub fn decode(buf: &[u8], limits: &Limits) -> Result<Option<Decoded>, WireError>
                 break;
             }
             check_len(r.pos + usize::from(nlen))?;
-            let Some(name) = r.take(usize::from(nlen)) else { return Ok(None) };
+            let Some(name) = r.take(usize::from(nlen)) else {
+                return Ok(None);
+            };
             let Some(vlen) = r.u32() else { return Ok(None) };
             let vlen = vlen as usize;
             if vlen > limits.max_value {
                 return Err(WireError::ValueTooLong(vlen));
             }
             check_len(r.pos.saturating_add(vlen))?;
-            let Some(value) = r.take(vlen) else { return Ok(None) };
+            let Some(value) = r.take(vlen) else {
+                return Ok(None);
+            };
             if list.len() >= limits.max_entries {
                 return Err(WireError::TooManyEntries(limits.max_entries));
             }
@@ -267,10 +292,21 @@ pub fn decode(buf: &[u8], limits: &Limits) -> Result<Option<Decoded>, WireError>
     }
     let signed_len = r.pos - 4;
     check_len(r.pos + authlen as usize)?;
-    let Some(signature) = r.take(authlen as usize) else { return Ok(None) };
+    let Some(signature) = r.take(authlen as usize) else {
+        return Ok(None);
+    };
     let [message, object] = lists;
     Ok(Some(Decoded {
-        message: Message { authid, op, handle, id, rid, message, object, signature: signature.to_vec() },
+        message: Message {
+            authid,
+            op,
+            handle,
+            id,
+            rid,
+            message,
+            object,
+            signature: signature.to_vec(),
+        },
         len: r.pos,
         signed_len,
     }))
@@ -281,7 +317,9 @@ impl Message {
     /// range of the output is everything after the first 4 bytes and before
     /// the signature (see [`crate::auth::sign_into`]).
     pub fn encode(&self, out: &mut Vec<u8>) {
-        out.reserve(24 + self.message.encoded_len() + self.object.encoded_len() + self.signature.len());
+        out.reserve(
+            24 + self.message.encoded_len() + self.object.encoded_len() + self.signature.len(),
+        );
         for v in [
             self.authid,
             u32::try_from(self.signature.len()).unwrap_or(u32::MAX),
@@ -310,11 +348,19 @@ mod tests {
     use super::*;
 
     fn sample() -> Message {
-        let mut m = Message { authid: 7, op: Op::OPEN.0, handle: 0, id: 42, rid: 0, ..Default::default() };
+        let mut m = Message {
+            authid: 7,
+            op: Op::OPEN.0,
+            handle: 0,
+            id: 42,
+            rid: 0,
+            ..Default::default()
+        };
         m.message.push("type", b"host".to_vec());
         m.message.push_u32("create", 1);
         m.object.push("name", b"n1".to_vec());
-        m.object.push("hardware-address", vec![0x52, 0x54, 0, 0xaa, 0xbb, 1]);
+        m.object
+            .push("hardware-address", vec![0x52, 0x54, 0, 0xaa, 0xbb, 1]);
         m.signature = vec![9; 16];
         m
     }
@@ -328,17 +374,28 @@ mod tests {
         assert_eq!(d.len, bytes.len());
         assert_eq!(d.signed_len, bytes.len() - 4 - 16);
         for cut in 0..bytes.len() {
-            assert_eq!(decode(&bytes[..cut], &Limits::default()), Ok(None), "cut at {cut}");
+            assert_eq!(
+                decode(&bytes[..cut], &Limits::default()),
+                Ok(None),
+                "cut at {cut}"
+            );
         }
         // Trailing bytes belong to the next message.
         let mut two = bytes.clone();
         two.extend_from_slice(&bytes);
-        assert_eq!(decode(&two, &Limits::default()).unwrap().unwrap().len, bytes.len());
+        assert_eq!(
+            decode(&two, &Limits::default()).unwrap().unwrap().len,
+            bytes.len()
+        );
     }
 
     #[test]
     fn limits_are_enforced_before_the_bytes_arrive() {
-        let limits = Limits { max_message: 100, max_value: 10, max_entries: 1 };
+        let limits = Limits {
+            max_message: 100,
+            max_value: 10,
+            max_entries: 1,
+        };
         let mut m = sample();
         m.signature.clear();
         m.message = Values::new();
@@ -346,18 +403,31 @@ mod tests {
         m.object.push("v", vec![0; 11]);
         let bytes = m.to_vec();
         // Only the header and the length are needed to refuse it.
-        assert_eq!(decode(&bytes[..24 + 2 + 2 + 1 + 4], &limits), Err(WireError::ValueTooLong(11)));
+        assert_eq!(
+            decode(&bytes[..24 + 2 + 2 + 1 + 4], &limits),
+            Err(WireError::ValueTooLong(11))
+        );
         m.object = Values::new();
         m.object.push("a", vec![]);
         m.object.push("b", vec![]);
-        assert_eq!(decode(&m.to_vec(), &limits), Err(WireError::TooManyEntries(1)));
+        assert_eq!(
+            decode(&m.to_vec(), &limits),
+            Err(WireError::TooManyEntries(1))
+        );
         let mut header = vec![0u8; 24];
         header[4..8].copy_from_slice(&5u32.to_be_bytes());
         assert_eq!(decode(&header, &limits), Err(WireError::AuthLen(5)));
-        let big = Limits { max_message: 40, max_value: 1000, max_entries: 10 };
+        let big = Limits {
+            max_message: 40,
+            max_value: 1000,
+            max_entries: 10,
+        };
         m.object = Values::new();
         m.object.push("v", vec![0; 20]);
-        assert_eq!(decode(&m.to_vec(), &big), Err(WireError::MessageTooLong(40)));
+        assert_eq!(
+            decode(&m.to_vec(), &big),
+            Err(WireError::MessageTooLong(40))
+        );
     }
 
     #[test]
@@ -369,7 +439,10 @@ mod tests {
         assert_eq!(decode_startup(&b[..7]), Ok(None));
         assert_eq!(
             decode_startup(&[0, 0, 0, 99, 0, 0, 0, 24]),
-            Err(WireError::Startup { version: 99, header_size: 24 })
+            Err(WireError::Startup {
+                version: 99,
+                header_size: 24
+            })
         );
     }
 
