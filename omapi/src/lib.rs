@@ -36,4 +36,4 @@ pub use memory::MemoryBackend;
 pub use objects::parse_statements;
 pub use session::{Config, Session, Stats};
 pub use status::Status;
-pub use wire::{Limits, Message, Op, Values, WireError};
+pub use wire::{BadInteger, Limits, Message, Op, Values, WireError};

@@ -94,12 +94,12 @@ impl MemoryBackend {
         if let Some(c) = &host.client_id {
             self.by_client_id.remove(c);
         }
-        if let Some(a) = host.ip_address {
-            if let Some(set) = self.by_ip.get_mut(&a) {
-                set.remove(&id);
-                if set.is_empty() {
-                    self.by_ip.remove(&a);
-                }
+        if let Some(a) = host.ip_address
+            && let Some(set) = self.by_ip.get_mut(&a)
+        {
+            set.remove(&id);
+            if set.is_empty() {
+                self.by_ip.remove(&a);
             }
         }
     }

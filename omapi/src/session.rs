@@ -483,10 +483,8 @@ impl Session {
                 Reply::Status(Status::EXISTS, "specified object already exists".into())
             }
             Ok(Some(id)) => {
-                if update {
-                    if let Err(e) = Self::update_host(id, &m.object, backend) {
-                        return e.into();
-                    }
+                if update && let Err(e) = Self::update_host(id, &m.object, backend) {
+                    return e.into();
                 }
                 self.host_reply(id, backend)
             }

@@ -87,6 +87,11 @@ pub enum WireError {
     AuthLen(u32),
 }
 
+/// An integer value of a size other than 1 to 4 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
+#[error("integer value of {0} bytes (expected 1 to 4)")]
+pub struct BadInteger(pub usize);
+
 /// A name-value list, in wire order. Names are compared exactly (ISC's are
 /// lower case with dashes).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -117,13 +122,13 @@ impl Values {
     }
 
     /// A value read as an integer: 1 to 4 bytes, big-endian. `None` when
-    /// absent; `Some(Err(()))` when present but of another size.
-    pub fn get_uint(&self, name: &str) -> Option<Result<u32, ()>> {
+    /// absent; `Some(Err(_))` when present but of another size.
+    pub fn get_uint(&self, name: &str) -> Option<Result<u32, BadInteger>> {
         self.get(name).map(be_uint)
     }
 
     /// A value read as a boolean: absent is false; a nonzero integer is true.
-    pub fn get_bool(&self, name: &str) -> Result<bool, ()> {
+    pub fn get_bool(&self, name: &str) -> Result<bool, BadInteger> {
         match self.get_uint(name) {
             None => Ok(false),
             Some(v) => v.map(|v| v != 0),
@@ -163,9 +168,9 @@ impl Values {
 }
 
 /// Read 1 to 4 big-endian bytes as an integer.
-pub fn be_uint(b: &[u8]) -> Result<u32, ()> {
+pub fn be_uint(b: &[u8]) -> Result<u32, BadInteger> {
     if b.is_empty() || b.len() > 4 {
-        return Err(());
+        return Err(BadInteger(b.len()));
     }
     Ok(b.iter().fold(0u32, |acc, &x| (acc << 8) | u32::from(x)))
 }
@@ -450,8 +455,8 @@ mod tests {
     fn integers() {
         assert_eq!(be_uint(&[1]), Ok(1));
         assert_eq!(be_uint(&[0, 0, 1, 2]), Ok(258));
-        assert_eq!(be_uint(&[]), Err(()));
-        assert_eq!(be_uint(&[0; 5]), Err(()));
+        assert_eq!(be_uint(&[]), Err(BadInteger(0)));
+        assert_eq!(be_uint(&[0; 5]), Err(BadInteger(5)));
     }
 
     proptest::proptest! {
