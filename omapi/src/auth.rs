@@ -7,8 +7,7 @@ use hmac::{Hmac, Mac};
 use md5::Md5;
 use thiserror::Error;
 
-/// Length of an HMAC-MD5 signature.
-pub const SIGNATURE_LEN: usize = 16;
+pub use crate::wire::SIGNATURE_LEN;
 
 type HmacMd5 = Hmac<Md5>;
 

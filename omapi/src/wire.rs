@@ -13,6 +13,8 @@ use thiserror::Error;
 pub const PROTOCOL_VERSION: u32 = 100;
 /// The header size both ends send in the startup message.
 pub const HEADER_SIZE: u32 = 24;
+/// Length of an HMAC-MD5 signature, the only signature this crate verifies.
+pub const SIGNATURE_LEN: usize = 16;
 /// Length of the startup message (version and header size).
 pub const STARTUP_LEN: usize = 8;
 
@@ -265,7 +267,7 @@ pub fn decode(buf: &[u8], limits: &Limits) -> Result<Option<Decoded>, WireError>
     let (Some(authid), Some(authlen), Some(op), Some(handle), Some(id), Some(rid)) = header else {
         return Ok(None);
     };
-    if authlen != 0 && authlen != crate::auth::SIGNATURE_LEN as u32 {
+    if authlen != 0 && authlen != SIGNATURE_LEN as u32 {
         return Err(WireError::AuthLen(authlen));
     }
     let mut lists = [Values::new(), Values::new()];
@@ -320,7 +322,7 @@ pub fn decode(buf: &[u8], limits: &Limits) -> Result<Option<Decoded>, WireError>
 impl Message {
     /// Encode the message with an `authlen` of `signature.len()`. The signed
     /// range of the output is everything after the first 4 bytes and before
-    /// the signature (see [`crate::auth::sign_into`]).
+    /// the signature (see [`crate::auth::encode_signed`]).
     pub fn encode(&self, out: &mut Vec<u8>) {
         out.reserve(
             24 + self.message.encoded_len() + self.object.encoded_len() + self.signature.len(),
