@@ -204,8 +204,9 @@ impl BackendError {
 /// Host lookups take one key at a time; the session combines them as ISC
 /// does (every key given must name the same host).
 pub trait Backend {
-    /// The host that `key` names.
-    fn find_host(&self, key: HostKey<'_>) -> Option<HostId>;
+    /// The host that `key` names. (`&mut`: a backend may hand out ids as
+    /// hosts are first looked up.)
+    fn find_host(&mut self, key: HostKey<'_>) -> Option<HostId>;
     /// The host behind an id, if it still exists.
     fn host(&self, id: HostId) -> Option<Host>;
     /// Create a host. Refuse with [`Status::EXISTS`] when its name, hardware

@@ -110,7 +110,7 @@ impl MemoryBackend {
 }
 
 impl Backend for MemoryBackend {
-    fn find_host(&self, key: HostKey<'_>) -> Option<HostId> {
+    fn find_host(&mut self, key: HostKey<'_>) -> Option<HostId> {
         match key {
             HostKey::Name(n) => self.by_name.get(n).copied(),
             HostKey::ClientId(c) => self.by_client_id.get(c).copied(),

@@ -418,7 +418,7 @@ impl Session {
     /// must name one and the same host. `Ok(None)`: some key names none.
     fn lookup_host<B: Backend + ?Sized>(
         values: &Values,
-        backend: &B,
+        backend: &mut B,
     ) -> Result<Option<HostId>, BackendError> {
         let name = objects::name(values)?;
         let client_id = objects::client_id(values)?;

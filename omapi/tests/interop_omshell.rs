@@ -70,7 +70,7 @@ fn omshell_create_lookup_duplicate_delete() {
     assert!(out.contains("name = \"52-54-00-aa-bb-03\""), "{out}");
     assert!(out.contains("ip-address = 0a:14:00:46"), "{out}");
     {
-        let b = s.backend();
+        let mut b = s.backend();
         let id = b
             .find_host(HostKey::Hardware(&hw(MAC3)))
             .expect("host created");
@@ -111,7 +111,7 @@ fn omshell_create_lookup_duplicate_delete() {
     );
     assert!(!out.contains("can't"), "{out}");
     {
-        let b = s.backend();
+        let mut b = s.backend();
         let id = b.find_host(HostKey::Hardware(&hw(MAC3))).unwrap();
         assert_eq!(
             b.host(id).unwrap().ip_address,

@@ -57,23 +57,21 @@ fn pypureomapi_hosts_leases_failover_and_refusals() {
     );
     println!("{text}");
     assert!(out.status.success() && text.contains("ALL OK"), "{text}");
-    let b = s.backend();
+    let mut b = s.backend();
     // Created: three; deleted: one; the refused ones never arrived.
     assert_eq!(b.host_count(), 2);
     let hw = |last| HardwareAddress {
         htype: 1,
         addr: vec![0x52, 0x54, 0, 0xaa, 0xbb, last],
     };
-    let node04 = b
-        .host(b.find_host(HostKey::Hardware(&hw(4))).unwrap())
-        .unwrap();
+    let id = b.find_host(HostKey::Hardware(&hw(4))).unwrap();
+    let node04 = b.host(id).unwrap();
     assert_eq!(
         node04.statements,
         vec![HostStatement::HostName("node04".into())]
     );
-    let node07 = b
-        .host(b.find_host(HostKey::Hardware(&hw(7))).unwrap())
-        .unwrap();
+    let id = b.find_host(HostKey::Hardware(&hw(7))).unwrap();
+    let node07 = b.host(id).unwrap();
     assert_eq!(
         node07.statements,
         vec![

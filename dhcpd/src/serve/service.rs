@@ -31,6 +31,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::clock::engine_now;
 use crate::failover::driver::{Driver, DurableNotifier, Input};
 use crate::net::transmit::SendJob;
+use crate::ops::omapi::{self, backend::EngineBackend};
 use crate::ops::start::EngineOps;
 use crate::serve::counters::Counters;
 use crate::serve::transaction::{Inbound, LOG_TARGET, Outgoing, describe};
@@ -113,6 +114,16 @@ impl Service {
                 Some(call) = self.ops.calls.recv() => {
                     let notifiers = self.notifiers();
                     self.ops.handle_call(call, &mut self.engine, &self.policies, &self.commit, notifiers);
+                }
+                Some(call) = self.ops.omapi.recv() => {
+                    let mut backend = EngineBackend {
+                        engine: &mut self.engine,
+                        failover: &mut self.failover,
+                        policies: &mut self.policies,
+                        commit: &self.commit,
+                        hosts: &mut self.ops.omapi_hosts,
+                    };
+                    omapi::handle(call, &mut backend);
                 }
                 (i, input) = failover_input(&mut self.failover, turn) => {
                     turn = i + 1;
