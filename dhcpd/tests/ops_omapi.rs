@@ -251,3 +251,60 @@ fn omapi_hosts_are_served_at_once_and_do_not_outlive_a_restart() {
         "{r:?}"
     );
 }
+
+/// MAAS's recipe (maas-integration.md §6.2) with ISC's omshell against the
+/// daemon; skipped, with the reason, when omshell is not installed.
+#[test]
+fn omshell_recipe_against_the_daemon() {
+    let omshell = "/usr/bin/omshell";
+    if !std::path::Path::new(omshell).exists() {
+        println!("SKIPPED: {omshell} not found (Debian ships it in isc-dhcp-server)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(dir.path(), "dhcpd.toml", CONFIG);
+    let key_file = write(
+        dir.path(),
+        "omapi.key",
+        &format!("key omapi_key {{ algorithm hmac-md5; secret \"{SECRET}\"; }};"),
+    );
+    let store = dir.path().join("store");
+    let relay = Relay::bind(RELAY);
+    let port = free_tcp_port();
+    let listen = format!("127.0.0.1:{port}");
+    let args = [
+        "--omapi-listen",
+        &listen,
+        "--omapi-key-file",
+        key_file.to_str().unwrap(),
+    ];
+    let d = Daemon::start(dir.path(), &cfg, &store, relay.port(), &args);
+    // Wait for the listener (started before serving, but be sure).
+    drop(Conn::open(port, Some(key())));
+    let script = format!(
+        "server 127.0.0.1\nport {port}\nkey omapi_key {SECRET}\nconnect\nnew host\n\
+         set name = \"02-00-00-99-00-03\"\nset hardware-address = 02:00:00:99:00:03\n\
+         set hardware-type = 1\nset ip-address = 127.0.0.53\ncreate\n"
+    );
+    let run = |script: &str| {
+        let mut child = std::process::Command::new(omshell)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(script.as_bytes())
+            .unwrap();
+        String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).into_owned()
+    };
+    let out = run(&script);
+    assert!(!out.contains("can't"), "{out}");
+    assert!(out.contains("ip-address = 7f:00:00:35"), "{out}");
+    let ack = dora(&d, &relay, mac(3), 0x60);
+    assert_eq!(ack.yiaddr(), Ipv4Addr::new(127, 0, 0, 53));
+    let out = run(&script);
+    assert!(out.contains("can't open object: already exists"), "{out}");
+}
