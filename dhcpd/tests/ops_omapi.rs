@@ -231,9 +231,15 @@ fn omapi_hosts_are_served_at_once_and_do_not_outlive_a_restart() {
         ],
     );
     assert!(added.ok, "{}", added.stderr);
-    drop(c);
+    drop((c, wrong, unsigned));
+    let stats_file = d.stats.clone();
     let (status_, log) = d.terminate();
     assert!(status_.success(), "{log}");
+    let stats = Daemon::read_stats(&stats_file);
+    assert_eq!(stats["omapi_refused.bad_signature"], 1, "{stats:?}");
+    assert_eq!(stats["omapi_refused.unsigned"], 1, "{stats:?}");
+    assert!(stats["omapi_succeeded"] >= 10, "{stats:?}");
+    assert!(stats["omapi_failed"] >= 6, "{stats:?}");
 
     let d = Daemon::start(dir.path(), &cfg, &store, relay.port(), &args);
     let mut c = Conn::open(port, Some(key()));

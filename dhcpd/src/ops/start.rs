@@ -300,6 +300,7 @@ pub async fn start(ctx: OpsContext<'_>, engine: &mut Engine) -> Result<(Ops, Eng
             listener,
             config,
             omapi_tx,
+            ctx.counters.clone(),
             ctx.stop.clone(),
         )));
     } else {

@@ -19,6 +19,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 
+use crate::serve::counters::Counters;
 use crate::shutdown;
 
 /// The log target of OMAPI.
@@ -110,6 +111,7 @@ pub async fn run(
     listener: TcpListener,
     config: Arc<Config>,
     engine: mpsc::Sender<OmapiCall>,
+    counters: Arc<Counters>,
     mut stop: watch::Receiver<bool>,
 ) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
@@ -122,8 +124,9 @@ pub async fn run(
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     let (config, engine, stop) = (config.clone(), engine.clone(), stop.clone());
+                    let counters = counters.clone();
                     tokio::spawn(async move {
-                        connection(stream, peer, config, engine, stop).await;
+                        connection(stream, peer, config, engine, &counters, stop).await;
                         drop(permit);
                     });
                 }
@@ -162,6 +165,7 @@ async fn connection(
     peer: SocketAddr,
     config: Arc<Config>,
     engine: mpsc::Sender<OmapiCall>,
+    counters: &Counters,
     mut stop: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
@@ -196,7 +200,9 @@ async fn connection(
         }
         let Ok(back) = rx.await else { return };
         session = back;
-        log_refusals(peer, &session.take_stats());
+        let stats = session.take_stats();
+        counters.add_omapi(&stats);
+        log_refusals(peer, &stats);
     }
 }
 
