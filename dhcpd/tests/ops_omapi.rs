@@ -314,3 +314,52 @@ fn omshell_recipe_against_the_daemon() {
     let out = run(&script);
     assert!(out.contains("can't open object: already exists"), "{out}");
 }
+
+/// Host creates per second against the daemon (one connection, one at a
+/// time, each a new reservation): `cargo test --release -p dhcpd --test
+/// ops_omapi -- --ignored --nocapture`. Not a pass/fail test.
+#[test]
+#[ignore]
+fn omapi_host_creates_per_second_against_the_daemon() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        "dhcpd.toml",
+        &format!("{CONFIG}\n[[subnets]]\nsubnet = \"127.16.0.0/16\"\n"),
+    );
+    let key_file = write(
+        dir.path(),
+        "omapi.key",
+        &format!("key omapi_key {{ algorithm hmac-md5; secret \"{SECRET}\"; }};"),
+    );
+    let store = dir.path().join("store");
+    let relay = Relay::bind(RELAY);
+    let port = free_tcp_port();
+    let listen = format!("127.0.0.1:{port}");
+    let args = [
+        "--omapi-listen",
+        &listen,
+        "--omapi-key-file",
+        key_file.to_str().unwrap(),
+    ];
+    let _d = Daemon::start(dir.path(), &cfg, &store, relay.port(), &args);
+    let mut c = Conn::open(port, Some(key()));
+    for (from, to) in [(0u32, 1000u32), (1000, 3000), (3000, 5000)] {
+        let start = Instant::now();
+        for n in from..to {
+            let b = n.to_be_bytes();
+            let ip = Ipv4Addr::new(127, 16, (n / 250) as u8, (n % 250 + 1) as u8);
+            let r = c.call(|c| {
+                c.open(
+                    "host",
+                    Open::create(true)
+                        .with_mac([2, 1, 0, 0, b[2], b[3]])
+                        .with_ip(ip),
+                )
+            });
+            assert_eq!(r.op, Op::UPDATE.0, "{r:?}");
+        }
+        let rate = f64::from(to - from) / start.elapsed().as_secs_f64();
+        println!("hosts {from}..{to}: {rate:.0} creates/s");
+    }
+}
