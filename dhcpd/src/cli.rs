@@ -19,6 +19,8 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
+// Parsed once at start: the size of the run variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Serve DHCP on the configured interfaces until SIGTERM or SIGINT.
     Run(RunArgs),
@@ -230,6 +232,16 @@ pub struct RunArgs {
     /// Run this shell command for each lease event, the event JSON on stdin.
     #[arg(long, value_name = "COMMAND")]
     pub event_command: Option<String>,
+    /// Offer ISC's OMAPI at this address (MAAS: 127.0.0.1:7911) for host
+    /// reservations at run time; off by default. Hosts created over OMAPI
+    /// take effect at once and last until the next restart. Needs
+    /// `--omapi-key-file`.
+    #[arg(long, value_name = "ADDR:PORT", requires = "omapi_key_file")]
+    pub omapi_listen: Option<SocketAddr>,
+    /// The OMAPI key: a file holding one ISC key statement,
+    /// `key omapi_key { algorithm hmac-md5; secret "…"; };` (keep it 0600).
+    #[arg(long, value_name = "PATH", requires = "omapi_listen")]
+    pub omapi_key_file: Option<PathBuf>,
     /// Drop the runtime host reservations at start (as ISC under MAAS, where
     /// the rendered configuration is the single source of truth).
     #[arg(long)]

@@ -112,6 +112,10 @@ impl Settings {
                     queue: args.event_queue,
                 },
                 forget_runtime_hosts: args.forget_runtime_hosts,
+                omapi: args
+                    .omapi_listen
+                    .zip(args.omapi_key_file.clone())
+                    .map(|(listen, key_file)| OmapiSettings { listen, key_file }),
                 interfaces_fixed: !args.interfaces.is_empty(),
                 store_fixed: args.store.is_some(),
             },
@@ -154,10 +158,21 @@ pub struct OpsSettings {
     pub events: EventSettings,
     /// Drop the stored runtime hosts at start.
     pub forget_runtime_hosts: bool,
+    /// OMAPI (off if `None`).
+    pub omapi: Option<OmapiSettings>,
     /// `--interface` was given (config interface changes do not matter).
     pub interfaces_fixed: bool,
     /// `--store` was given.
     pub store_fixed: bool,
+}
+
+/// Where OMAPI listens and with which key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OmapiSettings {
+    /// The TCP address.
+    pub listen: SocketAddr,
+    /// The file with the ISC key statement.
+    pub key_file: PathBuf,
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 //! reach NORMAL over TCP, split relayed clients by the hash, exchange binding
 //! updates, and their stores agree; the secondary holds BACKUP leases. And
 //! the same two daemons with two relationships at once (one per subnet, as
-//! MAAS configures one per VLAN), each primary for one of them.
+//! MAAS configures one per VLAN), each primary for one of them. And the
+//! failover-state object over OMAPI (read, then partner-down).
 
 #![allow(clippy::unwrap_used)]
 
@@ -422,4 +423,113 @@ fn two_relationships_per_daemon_each_run_their_own_pools() {
             );
         }
     }
+}
+
+/// One signed OMAPI request on `stream`; its reply.
+fn omapi_call(
+    stream: &mut std::net::TcpStream,
+    client: &mut omapi::client::Client,
+    (bytes, id): (Vec<u8>, u32),
+) -> omapi::Message {
+    use std::io::{Read, Write};
+    stream.write_all(&bytes).unwrap();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = stream.read(&mut buf).unwrap();
+        assert!(n > 0, "OMAPI connection closed");
+        if let Some((m, _)) = client.receive(&buf[..n]).unwrap().pop() {
+            assert_eq!(m.rid, id);
+            return m;
+        }
+    }
+}
+
+/// The failover-state object over OMAPI: read in NORMAL, then, with the
+/// partner gone, set to partner-down (ISC's `local-state 4`).
+#[test]
+fn omapi_failover_state_reads_and_sets_partner_down() {
+    use omapi::client::{Client, Open};
+    use std::io::Write;
+    const SECRET: &str = "c2VjcmV0LWtleS1mb3ItdGhlLWZhaWxvdmVyLXRlc3Q=";
+    let dir = tempfile::tempdir().unwrap();
+    let (a1, a2) = (Ipv4Addr::new(127, 0, 0, 1), Ipv4Addr::new(127, 0, 0, 2));
+    let (p1, p2) = (free_tcp_port(a1), free_tcp_port(a2));
+    let relay = UdpSocket::bind((GIADDR, 0)).unwrap();
+    let relay_port = relay.local_addr().unwrap().port();
+    let key_file = write(
+        dir.path(),
+        "omapi.key",
+        &format!("key omapi_key {{ algorithm hmac-md5; secret \"{SECRET}\"; }};"),
+    );
+    let omapi_port = free_tcp_port(a1);
+    let listen = format!("127.0.0.1:{omapi_port}");
+    let cfg1 = write(
+        dir.path(),
+        "d1.toml",
+        &config("primary", (a1, p1), (a2, p2)),
+    );
+    let cfg2 = write(
+        dir.path(),
+        "d2.toml",
+        &config("secondary", (a2, p2), (a1, p1)),
+    );
+    let args = [
+        "--omapi-listen",
+        &listen,
+        "--omapi-key-file",
+        key_file.to_str().unwrap(),
+    ];
+    let d1 = Daemon::start(
+        dir.path(),
+        &cfg1,
+        &dir.path().join("store-1"),
+        relay_port,
+        &args,
+    );
+    let d2 = Daemon::start(
+        dir.path(),
+        &cfg2,
+        &dir.path().join("store-2"),
+        relay_port,
+        &[],
+    );
+    let normal = "failover status: state=normal partner=normal";
+    wait_log(&d1, normal, Duration::from_secs(30));
+
+    let mut stream = std::net::TcpStream::connect((a1, omapi_port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut client = Client::new(Some(omapi::Key::new("omapi_key", SECRET).unwrap()));
+    stream.write_all(&client.startup()).unwrap();
+    let auth = client.open_authenticator();
+    let r = omapi_call(&mut stream, &mut client, auth);
+    client.set_authid(r.handle);
+    let open = client.open(
+        "failover-state",
+        Open::default().with("name", b"fo".to_vec()),
+    );
+    let r = omapi_call(&mut stream, &mut client, open);
+    assert_eq!(r.object.get_uint("local-state"), Some(Ok(2)), "{r:?}");
+    assert_eq!(r.object.get_uint("partner-state"), Some(Ok(2)), "{r:?}");
+    assert_eq!(r.object.get("partner-address"), Some(&[127, 0, 0, 2][..]));
+    let handle = r.handle;
+
+    let (st2, log2) = d2.terminate();
+    assert!(st2.success(), "{log2}");
+    wait_log(
+        &d1,
+        "state=communications-interrupted",
+        Duration::from_secs(30),
+    );
+    let mut down = omapi::Values::new();
+    down.push_u32("local-state", 4);
+    let update = client.update(handle, down);
+    let r = omapi_call(&mut stream, &mut client, update);
+    assert_eq!(r.object.get_uint("local-state"), Some(Ok(4)), "{r:?}");
+    wait_log(
+        &d1,
+        "partner-down requested over OMAPI",
+        Duration::from_secs(5),
+    );
 }

@@ -31,6 +31,7 @@ use crate::ops::control::server::{ControlServer, DaemonInfo};
 use crate::ops::control::{self, hosts};
 use crate::ops::events::{self, Action, EventSink, LeaseEvent};
 use crate::ops::metrics::{self, DaemonCollector};
+use crate::ops::omapi::{self, OmapiCall, backend::OmapiHosts};
 use crate::ops::reload::Reloader;
 use crate::ops::reload_status::ReloadStatus;
 use crate::ops::systemd::Notifier;
@@ -65,6 +66,9 @@ pub enum OpsError {
         /// The cause.
         source: std::io::Error,
     },
+    /// OMAPI could not start.
+    #[error(transparent)]
+    Omapi(#[from] super::omapi::OmapiError),
     /// SIGHUP could not be handled.
     #[error("cannot handle SIGHUP: {0}")]
     Signal(std::io::Error),
@@ -80,24 +84,31 @@ pub struct EngineOps {
     pub pools: Arc<PoolGauges>,
     /// The store (runtime host metadata).
     pub store: Arc<dyn LeaseStore>,
+    /// OMAPI sessions lent by their connections (never ready without OMAPI).
+    pub omapi: mpsc::Receiver<OmapiCall>,
+    /// The hosts OMAPI created (never stored) and their ids.
+    pub omapi_hosts: OmapiHosts,
 }
 
 impl EngineOps {
     /// Inert operations for an engine task without them (tests).
     pub fn inert(counters: Arc<Counters>, store: Arc<dyn LeaseStore>) -> Self {
         let (_tx, calls) = mpsc::channel(1);
+        let (_omapi_tx, omapi) = mpsc::channel(1);
         Self {
             calls,
             events: EventSink::disabled(counters),
             pools: Arc::new(PoolGauges::default()),
             store,
+            omapi,
+            omapi_hosts: OmapiHosts::default(),
         }
     }
 
     /// Answers one control call; `failover` hears of the lease changes it
     /// makes once they are durable.
     pub fn handle_call(
-        &self,
+        &mut self,
         call: EngineCall,
         engine: &mut Engine,
         policies: &dyn Policies,
@@ -113,6 +124,7 @@ impl EngineOps {
                 events: &self.events,
                 pools: &self.pools,
                 failover,
+                omapi_hosts: &mut self.omapi_hosts,
             },
             call,
         );
@@ -276,6 +288,25 @@ pub async fn start(ctx: OpsContext<'_>, engine: &mut Engine) -> Result<(Ops, Eng
         )));
     }
 
+    // Without OMAPI the sender is dropped at once: the engine task's
+    // receiver then never yields a call.
+    let (omapi_tx, omapi_calls) = mpsc::channel(omapi::CALL_QUEUE);
+    if let Some(o) = &ops.omapi {
+        let key = omapi::load_key(&o.key_file)?;
+        let key_name = key.name().to_owned();
+        let (listener, config) = omapi::bind(o.listen, key).await?;
+        tracing::info!(target: omapi::LOG_TARGET, address = %o.listen, key = %key_name, "OMAPI listening");
+        tasks.push(tokio::spawn(omapi::run(
+            listener,
+            config,
+            omapi_tx,
+            ctx.counters.clone(),
+            ctx.stop.clone(),
+        )));
+    } else {
+        drop(omapi_tx);
+    }
+
     let mut hup = signal(SignalKind::hangup()).map_err(OpsError::Signal)?;
     let mut stop = ctx.stop.clone();
     let hup_reloader = reloader;
@@ -315,6 +346,8 @@ pub async fn start(ctx: OpsContext<'_>, engine: &mut Engine) -> Result<(Ops, Eng
             events: sink,
             pools,
             store: ctx.store,
+            omapi: omapi_calls,
+            omapi_hosts: OmapiHosts::default(),
         },
     ))
 }

@@ -157,6 +157,15 @@ fn type_index(table: &[(MessageType, &str)], t: MessageType) -> usize {
         .unwrap_or(table.len())
 }
 
+/// Why OMAPI input was refused, as counted (label `reason`).
+pub const OMAPI_REFUSALS: [&str; 5] = [
+    "bad_signature",
+    "unsigned",
+    "unknown_key",
+    "malformed",
+    "truncated",
+];
+
 /// The daemon's counters.
 #[derive(Debug, Default)]
 pub struct Counters {
@@ -192,6 +201,12 @@ pub struct Counters {
     pub events_delivered: AtomicU64,
     /// Lease events dropped (queue full, receiver missing or too slow).
     pub events_dropped: AtomicU64,
+    /// OMAPI requests answered with an object or success.
+    pub omapi_succeeded: AtomicU64,
+    /// OMAPI requests answered with an error status (refusals included).
+    pub omapi_failed: AtomicU64,
+    /// OMAPI input refused, by reason ([`OMAPI_REFUSALS`] order).
+    pub omapi_refused: [AtomicU64; OMAPI_REFUSALS.len()],
     /// Latency and size histograms (for the metrics exporter).
     pub timings: Timings,
 }
@@ -306,7 +321,33 @@ impl Counters {
         out.push(("events_queued".to_owned(), get(&self.events_queued)));
         out.push(("events_delivered".to_owned(), get(&self.events_delivered)));
         out.push(("events_dropped".to_owned(), get(&self.events_dropped)));
+        out.push(("omapi_succeeded".to_owned(), get(&self.omapi_succeeded)));
+        out.push(("omapi_failed".to_owned(), get(&self.omapi_failed)));
+        for (name, c) in OMAPI_REFUSALS.iter().zip(&self.omapi_refused) {
+            out.push((format!("omapi_refused.{name}"), get(c)));
+        }
         out
+    }
+
+    /// Adds one OMAPI session's counts.
+    pub fn add_omapi(&self, s: &omapi::Stats) {
+        let add = |c: &AtomicU64, n: u64| {
+            if n > 0 {
+                c.fetch_add(n, Ordering::Relaxed);
+            }
+        };
+        add(&self.omapi_succeeded, s.succeeded);
+        add(&self.omapi_failed, s.failed);
+        let refused = [
+            s.refused_bad_signature,
+            s.refused_unsigned,
+            s.refused_unknown_key,
+            s.malformed,
+            s.truncated,
+        ];
+        for (c, n) in self.omapi_refused.iter().zip(refused) {
+            add(c, n);
+        }
     }
 
     /// The snapshot as one `name=value` line (for the shutdown log).

@@ -32,6 +32,7 @@ use crate::clock::engine_now;
 use crate::failover::driver::{Driver, DurableNotifier, Input};
 use crate::net::transmit::SendJob;
 use crate::ops::lease_file::LeaseFile;
+use crate::ops::omapi::{self, backend::EngineBackend};
 use crate::ops::start::EngineOps;
 use crate::serve::counters::Counters;
 use crate::serve::transaction::{Inbound, LOG_TARGET, Outgoing, describe};
@@ -121,6 +122,16 @@ impl Service {
                     let notifiers = self.notifiers();
                     self.ops.handle_call(call, &mut self.engine, &self.policies, &self.commit, notifiers);
                     self.touch_lease_file();
+                }
+                Some(call) = self.ops.omapi.recv() => {
+                    let mut backend = EngineBackend {
+                        engine: &mut self.engine,
+                        failover: &mut self.failover,
+                        policies: &mut self.policies,
+                        commit: &self.commit,
+                        hosts: &mut self.ops.omapi_hosts,
+                    };
+                    omapi::handle(call, &mut backend);
                 }
                 (i, input) = failover_input(&mut self.failover, turn) => {
                     turn = i + 1;

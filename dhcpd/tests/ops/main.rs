@@ -14,5 +14,6 @@ mod control;
 mod events;
 mod lease_file;
 mod metrics;
+mod omapi;
 mod reload;
 mod systemd;

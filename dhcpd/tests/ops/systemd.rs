@@ -14,7 +14,10 @@ use std::time::{Duration, Instant};
 use crate::common::*;
 use crate::ops_support::*;
 
-const UNIT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/systemd/dhcp-failover-server.service");
+const UNIT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/systemd/dhcp-failover-server.service"
+);
 
 fn have(tool: &str) -> bool {
     Command::new("sh")

@@ -17,6 +17,7 @@ use super::protocol::{EngineStatus, HostEntry, LeaseInfo, Reply};
 use crate::clock::engine_now;
 use crate::failover::driver::DurableNotifier;
 use crate::ops::events::{Action, EventSink, LeaseEvent};
+use crate::ops::omapi::backend::OmapiHosts;
 use crate::serve::pool_stats::PoolGauges;
 
 /// What the engine is asked to do.
@@ -74,6 +75,8 @@ pub struct EngineContext<'a> {
     /// durable (so that the partner hears of them at once); empty
     /// standalone.
     pub failover: Vec<DurableNotifier>,
+    /// The hosts OMAPI created: in force, but never stored.
+    pub omapi_hosts: &'a mut OmapiHosts,
 }
 
 /// A lease as the control API shows it.
@@ -236,6 +239,9 @@ fn add_host(ctx: EngineContext<'_>, h: HostConfig) -> Result<Reply, ControlError
     hosts::check(ctx.engine.config(), &runtime, &h)?;
     runtime.retain(|r| r.name != h.name);
     runtime.push(h.clone());
+    // Hosts from OMAPI are checked against, never stored; this one now is.
+    ctx.omapi_hosts.adopt(&h.name);
+    runtime.retain(|r| !ctx.omapi_hosts.is_ephemeral(&r.name));
     hosts::save(ctx.store.as_ref(), &runtime).map_err(|e| ControlError::Store(e.to_string()))?;
     let message = format!("host {} added ({})", h.name, h.address);
     tracing::info!(name = %h.name, address = %h.address, "runtime host reservation added");
@@ -257,12 +263,20 @@ fn remove_host(ctx: EngineContext<'_>, name: &str) -> Result<Reply, ControlError
             "no runtime host named {name:?}"
         )));
     }
+    runtime.retain(|r| !ctx.omapi_hosts.is_ephemeral(&r.name));
     hosts::save(ctx.store.as_ref(), &runtime).map_err(|e| ControlError::Store(e.to_string()))?;
     ctx.engine.remove_host(name);
     tracing::info!(name, "runtime host reservation removed");
     Ok(Reply::Done {
         message: format!("host {name} removed"),
     })
+}
+
+/// The runtime hosts to store: all but OMAPI's.
+fn stored_hosts(engine: &Engine, omapi: &OmapiHosts) -> Vec<HostConfig> {
+    let mut hosts = hosts::runtime_hosts(engine);
+    hosts.retain(|h| !omapi.is_ephemeral(&h.name));
+    hosts
 }
 
 /// Applies `cfg` with [`Engine::reconfigure`] (leases kept when their address
@@ -277,7 +291,10 @@ fn reconfigure(ctx: EngineContext<'_>, cfg: Config) -> Reply {
         tracing::warn!(name = %h.name, reason = %why, "runtime host dropped: superseded by the new configuration");
     }
     if !dropped_hosts.is_empty()
-        && let Err(e) = hosts::save(ctx.store.as_ref(), &hosts::runtime_hosts(ctx.engine))
+        && let Err(e) = hosts::save(
+            ctx.store.as_ref(),
+            &stored_hosts(ctx.engine, ctx.omapi_hosts),
+        )
     {
         tracing::error!(error = %e, "cannot store the runtime hosts");
     }

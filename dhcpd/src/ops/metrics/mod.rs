@@ -21,7 +21,7 @@ use prometheus_client::registry::Registry;
 
 use crate::failover::status::{ALL_STATES, SharedFailoverOps};
 use crate::ops::reload_status::ReloadStatus;
-use crate::serve::counters::{Counters, DropReason};
+use crate::serve::counters::{Counters, DropReason, OMAPI_REFUSALS};
 use crate::serve::histogram::HistogramSnapshot;
 use crate::serve::pool_stats::{PoolGauges, PoolStats};
 
@@ -223,6 +223,29 @@ impl Collector for DaemonCollector {
                     ("delivered", get(&c.events_delivered)),
                     ("dropped", get(&c.events_dropped)),
                 ],
+            ),
+        )?;
+        o.counters(
+            "omapi_requests",
+            "OMAPI requests, by outcome (failed includes refused).",
+            &by(
+                "outcome",
+                vec![
+                    ("succeeded", get(&c.omapi_succeeded)),
+                    ("failed", get(&c.omapi_failed)),
+                ],
+            ),
+        )?;
+        o.counters(
+            "omapi_refused",
+            "OMAPI input refused, by reason.",
+            &by(
+                "reason",
+                OMAPI_REFUSALS
+                    .iter()
+                    .copied()
+                    .zip(c.omapi_refused.iter().map(get))
+                    .collect(),
             ),
         )?;
         self.encode_pools(&mut o)?;
