@@ -1,7 +1,7 @@
 //! `dhcpd`: the DHCPv4 server daemon.
 
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -245,6 +245,51 @@ fn event_socket_of(config: &Path) -> Option<String> {
     None
 }
 
+/// The OMAPI port and a key file for the ISC configuration at `config`, if
+/// it enables OMAPI. An `omapi-port` without a usable key is an error: ISC
+/// would serve unauthenticated, which we do not.
+fn omapi_of(config: &Path, store: &Path) -> Result<Option<(u16, PathBuf)>> {
+    let Ok(parsed) = dhcp_isc::parse_file(config) else {
+        return Ok(None); // the server's own start reports the error
+    };
+    let x = &parsed.extras;
+    let Some(port) = x.omapi_port else {
+        return Ok(None);
+    };
+    let name = x.omapi_key.as_deref().with_context(|| {
+        format!(
+            "{}: omapi-port {port} without omapi-key: OMAPI is only served with a key",
+            config.display()
+        )
+    })?;
+    let key = x.keys.iter().find(|k| k.name == name).with_context(|| {
+        format!(
+            "{}: omapi-key {name} names no key statement",
+            config.display()
+        )
+    })?;
+    std::fs::create_dir_all(store).with_context(|| format!("cannot create {}", store.display()))?;
+    let path = store.join("omapi.key");
+    let text = format!(
+        "key {} {{ algorithm {}; secret \"{}\"; }};\n",
+        key.name, key.algorithm, key.secret
+    );
+    {
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        f.write_all(text.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(Some((port, path)))
+}
+
 /// Serve with ISC's command line: the same daemon as `dhcpd run`, with
 /// the store next to the lease file and the interfaces from the arguments.
 fn isc_run(a: &IscArgs) -> Result<()> {
@@ -277,6 +322,15 @@ fn isc_run(a: &IscArgs) -> Result<()> {
     if let Some(sock) = event_socket_of(&config) {
         run_argv.push("--event-socket".into());
         run_argv.push(sock);
+    }
+    // OMAPI as the file asks (`omapi-port` with `omapi-key`): on loopback,
+    // where MAAS's rack process connects; the key statement goes to a file
+    // of mode 0600 in the store directory, the form --omapi-key-file reads.
+    if let Some((port, key_file)) = omapi_of(&config, &store)? {
+        run_argv.push("--omapi-listen".into());
+        run_argv.push(format!("127.0.0.1:{port}"));
+        run_argv.push("--omapi-key-file".into());
+        run_argv.push(key_file.display().to_string());
     }
     let Command::Run(args) = Cli::try_parse_from(&run_argv)?.command else {
         anyhow::bail!("internal error: not a run command");

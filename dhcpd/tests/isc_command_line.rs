@@ -110,3 +110,97 @@ fn check_config_accepts_an_isc_file() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("line 1: statement \"option\" is not supported in a pool"));
 }
+
+fn free_port(tcp: bool) -> u16 {
+    if tcp {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    } else {
+        std::net::UdpSocket::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    }
+}
+
+/// Serving as MAAS starts ISC (`-f -q -4 -pf -cf -lf IFACE`, here on
+/// loopback with `-p`): the pid file holds our pid, the store is created
+/// beside the lease file, the lease file is kept in ISC's format, OMAPI
+/// listens on the file's `omapi-port` with its key, and a SIGTERM stops the
+/// daemon and removes the pid file.
+#[test]
+fn serves_under_the_isc_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let omapi_port = free_port(true);
+    let conf = dir.path().join("dhcpd.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "omapi-port {omapi_port};\n\
+             key omapi_key {{ algorithm HMAC-MD5; secret \"c2VjcmV0c2VjcmV0c2VjcmV0\"; }};\n\
+             omapi-key omapi_key;\n\
+             subnet 127.0.0.0 netmask 255.255.255.0 {{\n  range 127.0.0.100 127.0.0.199;\n}}\n"
+        ),
+    )
+    .unwrap();
+    let pid_file = dir.path().join("dhcpd.pid");
+    let leases = dir.path().join("dhcpd.leases");
+    let log = dir.path().join("stderr");
+    let mut child = Command::new(BIN)
+        .args(["-f", "-4", "-p", &free_port(false).to_string(), "-pf"])
+        .arg(&pid_file)
+        .arg("-cf")
+        .arg(&conf)
+        .arg("-lf")
+        .arg(&leases)
+        .arg("lo")
+        .env_remove("RUST_LOG")
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let log_text = || std::fs::read_to_string(&log).unwrap_or_default();
+    while !log_text().contains("serving") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not serving:\n{}",
+            log_text()
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "exited:\n{}",
+            log_text()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let pid = std::fs::read_to_string(&pid_file).unwrap();
+    assert_eq!(pid.trim(), child.id().to_string());
+    assert!(dir.path().join("dhcpd.leases.store").is_dir());
+    // OMAPI: the server's startup message (protocol version 100, header 24).
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", omapi_port)).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let mut hello = [0u8; 8];
+    std::io::Read::read_exact(&mut s, &mut hello).unwrap();
+    assert_eq!(hello, [0, 0, 0, 100, 0, 0, 0, 24]);
+    let key_file = dir.path().join("dhcpd.leases.store/omapi.key");
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&key_file).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+    // SIGTERM: a clean stop, the pid file gone, the lease file written.
+    // SAFETY: kill(2) on the pid of the child this test spawned.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{}", log_text());
+    assert!(!pid_file.exists());
+    let text = std::fs::read_to_string(&leases).unwrap();
+    assert!(
+        text.contains("authoring-byte-order little-endian;"),
+        "{text}"
+    );
+}
