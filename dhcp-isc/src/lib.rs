@@ -19,7 +19,6 @@
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod ast;
-mod base64;
 mod convert;
 mod display;
 mod error;
