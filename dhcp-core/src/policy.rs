@@ -52,6 +52,17 @@ pub trait LeasePolicy {
     /// client) to a client at `now`.
     fn may_allocate(&self, lease: &Lease, now: UnixTime) -> bool;
 
+    /// Whether `lease`, whose record names the asking client, may go back to
+    /// that client at `now`. By default: its own binding, even one just past
+    /// its end that the timer has not moved on yet (a REBIND arriving at the
+    /// lease's last moment), or whatever [`LeasePolicy::may_allocate`] allows.
+    /// A failover policy also allows an EXPIRED or RELEASED address whose
+    /// update the partner cannot have received (draft-ietf-dhc-failover-12
+    /// §5.2.2), so that a client is not renumbered while the partner is away.
+    fn may_return(&self, lease: &Lease, now: UnixTime) -> bool {
+        lease.state == BindingState::Active || self.may_allocate(lease, now)
+    }
+
     /// Whether the address is in this server's own free state (FREE for a
     /// primary or standalone server, BACKUP for a secondary). The allocator
     /// prefers these.

@@ -39,6 +39,11 @@ pub struct FailoverPolicy {
     pub mclt: u32,
     /// The load-balancing decision for DISCOVERs in NORMAL.
     pub balancer: LoadBalancer,
+    /// Since when no binding update can have reached the partner: the
+    /// failover link has been down since then (or since this peer started), so
+    /// no update of a change made after it has been sent;
+    /// `None` while it is up.
+    pub unsent_since: Option<UnixTime>,
 }
 
 impl FailoverPolicy {
@@ -91,6 +96,28 @@ impl LeasePolicy for FailoverPolicy {
                 pd && now > lease.tsfp.max(self.stos).saturating_add(self.mclt)
             }
             _ => pd && now >= self.partner_down_safe_at(lease),
+        }
+    }
+
+    /// The asking client's own binding, or its EXPIRED or RELEASED address
+    /// when the update that announced the change cannot have been sent: the
+    /// change (`ends`) came after the link went down and it has stayed down
+    /// since (draft-12 §5.2.2: "MAY reallocate … to the same client …
+    /// provided it has not sent a BNDUPD"). The partner cannot have freed the
+    /// address without that update, so the client keeps its address instead
+    /// of being renumbered while its partner is away.
+    ///
+    /// Either way only once the potential expiry the partner acknowledged
+    /// for the old binding (`tsfp`) has passed: a binding made again must
+    /// not lean on it, and its renewals would (found by the simulator).
+    fn may_return(&self, lease: &Lease, now: UnixTime) -> bool {
+        match lease.state {
+            BindingState::Active => lease.ends > now || lease.tsfp <= now,
+            BindingState::Expired | BindingState::Released => {
+                (self.unsent_since.is_some_and(|t| lease.ends > t) && lease.tsfp <= now)
+                    || self.may_allocate(lease, now)
+            }
+            _ => self.may_allocate(lease, now),
         }
     }
 
@@ -167,6 +194,7 @@ mod tests {
             stos: 1000,
             mclt: 3600,
             balancer: LoadBalancer::new(role, Some(hba), 3),
+            unsent_since: None,
         }
     }
 
@@ -205,6 +233,34 @@ mod tests {
         p.on_ack(&mut l, 7200, 3600, 2000);
         assert_eq!(l.tstp, 2000 + 7200 + 1800);
         assert_eq!(l.tsfp, l.tstp);
+    }
+
+    #[test]
+    fn a_client_gets_back_an_address_whose_change_the_partner_never_heard_of() {
+        // The secondary lost its link at 2000 and has been out of contact since.
+        let mut p = policy(Role::Secondary, FailoverState::CommunicationsInterrupted);
+        p.unsent_since = Some(2000);
+        let mut expired = lease(BindingState::Expired, 2100);
+        expired.ends = 2050; // expired here after the link went down
+        // Not while the potential expiry the partner acknowledged runs.
+        assert!(!p.may_return(&expired, 2099));
+        assert!(p.may_return(&expired, 2100));
+        // Never to another client: that is may_allocate's question.
+        assert!(!p.may_allocate(&expired, 2100));
+        // Changed before the link went down: the update may have been sent
+        // and acknowledged, so the partner may have freed the address.
+        expired.ends = 1990;
+        assert!(!p.may_return(&expired, 5000));
+        // In contact again: every change may have reached the partner.
+        expired.ends = 2050;
+        p.unsent_since = None;
+        assert!(!p.may_return(&expired, 5000));
+        // The client's own binding, just past its end and not yet expired by
+        // the timer, once no acknowledged potential expiry is running.
+        let mut lapsed = lease(BindingState::Active, 2100);
+        lapsed.ends = 2050;
+        assert!(!p.may_return(&lapsed, 2060));
+        assert!(p.may_return(&lapsed, 2100));
     }
 
     #[test]

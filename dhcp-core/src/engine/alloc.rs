@@ -31,9 +31,7 @@ impl Engine {
                 return false;
             }
             match self.table.get(addr) {
-                Some(l) if l.client.as_ref() == Some(&c.key) && l.state == BindingState::Active => {
-                    true
-                }
+                Some(l) if l.client.as_ref() == Some(&c.key) => policy.may_return(l, now),
                 Some(l) if l.state == BindingState::Active && l.ends > now => false,
                 Some(l) => policy.may_allocate(l, now),
                 None => false,

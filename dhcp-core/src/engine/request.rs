@@ -81,8 +81,7 @@ impl Engine {
             self.nak(msg, "address in use by another client", info, out);
             return;
         }
-        let usable = (mine && lease.state == BindingState::Active && lease.ends > now)
-            || policy.may_allocate(&lease, now);
+        let usable = (mine && policy.may_return(&lease, now)) || policy.may_allocate(&lease, now);
         if selecting {
             // The client takes up an offer: it must be one we may still honour.
             if !(usable && (offered_to_client || mine || lease.state.is_free())) {

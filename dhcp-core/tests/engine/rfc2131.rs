@@ -747,3 +747,21 @@ fn client_identifier_is_echoed_in_offer_ack_and_nak() {
     let o = run(&mut e, &msg(MessageType::Discover, 3), T0 + 3);
     assert_eq!(opt(&o, OptionCode::ClientIdentifier), None);
 }
+
+/// A REBIND that arrives just after the lease ran out, before the timer has
+/// moved the binding on, still finds the client's record and is ACKed with
+/// the same address (it was dropped as `no_record` before); so is the
+/// client's DISCOVER once the binding has expired.
+#[test]
+fn a_rebind_just_past_the_end_keeps_the_address() {
+    let mut e = engine();
+    let a = dora(&mut e, 1, T0);
+    let o = run(&mut e, &broadcast(renewing(1, a)), T0 + 600);
+    assert_eq!(reply_type(&o), Some(MessageType::Ack), "{:?}", o.verdict);
+    assert_eq!(o.writes[0].addr, a);
+    let b = dora(&mut e, 2, T0);
+    assert_ne!(a, b);
+    let _ = e.tick(&dhcp_core::policy::Standalone, T0 + 700);
+    let o = run(&mut e, &msg(MessageType::Discover, 2), T0 + 701);
+    assert_eq!(yiaddr(&o), b);
+}

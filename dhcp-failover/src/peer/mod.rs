@@ -140,6 +140,10 @@ pub struct Peer {
     recover_wait_until: Option<UnixTime>,
     balance_at: Option<UnixTime>,
     restore: Vec<Ipv4Addr>,
+    /// Since when the link has been down (since start, or since it was
+    /// lost); `None` while the handshake is complete. No binding update of
+    /// a change after this time has been sent.
+    down_since: Option<UnixTime>,
 }
 
 impl Peer {
@@ -179,6 +183,7 @@ impl Peer {
             recover_wait_until: None,
             balance_at: None,
             restore,
+            down_since: Some(now),
         };
         peer.events.push_back(Event::StateChanged {
             from: peer.p.my_state,
@@ -276,6 +281,7 @@ impl Peer {
                 self.hba(),
                 self.cfg.load_balance_max_seconds,
             ),
+            unsent_since: self.down_since,
         }
     }
 
@@ -627,6 +633,7 @@ impl Peer {
 
     fn link_up(&mut self, window: Option<u32>, partner_timer: Option<u32>) {
         let partner_timer = partner_timer.unwrap_or(self.cfg.max_response_delay).max(1);
+        self.down_since = None;
         self.link = Link::Up(Up {
             window: window.unwrap_or(DEFAULT_PARTNER_WINDOW).max(1),
             partner_timer,
@@ -647,6 +654,9 @@ impl Peer {
     }
 
     fn link_lost(&mut self, table: &mut LeaseTable) {
+        if self.is_linked() {
+            self.down_since = Some(self.now);
+        }
         self.link = Link::Down;
         self.ctrl.clear();
         self.acks.clear();

@@ -20,8 +20,8 @@ impl Pair {
         let tol = (TOL_MS / 1000) as u32;
         if known.saturating_add(tol) < tsfp {
             return Err(self.fail(format!(
-                "server {i} granted {} relying on potential expiry {tsfp} the partner does not know ({known})",
-                r.addr
+                "server {i} granted {} relying on potential expiry {tsfp} the partner does not know ({known}) [ends {} local {} mclt {}]",
+                r.addr, r.ends, self.local(i), self.sc.mclt
             )));
         }
         Ok(())
