@@ -204,3 +204,83 @@ fn serves_under_the_isc_command_line() {
         "{text}"
     );
 }
+
+/// ISC's `failover peer` stanza for a loopback pair.
+fn isc_pair_config(role: &str, me: (&str, u16), peer: (&str, u16)) -> String {
+    let primary_only = if role == "primary" {
+        "    mclt 60;\n    split 255;\n"
+    } else {
+        ""
+    };
+    format!(
+        "authoritative;\nignore-client-uids true;\n\
+         failover peer \"failover-vlan-1\" {{\n    {role};\n    address {};\n    port {};\n    \
+         peer address {};\n    peer port {};\n    max-response-delay 6;\n    max-unacked-updates 10;\n    \
+         load balance max seconds 3;\n{primary_only}}}\n\
+         subnet 127.0.0.0 netmask 255.255.255.0 {{\n    option routers 127.0.0.1;\n    pool {{\n        \
+         failover peer \"failover-vlan-1\";\n        range 127.0.0.100 127.0.0.199;\n    }}\n}}\n",
+        me.0, me.1, peer.0, peer.1
+    )
+}
+
+/// Our pair started by the command lines MAAS gives ISC (one rack each, here
+/// 127.0.0.1 and 127.0.0.2 on loopback, MAAS's split 255) reaches NORMAL.
+#[test]
+fn a_pair_started_by_isc_command_lines_reaches_normal() {
+    let dir = tempfile::tempdir().unwrap();
+    let p1 = free_port(true);
+    let p2 = free_port(true);
+    let racks = [
+        ("primary", ("127.0.0.1", p1), ("127.0.0.2", p2)),
+        ("secondary", ("127.0.0.2", p2), ("127.0.0.1", p1)),
+    ];
+    let mut children = Vec::new();
+    for (i, (role, me, peer)) in racks.iter().enumerate() {
+        let rack = dir.path().join(format!("rack{i}"));
+        std::fs::create_dir_all(&rack).unwrap();
+        let conf = rack.join("dhcpd.conf");
+        std::fs::write(&conf, isc_pair_config(role, *me, *peer)).unwrap();
+        let log = rack.join("stderr");
+        let child = Command::new(BIN)
+            .args(["-f", "-4", "-p", &free_port(false).to_string(), "-pf"])
+            .arg(rack.join("dhcpd.pid"))
+            .arg("-cf")
+            .arg(&conf)
+            .arg("-lf")
+            .arg(rack.join("dhcpd.leases"))
+            .arg("lo")
+            .env("RUST_LOG", "info")
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        children.push((child, log));
+    }
+    let normal = "failover status: state=normal partner=normal";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let logs: Vec<String> = children
+            .iter()
+            .map(|(_, log)| std::fs::read_to_string(log).unwrap_or_default())
+            .collect();
+        if logs.iter().all(|l| l.contains(normal)) {
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            for (c, _) in &mut children {
+                let _ = c.kill();
+            }
+            panic!("not NORMAL within 60 s:\n{}", logs.join("\n-----\n"));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    for (c, log) in &mut children {
+        // SAFETY: kill(2) on the pid of a child this test spawned.
+        unsafe { libc::kill(c.id() as i32, libc::SIGTERM) };
+        let status = c.wait().unwrap();
+        assert!(
+            status.success(),
+            "{}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+    }
+}
