@@ -135,13 +135,22 @@ fn summary(path: &Path, cfg: &Config) -> String {
     let subnets = cfg.all_subnets();
     let pools: usize = subnets.iter().map(|s| s.subnet.pools.len()).sum();
     format!(
-        "{}: OK ({} subnets, {} pools, {} hosts, {} failover relationships)",
+        "{}: OK ({}, {}, {}, {})",
         path.display(),
-        subnets.len(),
-        pools,
-        cfg.hosts.len(),
-        cfg.failover.len()
+        count(subnets.len(), "subnet", "subnets"),
+        count(pools, "pool", "pools"),
+        count(cfg.hosts.len(), "host", "hosts"),
+        count(
+            cfg.failover.len(),
+            "failover relationship",
+            "failover relationships"
+        )
     )
+}
+
+/// `1 subnet`, `2 subnets`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn check_config(args: &CheckArgs) -> Result<()> {

@@ -29,7 +29,7 @@ fn test_mode_accepts_the_maas_fixture() {
     assert!(out.status.success(), "{err}");
     assert!(err.contains("checking the configuration file"), "{err}");
     assert!(
-        err.contains("OK (3 subnets, 4 pools, 2 hosts, 1 failover relationships)"),
+        err.contains("OK (3 subnets, 4 pools, 2 hosts, 1 failover relationship)"),
         "{err}"
     );
 }

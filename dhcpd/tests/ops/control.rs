@@ -43,6 +43,20 @@ fn cli_drives_a_running_daemon() {
         "{}",
         st.stdout
     );
+    // FREE and BACKUP apart (a secondary's free addresses are BACKUP).
+    let header = st
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("NETWORK"))
+        .unwrap();
+    assert_eq!(
+        header.split_whitespace().collect::<Vec<_>>(),
+        [
+            "NETWORK", "POOL", "SIZE", "ACTIVE", "FREE", "BACKUP", "USED"
+        ],
+        "{}",
+        st.stdout
+    );
     let st = ctl_json(&sock, &["status"]);
     assert_eq!(st["kind"], "status");
     assert_eq!(st["pools"].as_array().unwrap().len(), 2);

@@ -205,15 +205,16 @@ fn status(s: &StatusReport, now: u64) -> String {
                 p.range.clone(),
                 p.size.to_string(),
                 p.count(dhcp_core::lease::BindingState::Active).to_string(),
-                (p.count(dhcp_core::lease::BindingState::Free)
-                    + p.count(dhcp_core::lease::BindingState::Backup))
-                .to_string(),
+                p.count(dhcp_core::lease::BindingState::Free).to_string(),
+                p.count(dhcp_core::lease::BindingState::Backup).to_string(),
                 format!("{:.1}%", p.utilization() * 100.0),
             ]
         })
         .collect();
     o.push_str(&table(
-        &["NETWORK", "POOL", "SIZE", "ACTIVE", "FREE", "USED"],
+        &[
+            "NETWORK", "POOL", "SIZE", "ACTIVE", "FREE", "BACKUP", "USED",
+        ],
         &rows,
     ));
     if !s.counters.is_empty() {
