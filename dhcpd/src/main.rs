@@ -235,8 +235,7 @@ fn isc_test(a: &IscArgs) -> ExitCode {
 
 /// The socket named by `--socket PATH` in an `execute(…)` of the ISC
 /// file's `on commit` hook (MAAS's `maas-dhcp-helper notify … --socket`).
-fn event_socket_of(config: &Path) -> Option<String> {
-    let parsed = dhcp_isc::parse_file(config).ok()?;
+fn event_socket_of(parsed: &dhcp_isc::IscConfig) -> Option<String> {
     for hook in &parsed.extras.events {
         for action in &hook.actions {
             if let dhcp_isc::Action::Execute { args, .. } = action {
@@ -257,10 +256,11 @@ fn event_socket_of(config: &Path) -> Option<String> {
 /// The OMAPI port and a key file for the ISC configuration at `config`, if
 /// it enables OMAPI. An `omapi-port` without a usable key is an error: ISC
 /// would serve unauthenticated, which we do not.
-fn omapi_of(config: &Path, store: &Path) -> Result<Option<(u16, PathBuf)>> {
-    let Ok(parsed) = dhcp_isc::parse_file(config) else {
-        return Ok(None); // the server's own start reports the error
-    };
+fn omapi_of(
+    parsed: &dhcp_isc::IscConfig,
+    config: &Path,
+    store: &Path,
+) -> Result<Option<(u16, PathBuf)>> {
     let x = &parsed.extras;
     let Some(port) = x.omapi_port else {
         return Ok(None);
@@ -328,14 +328,19 @@ fn isc_run(a: &IscArgs) -> Result<()> {
     run_argv.push("--forget-runtime-hosts".into());
     // MAAS's hooks run its notify program with `--socket PATH`: this
     // daemon sends the same datagram to that socket itself.
-    if let Some(sock) = event_socket_of(&config) {
+    // The file's hooks and OMAPI statements, read once here; a file that does
+    // not parse is reported by the server's own start.
+    let parsed = dhcp_isc::parse_file(&config).ok();
+    if let Some(sock) = parsed.as_ref().and_then(event_socket_of) {
         run_argv.push("--event-socket".into());
         run_argv.push(sock);
     }
     // OMAPI as the file asks (`omapi-port` with `omapi-key`): on loopback,
     // where MAAS's rack process connects; the key statement goes to a file
     // of mode 0600 in the store directory, the form --omapi-key-file reads.
-    if let Some((port, key_file)) = omapi_of(&config, &store)? {
+    if let Some(p) = &parsed
+        && let Some((port, key_file)) = omapi_of(p, &config, &store)?
+    {
         run_argv.push("--omapi-listen".into());
         run_argv.push(format!("127.0.0.1:{port}"));
         run_argv.push("--omapi-key-file".into());

@@ -5,7 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const BIN: &str = env!("CARGO_BIN_EXE_dhcpd");
+mod common;
+mod ops_support;
+
+use common::BIN;
+use ops_support::free_tcp_port;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -111,22 +115,6 @@ fn check_config_accepts_an_isc_file() {
     assert!(text(&out.stderr).contains("line 1: statement \"option\" is not supported in a pool"));
 }
 
-fn free_port(tcp: bool) -> u16 {
-    if tcp {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    } else {
-        std::net::UdpSocket::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    }
-}
-
 /// Serving as MAAS starts ISC (`-f -q -4 -pf -cf -lf IFACE`, here on
 /// loopback with `-p`): the pid file holds our pid, the store is created
 /// beside the lease file, the lease file is kept in ISC's format, OMAPI
@@ -135,7 +123,7 @@ fn free_port(tcp: bool) -> u16 {
 #[test]
 fn serves_under_the_isc_command_line() {
     let dir = tempfile::tempdir().unwrap();
-    let omapi_port = free_port(true);
+    let omapi_port = free_tcp_port();
     let conf = dir.path().join("dhcpd.conf");
     std::fs::write(
         &conf,
@@ -151,7 +139,7 @@ fn serves_under_the_isc_command_line() {
     let leases = dir.path().join("dhcpd.leases");
     let log = dir.path().join("stderr");
     let mut child = Command::new(BIN)
-        .args(["-f", "-4", "-p", &free_port(false).to_string(), "-pf"])
+        .args(["-f", "-4", "-p", &common::free_port().to_string(), "-pf"])
         .arg(&pid_file)
         .arg("-cf")
         .arg(&conf)
@@ -228,8 +216,8 @@ fn isc_pair_config(role: &str, me: (&str, u16), peer: (&str, u16)) -> String {
 #[test]
 fn a_pair_started_by_isc_command_lines_reaches_normal() {
     let dir = tempfile::tempdir().unwrap();
-    let p1 = free_port(true);
-    let p2 = free_port(true);
+    let p1 = free_tcp_port();
+    let p2 = free_tcp_port();
     let racks = [
         ("primary", ("127.0.0.1", p1), ("127.0.0.2", p2)),
         ("secondary", ("127.0.0.2", p2), ("127.0.0.1", p1)),
@@ -242,7 +230,7 @@ fn a_pair_started_by_isc_command_lines_reaches_normal() {
         std::fs::write(&conf, isc_pair_config(role, *me, *peer)).unwrap();
         let log = rack.join("stderr");
         let child = Command::new(BIN)
-            .args(["-f", "-4", "-p", &free_port(false).to_string(), "-pf"])
+            .args(["-f", "-4", "-p", &common::free_port().to_string(), "-pf"])
             .arg(rack.join("dhcpd.pid"))
             .arg("-cf")
             .arg(&conf)

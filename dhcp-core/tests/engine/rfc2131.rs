@@ -750,8 +750,11 @@ fn client_identifier_is_echoed_in_offer_ack_and_nak() {
 
 /// A REBIND that arrives just after the lease ran out, before the timer has
 /// moved the binding on, still finds the client's record and is ACKed with
-/// the same address (it was dropped as `no_record` before); so is the
-/// client's DISCOVER once the binding has expired.
+/// the same address; so is the client's DISCOVER once the binding has
+/// expired. (A standalone server always allowed this; the failover case,
+/// where it was dropped as `no_record`, is the policy test
+/// `a_client_gets_back_an_address_whose_change_the_partner_never_heard_of`
+/// in dhcp-failover.)
 #[test]
 fn a_rebind_just_past_the_end_keeps_the_address() {
     let mut e = engine();
