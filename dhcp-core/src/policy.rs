@@ -38,6 +38,11 @@ pub struct ServeQuery<'a> {
     /// peer answers a client the hash gives to its partner when the partner
     /// has no free leases there, as ISC does.
     pub network_counts: StateCounts,
+    /// The client has a host reservation on its network. A reserved address
+    /// lies outside every dynamic range, so no failover pool owns it and
+    /// load balancing does not apply: both peers answer, as ISC's do for
+    /// `fixed-address` hosts.
+    pub reserved: bool,
 }
 
 /// The decisions a failover relationship makes for the engine.

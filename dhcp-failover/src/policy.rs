@@ -73,9 +73,10 @@ impl LeasePolicy for FailoverPolicy {
         match (self.state, q.kind) {
             // The hash gives the client to the partner, unless the partner
             // has nothing to offer on its network (ISC: "cancel load balance
-            // to peer - no free leases").
+            // to peer - no free leases") or the client has a reservation.
             (FailoverState::Normal, QueryKind::Discover) => {
-                self.balancer.is_mine(q.hash_key, q.secs)
+                q.reserved
+                    || self.balancer.is_mine(q.hash_key, q.secs)
                     || q.network_counts.get(peer_free(self.role)) == 0
             }
             _ => true,
@@ -293,6 +294,7 @@ mod tests {
             secs: 0,
             now: 0,
             network_counts: counts,
+            reserved: false,
         };
         let primary = policy(Role::Primary, FailoverState::Normal);
         let secondary = policy(Role::Secondary, FailoverState::Normal);
@@ -321,6 +323,13 @@ mod tests {
             ..Default::default()
         };
         assert!(secondary.should_serve(&mine(no_free)));
+        // A client with a reservation is answered by both.
+        let reserved = ServeQuery {
+            reserved: true,
+            ..mine(both)
+        };
+        assert!(secondary.should_serve(&reserved));
+        assert!(primary.should_serve(&reserved));
         // Only DISCOVERs are balanced; outside NORMAL nothing is.
         let cint = policy(Role::Primary, FailoverState::CommunicationsInterrupted);
         assert!(cint.should_serve(&query(both)));
@@ -336,6 +345,7 @@ mod tests {
                 secs: 0,
                 now: 0,
                 network_counts: Default::default(),
+                reserved: true,
             };
             assert_eq!(p.should_serve(&q), s.service().responsive(), "{s}");
         }

@@ -217,6 +217,8 @@ pub enum StmtKind {
     Authoritative(bool),
     /// `ignore-client-uids BOOL;`
     IgnoreClientUids(bool),
+    /// `echo-client-id BOOL;`
+    EchoClientId(bool),
     /// `ping-check BOOL;`
     PingCheck(bool),
     /// `next-server IP;`

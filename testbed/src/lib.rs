@@ -11,6 +11,8 @@
 //! * [`relay`], [`tftp`], [`ipxe`]: dhcrelay, tftpd-hpa, iPXE under QEMU.
 //! * [`demo`]: the `testbed demo` scenario; [`plot`]: its timeline as SVG.
 //! * [`isc`]: ISC dhcpd's lease file and failover log lines, for comparisons.
+//! * [`probe`]: one scripted client exchange kept as raw bytes, to compare
+//!   two servers' answers field by field.
 //! * [`flood`]: random and malformed packets to port 67.
 //! * [`stats`]: our daemon's stats file and a namespace's kernel UDP counters.
 //! * [`capture`]: tcpdump on a segment, to see how replies travelled.
@@ -27,6 +29,7 @@ pub mod lab;
 pub mod names;
 pub mod netns;
 pub mod plot;
+pub mod probe;
 pub mod process;
 pub mod real_clients;
 pub mod relay;

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 pub use failover::{FailoverConfig, LoadBalance, Role};
 pub use hex::{format_hex, parse_hex_bytes, parse_mac};
 use hex::{hex_serde, mac_serde};
-pub use options::{CustomOption, OptionSet, OptionValue, RESERVED_CODES};
+pub use options::{CustomOption, OptionSet, OptionValue, RESERVED_CODES, TIMER_CODES};
 pub use pxe::{PxeConfig, PxeMatch, PxeRule, maas_rules};
 
 use crate::lease::HwAddr;
@@ -124,6 +124,10 @@ pub struct ServerConfig {
     /// store stays the only record that counts.
     #[serde(default)]
     pub lease_file: Option<PathBuf>,
+    /// Return a client's identifier (option 61) in every reply, as RFC 6842
+    /// asks and Kea does; ISC dhcpd does so only with `echo-client-id true`.
+    #[serde(default = "default_true")]
+    pub echo_client_id: bool,
 }
 
 fn default_store() -> PathBuf {
@@ -150,6 +154,7 @@ impl Default for ServerConfig {
             authoritative: true,
             log_level: None,
             lease_file: None,
+            echo_client_id: true,
         }
     }
 }

@@ -88,7 +88,11 @@ impl OptionValue {
 }
 
 /// Option codes the server sets itself; configuring them is an error.
-pub const RESERVED_CODES: &[u8] = &[0, 50, 51, 52, 53, 54, 55, 57, 58, 59, 61, 82, 255];
+pub const RESERVED_CODES: &[u8] = &[0, 50, 51, 52, 53, 54, 55, 57, 61, 82, 255];
+
+/// The renewal (T1) and rebinding (T2) time options: configurable as `u32`
+/// seconds, sent only while shorter than the lease they go with.
+pub const TIMER_CODES: [u8; 2] = [58, 59];
 
 impl OptionSet {
     /// `self` with unset options taken from `outer`. Custom options with the

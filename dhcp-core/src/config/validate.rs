@@ -3,8 +3,8 @@
 use std::collections::{HashMap, HashSet};
 use std::net::Ipv4Addr;
 
-use super::options::RESERVED_CODES;
-use super::{Config, ConfigError, LeaseTimes, OptionSet, Role};
+use super::options::{RESERVED_CODES, TIMER_CODES};
+use super::{Config, ConfigError, LeaseTimes, OptionSet, OptionValue, Role};
 
 type Result = std::result::Result<(), ConfigError>;
 
@@ -125,6 +125,12 @@ fn options(o: &OptionSet, path: &str) -> Result {
             return Err(ConfigError::invalid(
                 p,
                 format!("option {} given twice", c.code),
+            ));
+        }
+        if TIMER_CODES.contains(&c.code) && !matches!(c.value, OptionValue::U32(_)) {
+            return Err(ConfigError::invalid(
+                p,
+                format!("option {} (T1/T2) takes a u32 number of seconds", c.code),
             ));
         }
         match c.value.to_bytes() {

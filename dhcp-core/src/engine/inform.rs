@@ -36,6 +36,7 @@ impl Engine {
             boot: scope.boot.as_ref(),
             host_boot_file: scope.host_boot_file.as_deref(),
             message: None,
+            echo_client_id: self.cfg.server.echo_client_id,
         };
         self.emit(reply::finish(msg, m, parts, dest), out);
     }

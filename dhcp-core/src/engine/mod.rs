@@ -292,6 +292,10 @@ impl Engine {
             } else {
                 StateCounts::default()
             },
+            reserved: self
+                .topo
+                .host_for(client.client_id.as_deref(), &client.hw)
+                .is_some_and(|h| self.topo.on_network(network, h.address)),
         };
         if !policy.should_serve(&q) {
             out.verdict = Verdict::Ignored(IgnoreReason::NotOurs);
@@ -429,6 +433,7 @@ impl Engine {
             boot: scope.boot.as_ref(),
             host_boot_file: scope.host_boot_file.as_deref(),
             message: None,
+            echo_client_id: self.cfg.server.echo_client_id,
         };
         self.emit(
             reply::finish(msg, m, parts, Destination::for_reply(msg, addr)),
@@ -437,7 +442,10 @@ impl Engine {
     }
 
     fn nak(&self, msg: &Message, why: &str, info: &RecvInfo<'_>, out: &mut Outcome) {
-        self.emit(reply::nak(msg, info.local_addr, why), out);
+        self.emit(
+            reply::nak(msg, info.local_addr, why, self.cfg.server.echo_client_id),
+            out,
+        );
     }
 
     fn emit(&self, r: Result<Reply, crate::packet::EncodeError>, out: &mut Outcome) {

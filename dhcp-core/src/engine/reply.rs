@@ -7,7 +7,7 @@ use dhcproto::v4::{
     DhcpOption, Flags, HType, Message, MessageType, Opcode, OptionCode, UnknownOption,
 };
 
-use crate::config::OptionSet;
+use crate::config::{OptionSet, OptionValue, TIMER_CODES};
 use crate::lease::HwAddr;
 use crate::packet::{self, DEFAULT_MAX_REPLY_LEN, EncodeError};
 use crate::pxe::BootSelection;
@@ -98,7 +98,12 @@ pub fn header(req: &Message, yiaddr: Ipv4Addr, siaddr: Ipv4Addr) -> Message {
 
 /// A DHCPNAK for `req` from `server_id`, explaining itself in option 56
 /// (RFC 2131 table 3): to the relay, else broadcast.
-pub fn nak(req: &Message, server_id: Ipv4Addr, message: &str) -> Result<Reply, EncodeError> {
+pub fn nak(
+    req: &Message,
+    server_id: Ipv4Addr,
+    message: &str,
+    echo_client_id: bool,
+) -> Result<Reply, EncodeError> {
     let m = header(req, Ipv4Addr::UNSPECIFIED, Ipv4Addr::UNSPECIFIED);
     let empty = OptionSet::default();
     let parts = ReplyParts {
@@ -109,6 +114,7 @@ pub fn nak(req: &Message, server_id: Ipv4Addr, message: &str) -> Result<Reply, E
         boot: None,
         host_boot_file: None,
         message: Some(message),
+        echo_client_id,
     };
     finish(req, m, parts, Destination::for_nak(req))
 }
@@ -129,6 +135,8 @@ pub struct ReplyParts<'a> {
     pub host_boot_file: Option<&'a str>,
     /// Error text for a NAK (option 56).
     pub message: Option<&'a str>,
+    /// Return the client's option 61 (RFC 6842).
+    pub echo_client_id: bool,
 }
 
 /// Adds options to `m` and encodes it within the client's size limit.
@@ -164,16 +172,9 @@ pub fn finish(
     } else {
         if let Some(lt) = parts.lease_time {
             opts.insert(DhcpOption::AddressLeaseTime(lt));
-            // T1 and T2 are the RFC 2131 §4.4.5 defaults, which a client
-            // computes itself when they are absent: sent only to a client
-            // that asks for them (as ISC dhcpd does).
-            let asked = |code: u8| prl.is_some_and(|p| p.contains(&code));
-            if asked(58) {
-                opts.insert(DhcpOption::Renewal(lt / 2));
-            }
-            if asked(59) {
-                opts.insert(DhcpOption::Rebinding(((u64::from(lt) * 7) / 8) as u32));
-            }
+            // T1 and T2 (58, 59) are not sent unless configured, as neither
+            // ISC dhcpd nor Kea sends them unconfigured: the client then
+            // uses the RFC 2131 §4.4.5 defaults (0.5 and 0.875 of the lease).
         }
         let o = parts.options;
         if let Some(mask) = o.subnet_mask {
@@ -210,6 +211,15 @@ pub fn finish(
             }
         }
         for c in &o.custom {
+            // A configured T1 or T2 goes out only while shorter than the
+            // lease (RFC 2131 §4.4.5: T1 < T2 < lease), e.g. not with a 30 s
+            // PXE lease under a 300 s renewal time.
+            if let OptionValue::U32(t) = c.value
+                && TIMER_CODES.contains(&c.code)
+                && parts.lease_time.is_none_or(|lt| t >= lt)
+            {
+                continue;
+            }
             if let Some(data) = c.value.to_bytes() {
                 add(
                     c.code,
@@ -224,7 +234,11 @@ pub fn finish(
             if file.len() < 128 {
                 m.set_fname_str(file);
             }
-            if prl.is_some_and(|p| p.contains(&67)) || file.len() >= 128 {
+            // The boot file goes in the BOOTP `file` field; option 67 only
+            // when it does not fit there (ISC dhcpd's `filename` and Kea's
+            // `boot-file-name` behave alike; an explicit option 67 is a
+            // configured option).
+            if file.len() >= 128 {
                 m.opts_mut()
                     .insert(DhcpOption::BootfileName(file.as_bytes().to_vec()));
             }
@@ -249,8 +263,11 @@ pub fn finish(
     }
     // RFC 6842: a client identifier comes back unaltered, NAKs included, so
     // that a client can tell its replies from those of another client with
-    // the same hardware address.
-    if let Some(id) = req.opts().get(OptionCode::ClientIdentifier) {
+    // the same hardware address (unless turned off, as ISC dhcpd's
+    // `echo-client-id` is by default).
+    if parts.echo_client_id
+        && let Some(id) = req.opts().get(OptionCode::ClientIdentifier)
+    {
         m.opts_mut().insert(id.clone());
     }
     if parts.msg_type == MessageType::Nak && !req.giaddr().is_unspecified() {

@@ -7,14 +7,45 @@ use crate::common::*;
 use dhcp_core::engine::{Destination, IgnoreReason, Verdict};
 use dhcp_core::lease::{BindingState, HwAddr};
 use dhcp_core::packet::MIN_REPLY_LEN;
-use dhcproto::Encodable;
 use dhcproto::v4::relay::{RelayAgentInformation, RelayInfo};
 use dhcproto::v4::{Architecture, DhcpOption, MessageType, OptionCode};
+use dhcproto::{Decodable, Encodable};
 
 const T0: u32 = 1_800_000_000;
 
 fn ip(s: &str) -> Ipv4Addr {
     s.parse().unwrap()
+}
+
+/// T1 and T2 configured as options (ISC `option dhcp-renewal-time`) go out
+/// as configured, and only while shorter than the lease they go with.
+#[test]
+fn configured_t1_t2_are_sent_only_below_the_lease_time() {
+    let toml = CONFIG.replace(
+        "domain_name = \"lab.test\"",
+        "domain_name = \"lab.test\"\ncustom = [{ code = 58, type = \"u32\", value = 200 }, \
+         { code = 59, type = \"u32\", value = 700 }]",
+    );
+    let mut e =
+        dhcp_core::engine::Engine::new(dhcp_core::config::Config::from_toml(&toml).unwrap());
+    let o = run(&mut e, &msg(MessageType::Discover, 1), T0);
+    let bytes = &o.reply.as_ref().unwrap().bytes;
+    let wire = dhcproto::v4::Message::decode(&mut dhcproto::Decoder::new(bytes)).unwrap();
+    assert_eq!(
+        wire.opts().get(OptionCode::Renewal),
+        Some(&DhcpOption::Renewal(200))
+    );
+    // 700 s is past the 600 s lease: not sent.
+    assert_eq!(wire.opts().get(OptionCode::Rebinding), None);
+    // As text, not seconds: refused.
+    let bad = CONFIG.replace(
+        "domain_name = \"lab.test\"",
+        "domain_name = \"lab.test\"\ncustom = [{ code = 58, type = \"text\", value = \"1\" }]",
+    );
+    let err = dhcp_core::config::Config::from_toml(&bad)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("T1/T2"), "{err}");
 }
 
 #[test]
@@ -36,7 +67,8 @@ fn discover_gets_offer_with_scoped_options_and_no_writes() {
         opt(&o, OptionCode::AddressLeaseTime),
         Some(&DhcpOption::AddressLeaseTime(600))
     );
-    // T1/T2 are the defaults the client computes itself: only on request.
+    // T1/T2 are the defaults the client computes itself: not sent unless
+    // configured, even when asked for (as ISC dhcpd and Kea).
     assert_eq!(opt(&o, OptionCode::Renewal), None);
     assert_eq!(opt(&o, OptionCode::Rebinding), None);
     let asks = with(
@@ -44,14 +76,8 @@ fn discover_gets_offer_with_scoped_options_and_no_writes() {
         DhcpOption::ParameterRequestList(vec![OptionCode::Renewal, OptionCode::Rebinding]),
     );
     let o2 = run(&mut e, &asks, T0);
-    assert_eq!(
-        opt(&o2, OptionCode::Renewal),
-        Some(&DhcpOption::Renewal(300))
-    );
-    assert_eq!(
-        opt(&o2, OptionCode::Rebinding),
-        Some(&DhcpOption::Rebinding(525))
-    );
+    assert_eq!(opt(&o2, OptionCode::Renewal), None);
+    assert_eq!(opt(&o2, OptionCode::Rebinding), None);
     assert_eq!(
         opt(&o, OptionCode::SubnetMask),
         Some(&DhcpOption::SubnetMask(ip("255.255.255.0")))

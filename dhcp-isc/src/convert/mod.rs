@@ -58,6 +58,7 @@ fn keyword(k: &StmtKind) -> &'static str {
         StmtKind::MinLeaseTime(_) => "min-lease-time",
         StmtKind::Authoritative(_) => "authoritative",
         StmtKind::IgnoreClientUids(_) => "ignore-client-uids",
+        StmtKind::EchoClientId(_) => "echo-client-id",
         StmtKind::PingCheck(_) => "ping-check",
         StmtKind::NextServer(_) => "next-server",
         StmtKind::Filename(_) => "filename",
@@ -152,6 +153,8 @@ impl Converter {
         let mut cfg = Config::default();
         // ISC is not authoritative unless told so.
         cfg.server.authoritative = false;
+        // ISC returns option 61 only with `echo-client-id true`.
+        cfg.server.echo_client_id = false;
         // The ISC file's own classes carry the PXE lease time.
         cfg.pxe.pxe_lease_time = 0;
         Self {
@@ -231,6 +234,7 @@ impl Converter {
                     events: events.clone(),
                     actions: actions.clone(),
                 }),
+                StmtKind::EchoClientId(b) => self.cfg.server.echo_client_id = *b,
                 StmtKind::OmapiPort(p) => {
                     if self.extras.omapi_port.replace(*p).is_some() {
                         return err(s.pos, ErrorKind::Invalid, "omapi-port given twice");

@@ -54,6 +54,11 @@ impl Parser {
                 self.semi(&kw)?;
                 StmtKind::IgnoreClientUids(b)
             }
+            "echo-client-id" => {
+                let b = self.boolean(&kw)?;
+                self.semi(&kw)?;
+                StmtKind::EchoClientId(b)
+            }
             "ping-check" => {
                 let b = self.boolean(&kw)?;
                 self.semi(&kw)?;

@@ -216,11 +216,13 @@ impl Driver {
     /// A DHCPNAK for `msg` when it is a retransmitted REQUEST naming the
     /// partner while the partner is out of contact (see
     /// [`super::partner_requests`]); `server_id` is our address on the
-    /// arrival interface. Call for every request before the engine.
+    /// arrival interface; `echo_client_id` as the server's setting. Call
+    /// for every request before the engine.
     pub fn nak_stranded(
         &mut self,
         msg: &dhcproto::v4::Message,
         server_id: std::net::Ipv4Addr,
+        echo_client_id: bool,
     ) -> Option<dhcp_core::engine::Reply> {
         let unreachable = !self.peer.is_linked()
             && matches!(
@@ -231,7 +233,7 @@ impl Driver {
             .stranded
             .should_nak(msg, unreachable, std::time::Instant::now())
         {
-            partner_requests::nak(msg, server_id)
+            partner_requests::nak(msg, server_id, echo_client_id)
         } else {
             None
         }

@@ -85,12 +85,13 @@ impl PartnerRequests {
 }
 
 /// A DHCPNAK for `req` from `server_id` (RFC 2131 table 3), or `None` if it
-/// cannot be encoded.
-pub fn nak(req: &Message, server_id: Ipv4Addr) -> Option<Reply> {
+/// cannot be encoded; option 61 returned with `echo_client_id`.
+pub fn nak(req: &Message, server_id: Ipv4Addr, echo_client_id: bool) -> Option<Reply> {
     dhcp_core::engine::nak(
         req,
         server_id,
         "the server you selected is down; start over",
+        echo_client_id,
     )
     .ok()
 }
@@ -141,6 +142,7 @@ mod tests {
         let r = nak(
             &request(Ipv4Addr::new(10, 99, 0, 1), 9),
             Ipv4Addr::new(10, 99, 0, 2),
+            true,
         )
         .unwrap();
         assert_eq!(r.msg_type, MessageType::Nak);

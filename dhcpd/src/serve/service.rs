@@ -198,10 +198,11 @@ impl Service {
                 local_addr: o.local_addr,
                 src: o.src,
             };
+            let echo = self.engine.config().server.echo_client_id;
             if let Some(reply) = self
                 .failover
                 .iter_mut()
-                .find_map(|d| d.nak_stranded(&inbound.request.msg, o.local_addr))
+                .find_map(|d| d.nak_stranded(&inbound.request.msg, o.local_addr, echo))
             {
                 let verdict = dhcp_core::engine::Verdict::Replied(reply.msg_type);
                 self.counters
