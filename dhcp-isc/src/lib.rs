@@ -5,6 +5,9 @@
 //! expiry` actions, option definitions, `ping-check`) comes alongside as
 //! [`IscExtras`].
 //!
+//! [`hooks`] evaluates the event hooks for one lease event into the
+//! programs they run.
+//!
 //! Anything outside the supported subset is an error naming the file, line,
 //! column and statement; nothing is ignored silently. Errors also render in
 //! ISC's own shape ([`IscError::isc_render`]). `docs/isc-config.md` lists
@@ -22,6 +25,7 @@ pub mod ast;
 mod convert;
 mod display;
 mod error;
+pub mod hooks;
 mod lexer;
 mod options;
 mod parser;

@@ -59,6 +59,21 @@ pub fn load(path: &Path) -> Result<Config, LoadError> {
     Config::from_toml(&text).map_err(LoadError::Toml)
 }
 
+/// The `on commit/release/expiry` hooks of the ISC configuration at
+/// `path` (none for a TOML file, or a file that does not load: its error is
+/// reported by [`load`]).
+pub fn isc_hooks(path: &Path) -> Vec<dhcp_isc::EventHook> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    if !is_isc(path, &text) {
+        return Vec::new();
+    }
+    dhcp_isc::parse_file(path)
+        .map(|c| c.extras.events)
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

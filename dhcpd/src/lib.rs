@@ -37,7 +37,8 @@
 //! * [`net`]: sockets, interfaces, receive (with coalescing), transmit, L2.
 //! * [`clock`], [`failure_log`] and [`shutdown`]: leaves used by all;
 //!   [`config_file`] (TOML or ISC) and [`isc_cli`] (ISC's command line):
-//!   leaves used by `main` and reload.
+//!   leaves used by `main` and reload; [`privileges`]: ISC's `-user` and
+//!   `-group` (root dropped before any socket is opened).
 //!
 //! # Sockets
 //!
@@ -114,6 +115,7 @@ pub mod failure_log;
 pub mod isc_cli;
 pub mod net;
 pub mod ops;
+pub mod privileges;
 pub mod serve;
 pub mod server;
 pub mod settings;

@@ -17,6 +17,7 @@ use dhcpd::config_file;
 use dhcpd::isc_cli::{self, IscArgs};
 use dhcpd::net::coalesce::Coalescer;
 use dhcpd::ops::control::{Request, client};
+use dhcpd::privileges;
 use dhcpd::serve::counters::Counters;
 use dhcpd::serve::transaction::LOG_TARGET;
 use dhcpd::server;
@@ -357,24 +358,47 @@ fn isc_run(a: &IscArgs) -> Result<()> {
             store.display()
         );
     }
-    if a.user.is_some() || a.group.is_some() {
-        // Loud, not silent: the sockets are opened inside the server, after
-        // which dropping privileges is not implemented.
-        eprintln!(
-            "dhcpd: warning: -user/-group ({}/{}): privileges are not dropped; the daemon keeps its current user",
-            a.user.as_deref().unwrap_or("-"),
-            a.group.as_deref().unwrap_or("-")
-        );
-    }
     if let Some(pf) = &a.pid_file {
         std::fs::write(pf, format!("{}\n", std::process::id()))
             .with_context(|| format!("cannot write the pid file {}", pf.display()))?;
+    }
+    if let Err(e) = drop_privileges(a, &store) {
+        if let Some(pf) = &a.pid_file {
+            let _ = std::fs::remove_file(pf);
+        }
+        return Err(e);
     }
     let result = run(&args);
     if let Some(pf) = &a.pid_file {
         let _ = std::fs::remove_file(pf);
     }
     result
+}
+
+/// ISC's `-user` / `-group`: become that user before serving. The store,
+/// the lease file and OMAPI's key file are handed to it first; sockets are
+/// opened after the drop, with the two capabilities DHCP needs kept.
+fn drop_privileges(a: &IscArgs, store: &Path) -> Result<()> {
+    if a.user.is_none() && a.group.is_none() {
+        return Ok(());
+    }
+    let target = privileges::Target::resolve(a.user.as_deref(), a.group.as_deref())
+        .context("-user/-group")?;
+    if !target.is_change() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(store)
+        .with_context(|| format!("cannot create the store {}", store.display()))?;
+    privileges::hand_over(store, &target).context("-user/-group")?;
+    privileges::hand_over(&a.lease_path(), &target).context("-user/-group")?;
+    privileges::drop_to(&target).context("cannot drop privileges (-user/-group)")?;
+    if !a.quiet {
+        eprintln!(
+            "dhcpd: running as uid {} gid {} with CAP_NET_BIND_SERVICE and CAP_NET_RAW only",
+            target.uid, target.gid
+        );
+    }
+    Ok(())
 }
 
 /// The log filter: `--log-level`, else `RUST_LOG`, else `server.log_level`,

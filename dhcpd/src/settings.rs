@@ -109,6 +109,7 @@ impl Settings {
                 events: EventSettings {
                     socket: args.event_socket.clone(),
                     command: args.event_command.clone(),
+                    hooks: crate::config_file::isc_hooks(&args.config),
                     queue: args.event_queue,
                 },
                 forget_runtime_hosts: args.forget_runtime_hosts,

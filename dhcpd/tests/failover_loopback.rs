@@ -444,57 +444,47 @@ fn omapi_call(
     }
 }
 
-/// The failover-state object over OMAPI: read in NORMAL, then, with the
-/// partner gone, set to partner-down (ISC's `local-state 4`).
-#[test]
-fn omapi_failover_state_reads_and_sets_partner_down() {
-    use omapi::client::{Client, Open};
-    use std::io::Write;
-    const SECRET: &str = "c2VjcmV0LWtleS1mb3ItdGhlLWZhaWxvdmVyLXRlc3Q=";
-    let dir = tempfile::tempdir().unwrap();
+const OMAPI_SECRET: &str = "c2VjcmV0LWtleS1mb3ItdGhlLWZhaWxvdmVyLXRlc3Q=";
+
+/// A loopback pair (relationship "fo") whose primary serves OMAPI with key
+/// `omapi_key`, in NORMAL: (primary, secondary, OMAPI port).
+fn omapi_pair(dir: &Path) -> (Daemon, Daemon, u16) {
     let (a1, a2) = (Ipv4Addr::new(127, 0, 0, 1), Ipv4Addr::new(127, 0, 0, 2));
     let (p1, p2) = (free_tcp_port(a1), free_tcp_port(a2));
     let relay = UdpSocket::bind((GIADDR, 0)).unwrap();
     let relay_port = relay.local_addr().unwrap().port();
     let key_file = write(
-        dir.path(),
+        dir,
         "omapi.key",
-        &format!("key omapi_key {{ algorithm hmac-md5; secret \"{SECRET}\"; }};"),
+        &format!("key omapi_key {{ algorithm hmac-md5; secret \"{OMAPI_SECRET}\"; }};"),
     );
     let omapi_port = free_tcp_port(a1);
     let listen = format!("127.0.0.1:{omapi_port}");
-    let cfg1 = write(
-        dir.path(),
-        "d1.toml",
-        &config("primary", (a1, p1), (a2, p2)),
-    );
-    let cfg2 = write(
-        dir.path(),
-        "d2.toml",
-        &config("secondary", (a2, p2), (a1, p1)),
-    );
+    let cfg1 = write(dir, "d1.toml", &config("primary", (a1, p1), (a2, p2)));
+    let cfg2 = write(dir, "d2.toml", &config("secondary", (a2, p2), (a1, p1)));
     let args = [
         "--omapi-listen",
         &listen,
         "--omapi-key-file",
         key_file.to_str().unwrap(),
     ];
-    let d1 = Daemon::start(
-        dir.path(),
-        &cfg1,
-        &dir.path().join("store-1"),
-        relay_port,
-        &args,
-    );
-    let d2 = Daemon::start(
-        dir.path(),
-        &cfg2,
-        &dir.path().join("store-2"),
-        relay_port,
-        &[],
-    );
+    let d1 = Daemon::start(dir, &cfg1, &dir.join("store-1"), relay_port, &args);
+    let d2 = Daemon::start(dir, &cfg2, &dir.join("store-2"), relay_port, &[]);
     let normal = "failover status: state=normal partner=normal";
     wait_log(&d1, normal, Duration::from_secs(30));
+    (d1, d2, omapi_port)
+}
+
+/// The failover-state object over OMAPI: read in NORMAL, then, with the
+/// partner gone, set to partner-down (ISC's `local-state 4`).
+#[test]
+fn omapi_failover_state_reads_and_sets_partner_down() {
+    use omapi::client::{Client, Open};
+    use std::io::Write;
+    const SECRET: &str = OMAPI_SECRET;
+    let dir = tempfile::tempdir().unwrap();
+    let a1 = Ipv4Addr::new(127, 0, 0, 1);
+    let (d1, d2, omapi_port) = omapi_pair(dir.path());
 
     let mut stream = std::net::TcpStream::connect((a1, omapi_port)).unwrap();
     stream
@@ -532,4 +522,39 @@ fn omapi_failover_state_reads_and_sets_partner_down() {
         "partner-down requested over OMAPI",
         Duration::from_secs(5),
     );
+}
+
+/// ISC's own `omshell` (isc-dhcp-server) forcing partner-down on the running
+/// daemon, as ISC documents it: open the failover-state by name, set
+/// `local-state = 4`, update. The primary then reports PARTNER-DOWN.
+/// Skipped, with the reason, when omshell is not installed.
+#[test]
+fn omshell_forces_partner_down_on_the_daemon() {
+    let Some(omshell) = omshell() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (d1, d2, port) = omapi_pair(dir.path());
+    let run = |tail: &str| {
+        let script = format!(
+            "server 127.0.0.1\nport {port}\nkey omapi_key {OMAPI_SECRET}\nconnect\n\
+             new failover-state\nset name = \"fo\"\nopen\n{tail}"
+        );
+        run_omshell(omshell, &script)
+    };
+    let out = run("");
+    assert!(out.contains("local-state = 00:00:00:02"), "{out}");
+    let (st2, log2) = d2.terminate();
+    assert!(st2.success(), "{log2}");
+    wait_log(
+        &d1,
+        "state=communications-interrupted",
+        Duration::from_secs(30),
+    );
+    let out = run("set local-state = 4\nupdate\n");
+    assert!(!out.contains("can't"), "{out}");
+    assert!(out.contains("local-state = 00:00:00:04"), "{out}");
+    wait_log(&d1, "state=partner-down", Duration::from_secs(10));
+    let out = run("");
+    assert!(out.contains("local-state = 00:00:00:04"), "{out}");
 }

@@ -25,6 +25,33 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// Starts the binary with ISC's argv `args` (stderr to `log`) and waits
+/// until it serves.
+fn start_serving(args: &[&std::ffi::OsStr], log: &Path) -> std::process::Child {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env_remove("RUST_LOG")
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let log_text = || std::fs::read_to_string(log).unwrap_or_default();
+    while !log_text().contains("serving") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not serving:\n{}",
+            log_text()
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "exited:\n{}",
+            log_text()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child
+}
+
 #[test]
 fn test_mode_accepts_the_maas_fixture() {
     let f = fixture("maas-primary.conf");
@@ -138,33 +165,22 @@ fn serves_under_the_isc_command_line() {
     let pid_file = dir.path().join("dhcpd.pid");
     let leases = dir.path().join("dhcpd.leases");
     let log = dir.path().join("stderr");
-    let mut child = Command::new(BIN)
-        .args(["-f", "-4", "-p", &common::free_port().to_string(), "-pf"])
-        .arg(&pid_file)
-        .arg("-cf")
-        .arg(&conf)
-        .arg("-lf")
-        .arg(&leases)
-        .arg("lo")
-        .env_remove("RUST_LOG")
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let port = common::free_port().to_string();
+    let argv: Vec<&std::ffi::OsStr> = vec![
+        "-f".as_ref(),
+        "-4".as_ref(),
+        "-p".as_ref(),
+        port.as_ref(),
+        "-pf".as_ref(),
+        pid_file.as_os_str(),
+        "-cf".as_ref(),
+        conf.as_os_str(),
+        "-lf".as_ref(),
+        leases.as_os_str(),
+        "lo".as_ref(),
+    ];
+    let mut child = start_serving(&argv, &log);
     let log_text = || std::fs::read_to_string(&log).unwrap_or_default();
-    while !log_text().contains("serving") {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "not serving:\n{}",
-            log_text()
-        );
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "exited:\n{}",
-            log_text()
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
     let pid = std::fs::read_to_string(&pid_file).unwrap();
     assert_eq!(pid.trim(), child.id().to_string());
     assert!(dir.path().join("dhcpd.leases.store").is_dir());
@@ -271,4 +287,92 @@ fn a_pair_started_by_isc_command_lines_reaches_normal() {
             std::fs::read_to_string(log).unwrap_or_default()
         );
     }
+}
+
+/// `-user nobody -group nogroup` as root: the daemon becomes that user with
+/// only CAP_NET_BIND_SERVICE and CAP_NET_RAW (SO_BINDTODEVICE needs the
+/// latter, so serving at all shows it was kept), its store is the user's,
+/// and it still writes the lease file and stops cleanly. Skipped when not
+/// root or when Debian's `nobody`/`nogroup` are missing.
+#[test]
+fn drops_to_the_isc_user_and_group() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("SKIPPED: needs root: drops_to_the_isc_user_and_group");
+        return;
+    }
+    let Ok(Some(nobody)) = nix::unistd::User::from_name("nobody") else {
+        eprintln!("SKIPPED: no user nobody: drops_to_the_isc_user_and_group");
+        return;
+    };
+    let Ok(Some(nogroup)) = nix::unistd::Group::from_name("nogroup") else {
+        eprintln!("SKIPPED: no group nogroup: drops_to_the_isc_user_and_group");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // The lease file's directory is the user's to write, as MAAS makes it.
+    std::os::unix::fs::chown(
+        dir.path(),
+        Some(nobody.uid.as_raw()),
+        Some(nogroup.gid.as_raw()),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let conf = dir.path().join("dhcpd.conf");
+    std::fs::write(
+        &conf,
+        "subnet 127.0.0.0 netmask 255.255.255.0 {\n  range 127.0.0.100 127.0.0.199;\n}\n",
+    )
+    .unwrap();
+    let leases = dir.path().join("dhcpd.leases");
+    std::fs::write(&leases, "").unwrap();
+    let log = dir.path().join("stderr");
+    let port = common::free_port().to_string();
+    let argv: Vec<&std::ffi::OsStr> = vec![
+        "-user".as_ref(),
+        "nobody".as_ref(),
+        "-group".as_ref(),
+        "nogroup".as_ref(),
+        "-f".as_ref(),
+        "-4".as_ref(),
+        "-p".as_ref(),
+        port.as_ref(),
+        "-cf".as_ref(),
+        conf.as_os_str(),
+        "-lf".as_ref(),
+        leases.as_os_str(),
+        "lo".as_ref(),
+    ];
+    let mut child = start_serving(&argv, &log);
+    let log_text = || std::fs::read_to_string(&log).unwrap_or_default();
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.split_whitespace().collect::<Vec<_>>())
+            .unwrap()
+    };
+    let uid = nobody.uid.as_raw().to_string();
+    let gid = nogroup.gid.as_raw().to_string();
+    assert!(field("Uid:").iter().all(|u| *u == uid), "{status}");
+    assert!(field("Gid:").iter().all(|g| *g == gid), "{status}");
+    assert_eq!(field("Groups:"), [gid.as_str()], "{status}");
+    // CAP_NET_BIND_SERVICE (10) and CAP_NET_RAW (13), nothing else.
+    assert_eq!(field("CapEff:"), ["0000000000002400"], "{status}");
+    assert_eq!(field("CapPrm:"), ["0000000000002400"], "{status}");
+    assert_eq!(field("CapInh:"), ["0000000000000000"], "{status}");
+    let store = dir.path().join("dhcpd.leases.store");
+    let owner = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(&store).unwrap());
+    assert_eq!(owner, nobody.uid.as_raw());
+    // SAFETY: kill(2) on the pid of the child this test spawned.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let st = child.wait().unwrap();
+    assert!(st.success(), "{}", log_text());
+    let text = std::fs::read_to_string(&leases).unwrap();
+    assert!(text.contains("authoring-byte-order"), "{text}");
 }

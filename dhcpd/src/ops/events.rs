@@ -17,6 +17,8 @@ use std::time::Duration;
 use dhcp_core::engine::{Outcome, Verdict};
 use dhcp_core::lease::HwAddr;
 use dhcp_core::packet::Request;
+use dhcp_isc::Event;
+use dhcp_isc::hooks::{self, HookContext, Invocation};
 use dhcproto::v4::MessageType;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
@@ -30,8 +32,11 @@ use crate::serve::counters::Counters;
 pub const DEFAULT_QUEUE: usize = 1024;
 /// How long one datagram send may wait for room in the receiver's buffer.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(1);
-/// How long the event command may run.
+/// How long the event command (or a hook's program) may run.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
+/// How many programs of ISC hooks may run at once; later events wait in
+/// the queue (and are dropped, counted, when it is full).
+pub const MAX_HOOK_PROGRAMS: usize = 8;
 
 /// What happened to the lease.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +76,11 @@ pub struct LeaseEvent {
     /// The client's host name (option 12) (commit only); `None` when it sent
     /// none, which MAAS receives as `"(none)"`.
     pub hostname: Option<String>,
+    /// The hardware type (ISC's `hardware` is this byte, then `mac`).
+    pub htype: u8,
+    /// The options of the client's message (commit only), for ISC hooks'
+    /// `option NAME`.
+    pub options: Vec<(u8, Vec<u8>)>,
 }
 
 /// A MAC as ISC prints it in hooks: lowercase hex octets without zero
@@ -97,6 +107,8 @@ impl LeaseEvent {
             timestamp: 0,
             lease_time: Some(lease_time),
             hostname,
+            htype: hw.htype,
+            options: Vec::new(),
         }
     }
 
@@ -109,6 +121,8 @@ impl LeaseEvent {
             timestamp: 0,
             lease_time: None,
             hostname: None,
+            htype: hw.htype,
+            options: Vec::new(),
         }
     }
 
@@ -119,12 +133,9 @@ impl LeaseEvent {
         match (&out.verdict, out.request_type) {
             (Verdict::Replied(MessageType::Ack), MessageType::Request) => {
                 let hostname = req.raw(12).map(|h| String::from_utf8_lossy(h).into_owned());
-                Some(Self::commit(
-                    &out.hw,
-                    addr,
-                    out.lease_time.unwrap_or(0),
-                    hostname,
-                ))
+                let mut ev = Self::commit(&out.hw, addr, out.lease_time.unwrap_or(0), hostname);
+                ev.options = req.raw.iter().map(|(c, v)| (c, v.to_vec())).collect();
+                Some(ev)
             }
             (Verdict::Released, _) => Some(Self::end(Action::Release, &out.hw, addr)),
             _ => None,
@@ -165,6 +176,10 @@ pub struct EventSettings {
     pub socket: Option<PathBuf>,
     /// A command run (by `/bin/sh -c`) once per event, the event JSON on stdin.
     pub command: Option<String>,
+    /// An ISC file's `on commit/release/expiry` hooks: the programs their
+    /// `execute(…)` names run with the evaluated arguments (MAAS's notify
+    /// helper excepted: [`EventSettings::socket`] does its work).
+    pub hooks: Vec<dhcp_isc::EventHook>,
     /// Capacity of each destination's queue.
     pub queue: usize,
 }
@@ -233,6 +248,18 @@ pub fn start(
         queues.push(tx);
         tasks.push(tokio::spawn(run_commands(
             cmd.clone(),
+            rx,
+            counters.clone(),
+        )));
+    }
+    if [Event::Commit, Event::Release, Event::Expiry]
+        .into_iter()
+        .any(|e| hooks::runs_programs(&settings.hooks, e))
+    {
+        let (tx, rx) = mpsc::channel(cap);
+        queues.push(tx);
+        tasks.push(tokio::spawn(run_hooks(
+            settings.hooks.clone(),
             rx,
             counters.clone(),
         )));
@@ -322,6 +349,71 @@ async fn run_commands(cmd: String, mut rx: mpsc::Receiver<LeaseEvent>, counters:
                 log.failed("lease event command failed", &e);
             }
         }
+    }
+}
+
+/// Runs the programs of ISC hooks for each event: at most
+/// [`MAX_HOOK_PROGRAMS`] at a time, each for at most [`COMMAND_TIMEOUT`],
+/// no shell, stdin and stdout closed. Each program run counts as one
+/// delivered or dropped event.
+async fn run_hooks(
+    hooks: Vec<dhcp_isc::EventHook>,
+    mut rx: mpsc::Receiver<LeaseEvent>,
+    counters: Arc<Counters>,
+) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_HOOK_PROGRAMS));
+    let log = Arc::new(FailureLog::default());
+    while let Some(ev) = rx.recv().await {
+        let event = match ev.action {
+            Action::Commit => Event::Commit,
+            Action::Release => Event::Release,
+            Action::Expiry => Event::Expiry,
+        };
+        let mut hardware = vec![ev.htype];
+        hardware.extend_from_slice(&ev.mac);
+        let ctx = HookContext {
+            hardware: &hardware,
+            leased_address: ev.ip,
+            lease_time: ev.lease_time,
+            options: &ev.options,
+        };
+        for inv in hooks::invocations(&hooks, event, &ctx) {
+            let Ok(permit) = slots.clone().acquire_owned().await else {
+                return;
+            };
+            let (counters, log) = (counters.clone(), log.clone());
+            tokio::spawn(async move {
+                match run_program(&inv).await {
+                    Ok(()) => {
+                        counters.events_delivered.fetch_add(1, Ordering::Relaxed);
+                        log.ok("hook programs run again");
+                    }
+                    Err(e) => {
+                        counters.events_dropped.fetch_add(1, Ordering::Relaxed);
+                        log.failed(&format!("hook program {}", inv.program), &e);
+                    }
+                }
+                drop(permit);
+            });
+        }
+    }
+    // Let the programs still running finish (bounded by their timeout).
+    let _ = slots.acquire_many(MAX_HOOK_PROGRAMS as u32).await;
+}
+
+async fn run_program(inv: &Invocation) -> Result<(), String> {
+    let mut child = tokio::process::Command::new(&inv.program)
+        .args(&inv.args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("cannot start: {e}"))?;
+    match tokio::time::timeout(COMMAND_TIMEOUT, child.wait()).await {
+        Ok(Ok(status)) if status.success() => Ok(()),
+        Ok(Ok(status)) => Err(format!("exited with {status}")),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!("still running after {COMMAND_TIMEOUT:?}; killed")),
     }
 }
 

@@ -330,3 +330,31 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     std::fs::write(&p, text).unwrap();
     p
 }
+
+/// ISC's omshell (Debian's isc-dhcp-server), if installed; prints why not.
+pub fn omshell() -> Option<&'static str> {
+    let path = "/usr/bin/omshell";
+    if Path::new(path).exists() {
+        Some(path)
+    } else {
+        println!("SKIPPED: {path} not found (Debian ships it in isc-dhcp-server)");
+        None
+    }
+}
+
+/// Runs an omshell script; its standard output.
+pub fn run_omshell(omshell: &str, script: &str) -> String {
+    use std::io::Write;
+    let mut child = Command::new(omshell)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).into_owned()
+}

@@ -208,3 +208,79 @@ fn a_missing_receiver_never_blocks_serving() {
     assert!(s["events_dropped"] >= 7, "{s:?}");
     assert_eq!(s["events_delivered"], 0, "{s:?}");
 }
+
+/// An ISC file's `on commit` / `on release` hooks run their programs with
+/// the evaluated arguments (MAAS's argument expressions), after the lease is
+/// durable, without a shell; MAAS's own notify helper is not run (its
+/// datagram is sent instead).
+#[test]
+fn isc_hooks_run_their_programs_with_evaluated_arguments() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("hook.log");
+    let script = write(
+        dir.path(),
+        "hook.sh",
+        &format!("#!/bin/sh\necho \"$@\" >> {}\n", out.display()),
+    );
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let conf = format!(
+        "default-lease-time 600;\nmax-lease-time 600;\n\
+         subnet 127.0.0.0 netmask 255.255.255.0 {{ range 127.0.0.100 127.0.0.199; }}\n\
+         on commit {{\n\
+           set clhw = binary-to-ascii(16, 8, \":\", substring(hardware, 1, 6));\n\
+           set clip = binary-to-ascii(10, 8, \".\", leased-address);\n\
+           set cllt = binary-to-ascii(10, 32, \"\", encode-int(lease-time, 32));\n\
+           set clht = pick-first-value(option host-name, \"(none)\");\n\
+           execute(\"{s}\", \"commit\", clhw, clip, cllt, clht);\n\
+           execute(\"/usr/sbin/maas-dhcp-helper\", \"notify\", \"--action\", \"commit\", \"--socket\", \"/nonexistent.sock\");\n\
+         }}\n\
+         on release {{\n\
+           execute(\"{s}\", \"release\", binary-to-ascii(10, 8, \".\", leased-address));\n\
+         }}\n",
+        s = script.display()
+    );
+    let cfg = write(dir.path(), "dhcpd.conf", &conf);
+    let relay = Relay::bind(RELAY);
+    let d = Daemon::start(
+        dir.path(),
+        &cfg,
+        &dir.path().join("store"),
+        relay.port(),
+        &[],
+    );
+    let m = [0x52, 0x54, 0, 0x0a, 0xbb, 7];
+    let offer = d.exchange(
+        &relay,
+        &with(discover(m, RELAY, 1), DhcpOption::Hostname("node-7".into())),
+    );
+    let ip = offer.yiaddr();
+    d.exchange(
+        &relay,
+        &with(
+            request_selecting(m, RELAY, 2, ip, server_id(&offer)),
+            DhcpOption::Hostname("node-7".into()),
+        ),
+    );
+    send_only(&d, &relay, &release(m, RELAY, 3, ip));
+    // Programs run concurrently: the two lines may come in either order.
+    let mut want = vec![
+        format!("commit 52:54:0:a:bb:7 {ip} 600 node-7"),
+        format!("release {ip}"),
+    ];
+    want.sort();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        let mut got: Vec<String> = text.lines().map(str::to_owned).collect();
+        got.sort();
+        if got == want {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "hook log {got:?}, want {want:?}\n{}",
+            d.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -259,11 +259,9 @@ fn omapi_hosts_are_served_at_once_and_do_not_outlive_a_restart() {
 /// daemon; skipped, with the reason, when omshell is not installed.
 #[test]
 fn omshell_recipe_against_the_daemon() {
-    let omshell = "/usr/bin/omshell";
-    if !std::path::Path::new(omshell).exists() {
-        println!("SKIPPED: {omshell} not found (Debian ships it in isc-dhcp-server)");
+    let Some(omshell) = omshell() else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let cfg = write(dir.path(), "dhcpd.toml", CONFIG);
     let key_file = write(
@@ -289,20 +287,7 @@ fn omshell_recipe_against_the_daemon() {
          set name = \"02-00-00-99-00-03\"\nset hardware-address = 02:00:00:99:00:03\n\
          set hardware-type = 1\nset ip-address = 127.0.0.53\ncreate\n"
     );
-    let run = |script: &str| {
-        let mut child = std::process::Command::new(omshell)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(script.as_bytes())
-            .unwrap();
-        String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).into_owned()
-    };
+    let run = |script: &str| run_omshell(omshell, script);
     let out = run(&script);
     assert!(!out.contains("can't"), "{out}");
     assert!(out.contains("ip-address = 7f:00:00:35"), "{out}");
