@@ -103,6 +103,8 @@ pub struct BootSelection {
     pub vendor_class: Option<String>,
     /// Options to return even if not requested.
     pub force_options: Vec<u8>,
+    /// Option 125's payload (RFC 3925), when the rule carries one.
+    pub vendor_options: Option<Vec<u8>>,
 }
 
 /// Picks the first matching rule; `{server}` is replaced by `server`.
@@ -123,7 +125,24 @@ pub fn select(rules: &[PxeRule], client: &BootClient, server: Ipv4Addr) -> Optio
         path_prefix: fill(&rule.path_prefix),
         vendor_class: fill(&rule.vendor_class),
         force_options: rule.force_options.clone(),
+        vendor_options: vendor_options(rule, server),
     })
+}
+
+/// Option 125 of `rule` with `{server}` filled in (validation has checked
+/// that it encodes; an entry that does not is left out).
+fn vendor_options(rule: &PxeRule, server: Ipv4Addr) -> Option<Vec<u8>> {
+    if rule.vendor_options.is_empty() {
+        return None;
+    }
+    let fill = |t: &str| t.replace("{server}", &server.to_string());
+    Some(
+        rule.vendor_options
+            .iter()
+            .filter_map(|v| v.encode(fill))
+            .flatten()
+            .collect(),
+    )
 }
 
 fn matches(rule: &PxeRule, c: &BootClient) -> bool {
@@ -190,6 +209,27 @@ mod tests {
         let bios = select(&rules, &arch(0), SERVER).unwrap();
         assert_eq!(bios.path_prefix.as_deref(), Some("http://10.99.0.1:5248/"));
         assert_eq!(bios.force_options, vec![210]);
+        assert_eq!(bios.vendor_options, None);
+    }
+
+    /// MAAS 3.8's ONIE row: no file, option 125 with enterprise 0 (raw
+    /// 01:01:01) and ONIE's 42623 (sub-option 1, the installer URL), the
+    /// bytes ISC sends for MAAS's vivso/onie spaces.
+    #[test]
+    fn onie_gets_option_125_and_no_file() {
+        let onie = BootClient {
+            user_classes: vec![b"onie_dhcp_user_class".to_vec()],
+            ..BootClient::default()
+        };
+        let s = select(&maas(), &onie, SERVER).unwrap();
+        assert_eq!(s.filename, None);
+        let url = b"http://10.99.0.1:5248/MAAS/a/v3/nos-installer";
+        let mut want = vec![0, 0, 0, 0, 3, 1, 1, 1, 0, 0, 0xa6, 0x7f];
+        want.push(u8::try_from(url.len() + 2).unwrap());
+        want.push(1);
+        want.push(u8::try_from(url.len()).unwrap());
+        want.extend_from_slice(url);
+        assert_eq!(s.vendor_options, Some(want));
     }
 
     #[test]

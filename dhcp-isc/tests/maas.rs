@@ -89,6 +89,11 @@ fn check_common(c: &IscConfig, me: Ipv4Addr, peer: Ipv4Addr) {
         assert_eq!(ours.path_prefix, theirs.path_prefix, "{}", theirs.name);
         assert_eq!(ours.vendor_class, theirs.vendor_class, "{}", theirs.name);
         assert_eq!(ours.force_options, theirs.force_options, "{}", theirs.name);
+        assert_eq!(
+            ours.vendor_options, theirs.vendor_options,
+            "{}",
+            theirs.name
+        );
     }
     assert_eq!(cfg.hosts.len(), 2);
     assert_eq!(cfg.hosts[0].name, "node01-eth0-52-54-00-aa-bb-01");
@@ -111,7 +116,8 @@ fn check_common(c: &IscConfig, me: Ipv4Addr, peer: Ipv4Addr) {
     assert!(
         matches!(x.events[0].actions.last(), Some(Action::Execute { args, .. }) if args.len() == 15)
     );
-    assert_eq!(x.option_definitions.len(), 6);
+    // arch, path-prefix, 4 of iPXE, 5 of ONIE, 2 of vivso, option 125.
+    assert_eq!(x.option_definitions.len(), 14);
     // The TOML is our model, equal after a round trip.
     let toml = c.to_toml().unwrap();
     let back = Config::from_toml(&toml).unwrap_or_else(|e| panic!("{e}\n{toml}"));

@@ -456,6 +456,7 @@ impl OurDhcpd {
             path_prefix: None,
             vendor_class: None,
             force_options: Vec::new(),
+            vendor_options: Vec::new(),
         };
         if let Some(i) = &spec.ipxe_filename {
             let m = PxeMatch {

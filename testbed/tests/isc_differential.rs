@@ -5,7 +5,8 @@
 //! by ours, both started by ISC's command line as MAAS starts them, as a
 //! primary/secondary pair in the same namespace topology. Simulated clients
 //! for every architecture of the boot table, iPXE by user class and by
-//! option 175, HTTP boot, a plain OS client, reserved hosts and relayed
+//! option 175, HTTP boot, ONIE (option 125), a plain OS client, reserved
+//! hosts and relayed
 //! clients must get the same OFFER and ACK from both: BOOTP fields and
 //! every option's code and bytes. The comparison table is printed.
 //!
@@ -155,6 +156,10 @@ const IPXE_PRL: &[u8] = &[
     1, 3, 6, 7, 12, 15, 17, 26, 43, 60, 66, 67, 119, 128, 129, 130, 131, 132, 133, 134, 135, 175,
     203,
 ];
+/// Parameter request list of ONIE's DHCP client (a network switch).
+const ONIE_PRL: &[u8] = &[
+    1, 3, 6, 7, 12, 15, 28, 42, 43, 54, 66, 67, 72, 114, 119, 125,
+];
 /// Parameter request list of an installed OS's client (dhclient).
 const OS_PRL: &[u8] = &[1, 28, 2, 3, 15, 6, 119, 12, 44, 47, 26, 121, 42];
 
@@ -202,6 +207,14 @@ fn ipxe(name: &str, n: u8) -> Probe {
         .option(55, IPXE_PRL)
 }
 
+/// ONIE on a switch (MAAS 3.8's ONIE branch: option 125, no file).
+fn onie(name: &str, n: u8, prl: &[u8]) -> Probe {
+    Probe::new(name, mac(n))
+        .option(60, b"onie_vendor:x86_64-accton_as7712_32x-r0")
+        .option(77, b"onie_dhcp_user_class")
+        .option(55, prl)
+}
+
 fn os(name: &str, m: [u8; 6]) -> Probe {
     Probe::new(name, m).option(55, OS_PRL).option(12, b"node")
 }
@@ -237,6 +250,11 @@ fn clients() -> Vec<(Probe, bool, Ipv4Addr)> {
             false,
         ),
         (os("os-client", mac(16)), false),
+        (onie("onie-switch", 21, ONIE_PRL), false),
+        (
+            onie("onie-no-125-asked", 22, &[1, 3, 6, 12, 15, 66, 67]),
+            false,
+        ),
         (
             firmware(
                 "bios-no-prl",

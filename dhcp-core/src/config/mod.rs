@@ -22,7 +22,7 @@ pub use failover::{FailoverConfig, LoadBalance, Role};
 pub use hex::{format_hex, parse_hex_bytes, parse_mac};
 use hex::{hex_serde, mac_serde};
 pub use options::{CustomOption, OptionSet, OptionValue, RESERVED_CODES, TIMER_CODES};
-pub use pxe::{PxeConfig, PxeMatch, PxeRule, maas_rules};
+pub use pxe::{PxeConfig, PxeMatch, PxeRule, VendorOptions, VendorSuboption, maas_rules};
 
 use crate::lease::HwAddr;
 

@@ -80,6 +80,61 @@ pub struct PxeRule {
     /// Options returned even when the client did not request them (e.g. 210).
     #[serde(default)]
     pub force_options: Vec<u8>,
+    /// Option 125 in the reply (RFC 3925 vendor-identifying vendor options;
+    /// ONIE switch installs), one entry per enterprise number.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vendor_options: Vec<VendorOptions>,
+}
+
+/// ONIE's IANA enterprise number, under which its option 125 sub-options go.
+pub const ONIE_ENTERPRISE: u32 = 42623;
+
+/// One enterprise's part of option 125 (RFC 3925): either raw data or
+/// sub-options (code, length, value).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VendorOptions {
+    /// The IANA enterprise number (ONIE: 42623).
+    pub enterprise: u32,
+    /// Raw data of this enterprise's part, as hex (`01:01:01`), when it is
+    /// not made of sub-options.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
+    /// Text sub-options by code (`{server}` is replaced as in other fields).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suboptions: Vec<VendorSuboption>,
+}
+
+/// A text sub-option of [`VendorOptions`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VendorSuboption {
+    /// The sub-option code.
+    pub code: u8,
+    /// Its text.
+    pub value: String,
+}
+
+impl VendorOptions {
+    /// This enterprise's bytes in option 125: enterprise number, data
+    /// length, data; `fill` substitutes `{server}` in sub-option text.
+    /// `None` when the hex is malformed or the data exceeds 255 bytes.
+    pub fn encode(&self, fill: impl Fn(&str) -> String) -> Option<Vec<u8>> {
+        let mut data = match &self.data {
+            Some(h) => super::hex::parse_hex_bytes(h)?,
+            None => Vec::new(),
+        };
+        for s in &self.suboptions {
+            let v = fill(&s.value);
+            data.push(s.code);
+            data.push(u8::try_from(v.len()).ok()?);
+            data.extend_from_slice(v.as_bytes());
+        }
+        let mut out = self.enterprise.to_be_bytes().to_vec();
+        out.push(u8::try_from(data.len()).ok()?);
+        out.extend(data);
+        Some(out)
+    }
 }
 
 impl PxeRule {
@@ -91,6 +146,7 @@ impl PxeRule {
             path_prefix: None,
             vendor_class: None,
             force_options: Vec::new(),
+            vendor_options: Vec::new(),
         }
     }
 
@@ -129,14 +185,42 @@ impl PxeConfig {
     }
 }
 
-/// The MAAS boot-method table (first match wins).
+/// The MAAS boot-method table (first match wins), as MAAS 3.8 renders it
+/// (3.8 added the ONIE row for network switches: option 125, no file).
 pub fn maas_rules() -> Vec<PxeRule> {
     let ipxe = PxeMatch {
         ipxe: Some(true),
         ..PxeMatch::default()
     };
+    let onie = PxeRule {
+        name: "onie".to_owned(),
+        matches: PxeMatch {
+            user_class: Some("onie_dhcp_user_class".to_owned()),
+            ..PxeMatch::default()
+        },
+        filename: None,
+        path_prefix: None,
+        vendor_class: None,
+        force_options: Vec::new(),
+        vendor_options: vec![
+            VendorOptions {
+                enterprise: 0,
+                data: Some("01:01:01".to_owned()),
+                suboptions: Vec::new(),
+            },
+            VendorOptions {
+                enterprise: ONIE_ENTERPRISE,
+                data: None,
+                suboptions: vec![VendorSuboption {
+                    code: 1,
+                    value: "http://{server}:5248/MAAS/a/v3/nos-installer".to_owned(),
+                }],
+            },
+        ],
+    };
     vec![
         PxeRule::new("ipxe", ipxe, "http://{server}:5248/ipxe.cfg"),
+        onie,
         PxeRule::arch("pxe", &[0], "lpxelinux.0").with_prefix("http://{server}:5248/", true),
         PxeRule::arch("uefi_amd64_tftp", &[7], "bootx64.efi"),
         PxeRule::arch(

@@ -355,10 +355,33 @@ fn pxe(cfg: &Config) -> Result {
                 "give ipxe, arch, user_class or any = true",
             ));
         }
-        if r.filename.is_none() && r.path_prefix.is_none() && r.vendor_class.is_none() {
+        if r.filename.is_none()
+            && r.path_prefix.is_none()
+            && r.vendor_class.is_none()
+            && r.vendor_options.is_empty()
+        {
             return Err(ConfigError::invalid(
                 p,
-                "a rule must set filename, path_prefix or vendor_class",
+                "a rule must set filename, path_prefix, vendor_class or vendor_options",
+            ));
+        }
+        // The longest {server} (15 characters) must still fit one
+        // enterprise's 255 bytes.
+        let widest = |t: &str| t.replace("{server}", "255.255.255.255");
+        let mut total = 0;
+        for (j, v) in r.vendor_options.iter().enumerate() {
+            let Some(bytes) = v.encode(widest) else {
+                return Err(ConfigError::invalid(
+                    format!("{p}.vendor_options[{j}]"),
+                    "data is not valid hex, or this enterprise's part is over 255 bytes",
+                ));
+            };
+            total += bytes.len();
+        }
+        if total > 1020 {
+            return Err(ConfigError::invalid(
+                format!("{p}.vendor_options"),
+                "option 125 longer than 1020 bytes",
             ));
         }
         if let Some(f) = &r.filename

@@ -252,6 +252,14 @@ pub fn finish(
                     prefix.as_bytes().to_vec(),
                 )));
             }
+            if let Some(v) = &b.vendor_options
+                && wanted(125)
+            {
+                m.opts_mut().insert(DhcpOption::Unknown(UnknownOption::new(
+                    OptionCode::from(125),
+                    v.clone(),
+                )));
+            }
             if let Some(vc) = &b.vendor_class {
                 m.opts_mut()
                     .insert(DhcpOption::ClassIdentifier(vc.as_bytes().to_vec()));

@@ -76,6 +76,7 @@ impl Converter {
             path_prefix: None,
             vendor_class: None,
             force_options: Vec::new(),
+            vendor_options: Vec::new(),
         };
         for st in body {
             let refuse = || {
@@ -112,9 +113,12 @@ impl Converter {
                 }
                 StmtKind::Filename(f) => rule.filename = Some(subst(f)),
                 StmtKind::NextServer(a) if Some(*a) == server => {}
+                StmtKind::OptionSet(o, _, d) if self.is_vivso(&o.space) => {
+                    self.vendor_option(st.pos, o, d, &subst, &mut rule.vendor_options)?;
+                }
                 StmtKind::OptionSet(o, f, d) => {
                     if o.space != "dhcp" {
-                        // Reports the vivso/ONIE refusal, or the space one.
+                        // Reports the space refusal.
                         self.option_value(st.pos, o, f, d)?;
                         return Err(refuse());
                     }
@@ -141,6 +145,120 @@ impl Converter {
             }
         }
         Ok(rule)
+    }
+
+    /// The space option 125 encapsulates (MAAS: `vivso`, whose codes are
+    /// enterprise numbers).
+    fn vivso_space(&self) -> Option<&str> {
+        self.extras
+            .option_definitions
+            .iter()
+            .find_map(|d| match &d.format {
+                Format::Encapsulate(s) if d.space == "dhcp" && d.code == 125 => Some(s.as_str()),
+                _ => None,
+            })
+    }
+
+    /// The spaces options of the vivso space encapsulate, with their
+    /// enterprise numbers (MAAS: `onie`, 42623). Definitions may come in
+    /// any order, so this is worked out when the chain is read.
+    fn vivso_encaps(&self) -> Vec<(&str, u32)> {
+        let Some(vivso) = self.vivso_space() else {
+            return Vec::new();
+        };
+        self.extras
+            .option_definitions
+            .iter()
+            .filter_map(|d| match &d.format {
+                Format::Encapsulate(s) if d.space == vivso => Some((s.as_str(), d.code)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Whether `space` is option 125's (vivso) or one a vivso option
+    /// encapsulates (onie).
+    fn is_vivso(&self, space: &str) -> bool {
+        self.vivso_space() == Some(space) || self.vivso_encaps().iter().any(|(s, _)| *s == space)
+    }
+
+    /// The widths a space was declared with (1 and 1 by default).
+    fn widths(&self, space: &str) -> (u8, u8) {
+        self.extras
+            .option_spaces
+            .iter()
+            .find(|d| d.name == space)
+            .map_or((1, 1), |d| (d.code_width, d.length_width))
+    }
+
+    /// `option vivso.X value;` (raw data of enterprise X) or `option
+    /// onie.Y "text";` (sub-option Y of the enterprise that encapsulates
+    /// onie) in a boot-chain branch: into the rule's option 125.
+    fn vendor_option(
+        &self,
+        pos: Pos,
+        o: &OptionRef,
+        d: &OptionData,
+        subst: &dyn Fn(&str) -> String,
+        out: &mut Vec<VendorOptions>,
+    ) -> R<()> {
+        let refuse = |why: &str| {
+            err(
+                pos,
+                ErrorKind::Unsupported,
+                format!("option {}.{}: {why}", o.space, o.name),
+            )
+        };
+        let vivso = self.vivso_space();
+        let encaps = self.vivso_encaps();
+        if vivso.is_some_and(|v| self.widths(v) != (4, 1)) {
+            return refuse(
+                "option 125's space must be declared with code width 4 and length width 1 (RFC 3925)",
+            );
+        }
+        let entry = |out: &mut Vec<VendorOptions>, enterprise: u32| -> usize {
+            if let Some(i) = out.iter().position(|v| v.enterprise == enterprise) {
+                return i;
+            }
+            out.push(VendorOptions {
+                enterprise,
+                data: None,
+                suboptions: Vec::new(),
+            });
+            out.len() - 1
+        };
+        let OptionData::Values(vals) = d else {
+            return refuse("computed values are not supported in option 125");
+        };
+        if vivso == Some(o.space.as_str()) {
+            if encaps.iter().any(|(_, c)| *c == o.code) {
+                return refuse("an encapsulated space is set through its own options");
+            }
+            let bytes = match vals.as_slice() {
+                [Value::Bytes(b)] => b.clone(),
+                [Value::Text(t)] => t.as_bytes().to_vec(),
+                _ => return refuse("raw vendor data must be a string or hex bytes"),
+            };
+            let i = entry(out, o.code);
+            out[i].data = Some(format_hex(&bytes));
+            return Ok(());
+        }
+        let Some((_, enterprise)) = encaps.iter().find(|(s, _)| *s == o.space) else {
+            return refuse("not in option 125's space");
+        };
+        if self.widths(&o.space) != (1, 1) {
+            return refuse("sub-option spaces of option 125 must have code and length width 1");
+        }
+        let (Ok(code), [Value::Text(t)]) = (u8::try_from(o.code), vals.as_slice()) else {
+            return refuse("vendor sub-options must be text with a code below 256");
+        };
+        let i = entry(out, *enterprise);
+        out[i].suboptions.retain(|s| s.code != code);
+        out[i].suboptions.push(VendorSuboption {
+            code,
+            value: subst(t),
+        });
+        Ok(())
     }
 
     /// A branch condition as a PXE match.

@@ -7,7 +7,7 @@ use std::net::Ipv4Addr;
 use dhcp_core::config::{
     ClassConfig, Config, CustomOption, FailoverConfig, HostConfig, LeaseTimes, OptionSet,
     OptionValue, PoolConfig, PxeMatch, PxeRule, RESERVED_CODES, Role, SharedNetworkConfig,
-    SubnetConfig, format_hex,
+    SubnetConfig, VendorOptions, VendorSuboption, format_hex,
 };
 use dhcp_core::lease::HwAddr;
 use ipnet::Ipv4Net;
@@ -144,6 +144,7 @@ pub(crate) struct Converter {
     chain: Option<(Vec<PxeRule>, Pos)>,
     /// Space names encapsulated by option 125 (vivso, and what vivso holds).
     vendor_spaces: Vec<String>,
+
     /// The space encapsulated by option 175 (iPXE).
     ipxe_space: Option<String>,
 }
@@ -202,6 +203,7 @@ impl Converter {
                         if self.vendor_spaces.contains(&o.space) {
                             self.vendor_spaces.push(space.clone());
                         }
+
                         if o.space == "dhcp" && o.code == 175 {
                             self.ipxe_space = Some(space.clone());
                         }
