@@ -60,12 +60,13 @@ pub struct Topology {
 }
 
 /// Positions in [`Topology`]'s host list by hardware address, client
-/// identifier and reserved address.
+/// identifier, reserved address and name.
 #[derive(Debug, Clone, Default)]
 struct HostIndex {
     by_hw: FastMap<HwAddr, usize>,
     by_id: FastMap<Vec<u8>, usize>,
     by_addr: FastMap<Ipv4Addr, usize>,
+    by_name: FastMap<String, usize>,
 }
 
 impl HostIndex {
@@ -77,6 +78,7 @@ impl HostIndex {
             self.by_id.insert(id.clone(), i);
         }
         self.by_addr.insert(h.address, i);
+        self.by_name.insert(h.name.clone(), i);
     }
 }
 
@@ -152,7 +154,7 @@ impl Topology {
 
     /// Removes a host reservation by name; returns whether it existed.
     pub fn remove_host(&mut self, name: &str) -> bool {
-        let Some(i) = self.hosts.iter().position(|h| h.name == name) else {
+        let Some(&i) = self.host_index.by_name.get(name) else {
             return false;
         };
         self.hosts.remove(i);
@@ -167,6 +169,22 @@ impl Topology {
     /// MAAS rack may carry thousands of reservations).
     pub fn is_reserved(&self, addr: Ipv4Addr) -> bool {
         self.host_index.by_addr.contains_key(&addr)
+    }
+
+    /// The reservation of `addr` (an index lookup).
+    pub fn host_by_addr(&self, addr: Ipv4Addr) -> Option<&HostConfig> {
+        self.host_index
+            .by_addr
+            .get(&addr)
+            .and_then(|i| self.hosts.get(*i))
+    }
+
+    /// The reservation named `name` (an index lookup).
+    pub fn host_by_name(&self, name: &str) -> Option<&HostConfig> {
+        self.host_index
+            .by_name
+            .get(name)
+            .and_then(|i| self.hosts.get(*i))
     }
 
     /// The reservations.

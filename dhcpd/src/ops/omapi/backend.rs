@@ -199,11 +199,7 @@ fn to_config(
 
 impl EngineBackend<'_> {
     fn reservation(&self, name: &str) -> Option<&HostConfig> {
-        self.engine
-            .topology()
-            .hosts()
-            .iter()
-            .find(|h| h.name == name)
+        self.engine.topology().host_by_name(name)
     }
 
     /// The configuration's rules for hosts (as `Config::validate` applies
@@ -222,7 +218,7 @@ impl EngineBackend<'_> {
                 "a host needs a hardware-address or a dhcp-client-identifier".into(),
             ));
         }
-        if let Some(h) = other(topo.hosts().iter().find(|h| h.name == new.name), replacing) {
+        if let Some(h) = other(topo.host_by_name(&new.name), replacing) {
             return Err(exists(format!("a host named {:?} already exists", h.name)));
         }
         if let Some(m) = &new.mac
@@ -241,12 +237,7 @@ impl EngineBackend<'_> {
                 h.name
             )));
         }
-        if topo.is_reserved(new.address)
-            && let Some(h) = other(
-                topo.hosts().iter().find(|h| h.address == new.address),
-                replacing,
-            )
-        {
+        if let Some(h) = other(topo.host_by_addr(new.address), replacing) {
             return Err(exists(format!(
                 "{} is already reserved by host {:?}",
                 new.address, h.name
@@ -288,12 +279,12 @@ impl EngineBackend<'_> {
 
 impl Backend for EngineBackend<'_> {
     fn find_host(&mut self, key: HostKey<'_>) -> Option<HostId> {
-        let hosts = self.engine.topology().hosts();
+        let topo = self.engine.topology();
         let found = match key {
-            HostKey::Name(n) => hosts.iter().find(|h| h.name == n),
-            HostKey::ClientId(c) => by_client_id(self.engine.topology(), c),
-            HostKey::Hardware(hw) => self.engine.topology().host_for(None, &to_hw(hw)),
-            HostKey::Ip(a) => hosts.iter().find(|h| h.address == a),
+            HostKey::Name(n) => topo.host_by_name(n),
+            HostKey::ClientId(c) => by_client_id(topo, c),
+            HostKey::Hardware(hw) => topo.host_for(None, &to_hw(hw)),
+            HostKey::Ip(a) => topo.host_by_addr(a),
         }?;
         let name = found.name.clone();
         Some(self.hosts.id(&name))
