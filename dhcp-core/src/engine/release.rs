@@ -34,7 +34,14 @@ impl Engine {
             return;
         };
         out.addr = Some(addr);
-        if c.server_id.is_some_and(|s| s != info.local_addr) {
+        // RFC 2131 Table 5: a DECLINE MUST carry the server identifier. One
+        // without it cannot be told apart from a forgery or a DECLINE meant
+        // for another server, and acting on it takes an address out of use.
+        let Some(server_id) = c.server_id else {
+            out.verdict = Verdict::Ignored(IgnoreReason::Malformed);
+            return;
+        };
+        if server_id != info.local_addr {
             out.verdict = Verdict::Ignored(IgnoreReason::OtherServer);
             return;
         }

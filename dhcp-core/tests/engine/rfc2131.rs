@@ -337,6 +337,15 @@ fn release_frees_and_only_for_the_holder() {
 fn decline_abandons_for_the_configured_time() {
     let mut e = engine();
     let a = dora(&mut e, 1, T0);
+    // Without the server identifier (a MUST in RFC 2131 Table 5): dropped,
+    // the address stays the client's.
+    let bare = with(
+        msg(MessageType::Decline, 1),
+        DhcpOption::RequestedIpAddress(a),
+    );
+    let o = run(&mut e, &bare, T0 + 1);
+    assert_eq!(o.verdict, Verdict::Ignored(IgnoreReason::Malformed));
+    assert!(o.writes.is_empty());
     let m = with(
         with(
             msg(MessageType::Decline, 1),

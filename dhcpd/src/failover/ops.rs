@@ -50,8 +50,11 @@ impl FailoverOps for FailoverHandle {
             .try_send(Command::PartnerDown(tx))
             .map_err(|e| FailoverOpsError::Refused(format!("driver busy or stopped: {e}")))?;
         Ok(format!(
-            "{}: partner-down requested (was {})",
-            s.name, s.state
+            "{}: partner-down requested (was {}). Only do this when the partner is known to be down: \
+             from now on this server may hand out the partner's addresses once MCLT ({} s) has \
+             passed, and when the partner comes back it recovers and may wait in RECOVER-WAIT \
+             for up to MCLT before it serves again.",
+            s.name, s.state, s.mclt
         ))
     }
 

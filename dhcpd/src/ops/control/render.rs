@@ -88,8 +88,16 @@ fn lease(l: &LeaseInfo, now: u64) -> String {
     let _ = writeln!(s, "mac:       {}", opt(&l.mac));
     let _ = writeln!(s, "client-id: {}", opt(&l.client_id));
     let _ = writeln!(s, "hostname:  {}", opt(&l.hostname));
-    let _ = writeln!(s, "starts:    {}", relative(u64::from(l.starts), now));
-    let _ = writeln!(s, "ends:      {}", relative(u64::from(l.ends), now));
+    // `starts` is when the binding entered its state (draft-12's STOS): for
+    // an ACTIVE lease its start, for an EXPIRED one the moment it expired
+    // (so it is shown as "since", not as a start equal to the end).
+    let _ = writeln!(s, "since:     {}", relative(u64::from(l.starts), now));
+    let ends = if u64::from(l.ends) > now {
+        "ends: "
+    } else {
+        "ended:"
+    };
+    let _ = writeln!(s, "{ends}     {}", relative(u64::from(l.ends), now));
     let _ = writeln!(s, "cltt:      {}", relative(u64::from(l.cltt), now));
     s
 }
@@ -257,5 +265,29 @@ mod tests {
         assert_eq!(relative(100, 90), "in 10s");
         assert_eq!(relative(80, 90), "10s ago");
         assert_eq!(relative(0, 90), "-");
+    }
+
+    #[test]
+    fn an_expired_lease_shows_since_and_ended() {
+        let l = LeaseInfo {
+            ip: std::net::Ipv4Addr::new(10, 99, 0, 100),
+            state: "expired".into(),
+            mac: Some("52:54:00:00:00:01".into()),
+            client_id: None,
+            hostname: None,
+            starts: 1_000,
+            ends: 1_000,
+            cltt: 400,
+        };
+        let text = lease(&l, 1_060);
+        assert!(text.contains("since:     1m0s ago\n"), "{text}");
+        assert!(text.contains("ended:     1m0s ago\n"), "{text}");
+        assert!(!text.contains("starts"), "{text}");
+        let active = LeaseInfo {
+            state: "active".into(),
+            ends: 1_600,
+            ..l
+        };
+        assert!(lease(&active, 1_060).contains("ends:      in 9m0s\n"));
     }
 }
