@@ -100,23 +100,24 @@ impl LeasePolicy for FailoverPolicy {
         }
     }
 
-    /// The asking client's own binding, or its EXPIRED or RELEASED address
-    /// when the update that announced the change cannot have been sent: the
-    /// change (`ends`) came after the link went down and it has stayed down
-    /// since (draft-12 §5.2.2: "MAY reallocate … to the same client …
-    /// provided it has not sent a BNDUPD"). The partner cannot have freed the
-    /// address without that update, so the client keeps its address instead
-    /// of being renumbered while its partner is away.
+    /// The asking client's own binding (running or lapsed), or its EXPIRED
+    /// or RELEASED address when the update that announced the change cannot
+    /// have been sent: the change (`ends`) came after the link went down and
+    /// it has stayed down since (draft-12 §5.2.2: "MAY reallocate … to the
+    /// same client … provided it has not sent a BNDUPD"). The partner cannot
+    /// have freed the address without that update, so the client keeps its
+    /// address instead of being renumbered while its partner is away (as
+    /// ISC's secondary keeps it).
     ///
-    /// Either way only once the potential expiry the partner acknowledged
-    /// for the old binding (`tsfp`) has passed: a binding made again must
-    /// not lean on it, and its renewals would (found by the simulator).
+    /// A binding made again this way does not lean on the potential expiry
+    /// the partner acknowledged for the old one: the engine clears `tsfp`
+    /// on a binding made anew, and [`LeasePolicy::grant_time`] gives a
+    /// lapsed or new binding at most MCLT.
     fn may_return(&self, lease: &Lease, now: UnixTime) -> bool {
         match lease.state {
-            BindingState::Active => lease.ends > now || lease.tsfp <= now,
+            BindingState::Active => true,
             BindingState::Expired | BindingState::Released => {
-                (self.unsent_since.is_some_and(|t| lease.ends > t) && lease.tsfp <= now)
-                    || self.may_allocate(lease, now)
+                self.unsent_since.is_some_and(|t| lease.ends > t) || self.may_allocate(lease, now)
             }
             _ => self.may_allocate(lease, now),
         }
@@ -135,10 +136,13 @@ impl LeasePolicy for FailoverPolicy {
         // potential expiry: once it has ended, the partner may have retracted
         // it (a release it saw while we did not), so a lapsed or new binding
         // gets MCLT, never more (stricter than ISC; found by the simulator).
-        if lease.tsfp <= now || lease.state != BindingState::Active || lease.ends <= now {
+        // What the partner acknowledged for this binding: `tsfp`, unless the
+        // binding was made anew and not acknowledged yet (`atsfp` cleared).
+        let acked = lease.tsfp.min(lease.atsfp);
+        if acked <= now || lease.state != BindingState::Active || lease.ends <= now {
             m
-        } else if u64::from(now) + u64::from(desired) > u64::from(lease.tsfp) + u64::from(m) {
-            (lease.tsfp - now).saturating_add(m)
+        } else if u64::from(now) + u64::from(desired) > u64::from(acked) + u64::from(m) {
+            (acked - now).saturating_add(m)
         } else {
             desired
         }
@@ -202,6 +206,7 @@ mod tests {
     fn lease(state: BindingState, tsfp: UnixTime) -> Lease {
         let mut l = Lease::new_free(Ipv4Addr::new(10, 99, 0, 1), state);
         l.tsfp = tsfp;
+        l.atsfp = tsfp;
         l
     }
 
@@ -243,8 +248,9 @@ mod tests {
         p.unsent_since = Some(2000);
         let mut expired = lease(BindingState::Expired, 2100);
         expired.ends = 2050; // expired here after the link went down
-        // Not while the potential expiry the partner acknowledged runs.
-        assert!(!p.may_return(&expired, 2099));
+        // Even while the potential expiry the partner acknowledged runs (the
+        // engine makes the binding anew, without it).
+        assert!(p.may_return(&expired, 2060));
         assert!(p.may_return(&expired, 2100));
         // Never to another client: that is may_allocate's question.
         assert!(!p.may_allocate(&expired, 2100));
@@ -257,11 +263,11 @@ mod tests {
         p.unsent_since = None;
         assert!(!p.may_return(&expired, 5000));
         // The client's own binding, just past its end and not yet expired by
-        // the timer, once no acknowledged potential expiry is running.
-        let mut lapsed = lease(BindingState::Active, 2100);
+        // the timer; and a lapsed binding gets MCLT at most.
+        let mut lapsed = lease(BindingState::Active, 9000);
         lapsed.ends = 2050;
-        assert!(!p.may_return(&lapsed, 2060));
-        assert!(p.may_return(&lapsed, 2100));
+        assert!(p.may_return(&lapsed, 2060));
+        assert_eq!(p.grant_time(&lapsed, 7200, 2060), 3600);
     }
 
     #[test]

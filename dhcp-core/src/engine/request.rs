@@ -124,7 +124,22 @@ impl Engine {
         new.starts = now;
         new.ends = now.saturating_add(granted);
         new.cltt = now;
+        // A binding made anew (the record was not a running binding) does
+        // not lean on the potential expiry the failover partner acknowledged
+        // for the old one, which it may already have written off: with no
+        // acknowledgement of its own (`atsfp` cleared) its grants stay within
+        // MCLT until the partner acknowledges this binding. What the partner
+        // was promised stands, though (`tsfp` kept), and the update for the
+        // new binding proposes no earlier potential expiry than the old one
+        // (all three found by the simulator).
+        let remade = lease.state != BindingState::Active || lease.ends <= now;
+        if remade {
+            new.atsfp = 0;
+        }
         policy.on_ack(&mut new, scope.lease_time, granted, now);
+        if remade {
+            new.tstp = new.tstp.max(lease.tstp).max(lease.tsfp);
+        }
         // Release any other binding this client held on this network.
         if let Some(old) = self.table.by_client(&c.key).cloned()
             && old.addr != addr
