@@ -154,16 +154,23 @@ impl RawOptions {
 }
 
 /// One option area walked: options in order, consecutive repeats concatenated
-/// (RFC 3396).
+/// (RFC 3396). Every run of an option is length-checked as it ends, not only
+/// the one kept: a later, separate occurrence replaces an earlier one here,
+/// but `dhcproto` decodes each of them.
 fn walk(area: &[u8], out: &mut RawOptions) -> Result<(), PacketError> {
     let mut i = 0;
-    let mut last: Option<u8> = None;
+    // The current run: its code and its concatenated length so far.
+    let mut run: Option<(u8, usize)> = None;
+    let end_run = |run: &mut Option<(u8, usize)>| match run.take() {
+        Some((code, len)) => check_len(code, len),
+        None => Ok(()),
+    };
     while i < area.len() {
         let code = area[i];
         match code {
             0 => {
                 i += 1;
-                last = None;
+                end_run(&mut run)?;
                 continue;
             }
             255 => break,
@@ -175,11 +182,20 @@ fn walk(area: &[u8], out: &mut RawOptions) -> Result<(), PacketError> {
         let data = area
             .get(i + 2..i + 2 + len)
             .ok_or(PacketError::OptionOverrun { code, len })?;
-        out.put(code, data, last == Some(code));
-        last = Some(code);
+        match &mut run {
+            Some((c, run_len)) if *c == code => {
+                out.put(code, data, true);
+                *run_len += len;
+            }
+            _ => {
+                end_run(&mut run)?;
+                out.put(code, data, false);
+                run = Some((code, len));
+            }
+        }
         i += 2 + len;
     }
-    Ok(())
+    end_run(&mut run)
 }
 
 /// A validated request: the `dhcproto` message plus the raw option values
@@ -416,6 +432,27 @@ mod tests {
         assert_eq!(r.raw(55), None);
         let codes: Vec<u8> = r.raw.iter().map(|(c, _)| c).collect();
         assert_eq!(codes, [53, 61, 12, 60]);
+    }
+
+    #[test]
+    fn every_separate_occurrence_is_length_checked() {
+        // Found by the dhcp_engine fuzz target: option 94 (3 bytes) first
+        // empty, then, separately, well formed. Only the later one was kept
+        // and checked, and dhcproto's decoder of the empty one asserted.
+        let mut b = discover_bytes()[..240].to_vec();
+        b.extend_from_slice(&[53, 1, 1, 94, 0, 0, 94, 3, 1, 2, 1, 255]);
+        assert_eq!(
+            decode_request(&b).unwrap_err(),
+            PacketError::BadOptionLength { code: 94, len: 0 }
+        );
+        // The same in the overloaded file field.
+        let mut b = discover_bytes()[..240].to_vec();
+        b.extend_from_slice(&[53, 1, 1, 52, 1, 1, 255]);
+        b[FILE.start..FILE.start + 10].copy_from_slice(&[80, 1, 0, 0, 80, 0, 0, 0, 0, 255]);
+        assert_eq!(
+            decode_request(&b).unwrap_err(),
+            PacketError::BadOptionLength { code: 80, len: 1 }
+        );
     }
 
     #[test]

@@ -69,3 +69,28 @@ fn include_loop_is_an_error() {
     let e = dhcp_isc::parse_file(&a).unwrap_err();
     assert!(e.to_string().contains("nested more than"), "{e}");
 }
+
+#[test]
+fn an_include_reader_decides_what_is_read() {
+    fn refuse(_: &Path) -> std::io::Result<String> {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            "no file is read here",
+        ))
+    }
+    fn given(path: &Path) -> std::io::Result<String> {
+        assert_eq!(path, Path::new("extra.conf"));
+        Ok("subnet 10.99.0.0 netmask 255.255.255.0 { range 10.99.0.10 10.99.0.20; }\n".into())
+    }
+    // An existing file, refused all the same: the reader alone reads.
+    let text = format!("include \"{}\";\n", file!());
+    let e = dhcp_isc::parse_str_with(&text, "untrusted.conf", refuse).unwrap_err();
+    assert_eq!(
+        e.diagnostic().map(|d| d.kind),
+        Some(dhcp_isc::ErrorKind::Include)
+    );
+    assert!(e.to_string().contains("no file is read here"), "{e}");
+    let parsed = dhcp_isc::parse_str_with("include \"extra.conf\";\n", "main.conf", given).unwrap();
+    assert_eq!(parsed.config.subnets.len(), 1);
+    assert_eq!(parsed.files, ["main.conf", "extra.conf"]);
+}

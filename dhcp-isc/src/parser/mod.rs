@@ -51,6 +51,7 @@ pub(crate) struct Parser {
     pub sources: Vec<Source>,
     pub spaces: HashMap<String, Space>,
     depth: usize,
+    read: crate::IncludeReader,
 }
 
 fn err<T>(pos: Pos, kind: ErrorKind, msg: impl Into<String>) -> R<T> {
@@ -81,8 +82,13 @@ pub(crate) fn hex_bytes(w: &str) -> Option<Vec<u8>> {
 
 impl Parser {
     /// A parser over `text` (file 0, named `name`); `dir` resolves relative
-    /// includes.
-    pub(crate) fn new(name: &str, text: String, dir: Option<PathBuf>) -> R<Self> {
+    /// includes, which `read` reads.
+    pub(crate) fn new(
+        name: &str,
+        text: String,
+        dir: Option<PathBuf>,
+        read: crate::IncludeReader,
+    ) -> R<Self> {
         let tokens = lex(&text, 0)?;
         let mut spaces = HashMap::new();
         let table = |t: &[(&str, u32, crate::options::F)]| {
@@ -112,6 +118,7 @@ impl Parser {
             }],
             spaces,
             depth: 0,
+            read,
         })
     }
 

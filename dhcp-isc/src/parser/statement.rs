@@ -302,7 +302,7 @@ impl Parser {
             (false, Some(dir)) => dir.join(path),
             _ => path.to_owned(),
         };
-        let text = std::fs::read_to_string(&path).map_err(|e| {
+        let text = (self.read)(&path).map_err(|e| {
             Located::new(
                 pos,
                 ErrorKind::Include,

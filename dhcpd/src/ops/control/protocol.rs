@@ -214,6 +214,22 @@ pub fn to_json_line<T: Serialize>(v: &T) -> serde_json::Result<String> {
     to_json(v).map(|v| v.to_string())
 }
 
+/// One request line as the control socket reads it (newline included or
+/// not): `Ok(None)` for a blank line (no answer), [`ControlError::TooLong`]
+/// over [`MAX_REQUEST`], [`ControlError::BadRequest`] when it is not a
+/// request of the protocol.
+pub fn parse_request(line: &str) -> Result<Option<Request>, ControlError> {
+    if line.len() > MAX_REQUEST {
+        Err(ControlError::TooLong)
+    } else if line.trim().is_empty() {
+        Ok(None)
+    } else {
+        serde_json::from_str::<Request>(line)
+            .map(Some)
+            .map_err(|e| ControlError::BadRequest(e.to_string()))
+    }
+}
+
 impl From<Result<Reply, ControlError>> for Response {
     fn from(r: Result<Reply, ControlError>) -> Self {
         match r {
@@ -251,6 +267,17 @@ mod tests {
         .unwrap();
         assert!(matches!(r, Request::HostsAdd { .. }));
         assert!(serde_json::from_str::<Request>(r#"{"command":"format-disk"}"#).is_err());
+        assert_eq!(parse_request(" \n"), Ok(None));
+        assert_eq!(
+            parse_request("{\"command\":\"status\"}\n"),
+            Ok(Some(Request::Status))
+        );
+        assert!(matches!(
+            parse_request("{\"command\":\"format-disk\"}"),
+            Err(ControlError::BadRequest(_))
+        ));
+        let long = format!("{}\n", " ".repeat(MAX_REQUEST));
+        assert_eq!(parse_request(&long), Err(ControlError::TooLong));
         let ok = serde_json::to_string(&Response::from(Ok(Reply::Done {
             message: "x".into(),
         })))

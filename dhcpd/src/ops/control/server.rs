@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use super::engine::{EngineCall, EngineRequest};
 use super::error::ControlError;
-use super::protocol::{EventFigures, MAX_REQUEST, Reply, Request, Response, StatusReport};
+use super::protocol::{EventFigures, Reply, Request, Response, StatusReport, parse_request};
 use crate::clock::unix_now;
 use crate::failover::status::SharedFailoverOps;
 use crate::ops::reload::Reloader;
@@ -130,15 +130,10 @@ impl ControlServer {
             if n == 0 {
                 break;
             }
-            let response = if line.len() > MAX_REQUEST {
-                Response::from(Err(ControlError::TooLong))
-            } else if line.trim().is_empty() {
-                continue;
-            } else {
-                match serde_json::from_str::<Request>(&line) {
-                    Ok(req) => self.answer(req).await,
-                    Err(e) => Response::from(Err(ControlError::BadRequest(e.to_string()))),
-                }
+            let response = match parse_request(&line) {
+                Ok(Some(req)) => self.answer(req).await,
+                Ok(None) => continue,
+                Err(e) => Response::from(Err(e)),
             };
             let mut out = super::protocol::to_json_line(&response).unwrap_or_else(|e| {
                 format!(r#"{{"ok":false,"error":"cannot encode the response: {e}"}}"#)
