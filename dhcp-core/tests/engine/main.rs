@@ -9,4 +9,5 @@ mod common;
 
 mod policies;
 mod properties;
+mod reply_options;
 mod rfc2131;
