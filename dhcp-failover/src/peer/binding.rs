@@ -55,6 +55,20 @@ pub fn accept(
     if b.client_id.is_some() && status == BindingState::Abandoned {
         return Err(misc("client identifier on an abandoned lease"));
     }
+    // A change older than our running binding (the partner's RELEASED or
+    // EXPIRED from before we bound the address again) is stale: taking it
+    // would drop a binding we have acknowledged to a client; ours reaches
+    // the partner in our own update (found by the simulator, seed 12268).
+    if local.state == BindingState::Active
+        && status != BindingState::Active
+        && b.start_time_of_state.is_some_and(|t| t < local.starts)
+    {
+        return Err(misc(&format!(
+            "outdated: a change to {status} at {} is older than our binding (since {})",
+            b.start_time_of_state.unwrap_or(0),
+            local.starts
+        )));
+    }
     let potential = b.potential_expiration.unwrap_or(0);
     let allowed = superseding_free(b, status, local)
         || if normal {
@@ -303,6 +317,39 @@ mod tests {
         .unwrap();
         assert_eq!(l.state, BindingState::Free);
         assert_eq!((l.tsfp, l.atsfp, l.ends, l.starts), (600, 600, 500, 100));
+    }
+
+    /// The partner's RELEASED from before we bound the address again
+    /// (simulator seed 12268): refused, our binding stands.
+    #[test]
+    fn a_change_older_than_our_binding_is_refused() {
+        let b = upd(BindingState::Released);
+        let mut ours = lease(BindingState::Active, 900);
+        ours.starts = 150;
+        let r = accept(
+            &b,
+            BindingState::Released,
+            &ours,
+            Role::Secondary,
+            true,
+            160,
+        );
+        let (reason, text) = r.unwrap_err();
+        assert_eq!(reason, RejectReason::Misc);
+        assert!(text.contains("outdated"), "{text}");
+        // A release after our binding began is taken.
+        ours.starts = 90;
+        assert!(
+            accept(
+                &b,
+                BindingState::Released,
+                &ours,
+                Role::Secondary,
+                true,
+                160
+            )
+            .is_ok()
+        );
     }
 
     #[test]
