@@ -558,3 +558,82 @@ fn omshell_forces_partner_down_on_the_daemon() {
     let out = run("");
     assert!(out.contains("local-state = 00:00:00:04"), "{out}");
 }
+
+/// The failover port under hostile input (issue 16): 200 connections from
+/// an address that is not the partner, 20 garbage frames from the primary's
+/// address to the secondary and 20 spare connections to the primary are
+/// refused and counted by reason, the first logged once (rate-limited), and
+/// the established relationship stays up through it.
+#[test]
+fn hostile_failover_connections_are_counted_and_logged_once() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let (a1, a2) = (Ipv4Addr::new(127, 0, 0, 1), Ipv4Addr::new(127, 0, 0, 2));
+    let (p1, p2) = (free_tcp_port(a1), free_tcp_port(a2));
+    let relay = UdpSocket::bind((GIADDR, 0)).unwrap();
+    let [(d1, s1), (d2, s2)] = start_pair(
+        dir.path(),
+        [
+            config("primary", (a1, p1), (a2, p2)),
+            config("secondary", (a2, p2), (a1, p1)),
+        ],
+        relay.local_addr().unwrap().port(),
+    );
+    let normal = "failover status: state=normal partner=normal";
+    wait_log(&d1, normal, Duration::from_secs(30));
+    wait_log(&d2, normal, Duration::from_secs(30));
+    let connect = |src: Ipv4Addr, dst: (Ipv4Addr, u16)| {
+        let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        s.bind(&std::net::SocketAddrV4::new(src, 0).into()).unwrap();
+        s.connect(&std::net::SocketAddrV4::new(dst.0, dst.1).into())
+            .unwrap();
+        std::net::TcpStream::from(s)
+    };
+    let send_and_wait_close = |mut c: std::net::TcpStream, bytes: &[u8]| {
+        let _ = c.write_all(bytes);
+        let mut buf = [0u8; 64];
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        while matches!(std::io::Read::read(&mut c, &mut buf), Ok(n) if n > 0) {}
+    };
+    for _ in 0..200 {
+        let c = connect(Ipv4Addr::new(127, 0, 0, 3), (a1, p1));
+        send_and_wait_close(c, b"not a failover message");
+    }
+    // A length of 1 is below the 12-byte header: a bad frame.
+    let garbage = [0, 1, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0];
+    for _ in 0..20 {
+        // To the secondary from the primary's address: read, then refused.
+        send_and_wait_close(connect(a1, (a2, p2)), &garbage);
+        // To the primary from the secondary's: a second connection, closed.
+        send_and_wait_close(connect(a2, (a1, p1)), &garbage);
+    }
+    let end = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (r1, r2) = (status(&s1).refused, status(&s2).refused);
+        if r1.get("not_peer") == Some(&200)
+            && r1.get("duplicate_connection") == Some(&20)
+            && r2.get("bad_frame") == Some(&20)
+        {
+            assert_eq!(r1.get("connect_refused"), Some(&0), "{r1:?}");
+            break;
+        }
+        assert!(
+            Instant::now() < end,
+            "refusals counted: {r1:?} {r2:?}\n{}",
+            d2.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let log = d1.log_text();
+    let lines = log
+        .lines()
+        .filter(|l| l.contains("not the partner closed"))
+        .count();
+    assert_eq!(lines, 1, "rate-limited to one line a minute:\n{log}");
+    // The relationship stayed up through it.
+    for s in [&s1, &s2] {
+        let st = status(s);
+        assert!(st.connected, "{st:?}");
+        assert_eq!(st.local_state, "normal");
+    }
+}

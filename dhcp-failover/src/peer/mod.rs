@@ -144,6 +144,8 @@ pub struct Peer {
     /// lost); `None` while the handshake is complete. No binding update of
     /// a change after this time has been sent.
     down_since: Option<UnixTime>,
+    /// The partner's clock minus ours at its last CONNECT or CONNECTACK.
+    clock_offset: Option<i64>,
 }
 
 impl Peer {
@@ -184,6 +186,7 @@ impl Peer {
             balance_at: None,
             restore,
             down_since: Some(now),
+            clock_offset: None,
         };
         peer.events.push_back(Event::StateChanged {
             from: peer.p.my_state,
@@ -238,6 +241,12 @@ impl Peer {
             Role::Primary => self.cfg.load_balance().map(|lb| lb.hba()),
             Role::Secondary => self.p.hba,
         }
+    }
+
+    /// The partner's clock minus ours, in seconds, as its last CONNECT or
+    /// CONNECTACK showed (for reports of a CONNECT refused for clock skew).
+    pub fn clock_offset(&self) -> Option<i64> {
+        self.clock_offset
     }
 
     /// Whether the CONNECT/CONNECTACK handshake has completed on the current link.
@@ -550,6 +559,7 @@ impl Peer {
     // --------------------------------------------------------------- handshake
 
     fn on_connect(&mut self, their_time: UnixTime, xid: u32, c: Connect, table: &mut LeaseTable) {
+        self.clock_offset = Some(i64::from(their_time) - i64::from(self.now));
         let reason = if self.cfg.role == Role::Primary {
             // Two primaries: refuse as ISC does (the partner is misconfigured).
             Some(RejectReason::InvalidPartner)
@@ -577,7 +587,8 @@ impl Peer {
             message: None,
         };
         if let Some(reason) = reason {
-            tracing::warn!(peer = %self.cfg.name, %reason, "refusing CONNECT");
+            // The driver counts and reports refusals (rate-limited).
+            tracing::debug!(peer = %self.cfg.name, %reason, "refusing CONNECT");
             ack.reject_reason = Some(reason);
             ack.message = Some(reason.to_string().into_bytes());
             let reply = Message::new(self.now, xid, Body::ConnectAck(ack));
@@ -596,6 +607,7 @@ impl Peer {
     }
 
     fn on_connect_ack(&mut self, their_time: UnixTime, c: ConnectAck, table: &mut LeaseTable) {
+        self.clock_offset = Some(i64::from(their_time) - i64::from(self.now));
         if self.cfg.role != Role::Primary || self.is_linked() {
             let reason = RejectReason::DuplicateConnection;
             let reply = self.disconnect_msg(reason);
@@ -603,7 +615,7 @@ impl Peer {
             return;
         }
         if let Some(reason) = c.reject_reason {
-            tracing::warn!(peer = %self.cfg.name, %reason, "partner refused our CONNECT");
+            tracing::debug!(peer = %self.cfg.name, %reason, "partner refused our CONNECT");
             self.close(CloseReason::RejectedByPartner(reason), None, table);
             return;
         }

@@ -28,12 +28,15 @@ use std::time::Duration;
 use dhcp_core::config::{FailoverConfig, Role};
 use dhcp_core::engine::Engine;
 use dhcp_core::lease::{Lease, UnixTime};
-use dhcp_failover::peer::{CommitToken, Event, FailoverState, Peer, PeerError, PersistedState};
+use dhcp_failover::peer::{
+    CloseReason, CommitToken, Event, FailoverState, Peer, PeerError, PersistedState,
+};
 use dhcp_failover::policy::FailoverPolicy;
-use dhcp_failover::wire::{Body, Message};
+use dhcp_failover::wire::{Body, Message, RejectReason};
 use dhcp_store::{Completion, GroupCommit, LeaseStore, StoreError};
 use tokio::sync::{mpsc, watch};
 
+use super::guard::{Refusal, Refusals, Throttle};
 use super::partner_requests::{self, PartnerRequests};
 use super::transport::{ConnId, LinkEvent, Transport};
 use super::{Command, FailoverHandle, FailoverStatus, LOG_TARGET, meta_key};
@@ -129,6 +132,10 @@ pub struct Driver {
     persist_failures: Arc<FailureLog>,
     logged: (FailoverState, FailoverState),
     stranded: PartnerRequests,
+    refusals: Arc<Refusals>,
+    /// Rate limits of the refusal reports: CONNECT refused by us, by the
+    /// partner.
+    refusal_logs: [Throttle; 2],
 }
 
 impl std::fmt::Debug for Driver {
@@ -170,12 +177,13 @@ impl Driver {
             saved_state = %persisted.as_ref().map_or(FailoverState::Recover, |p| p.my_state),
             resumed, "failover peer starting");
         let in_use = Arc::new(AtomicBool::new(false));
-        let (transport, links) = Transport::start(&cfg, in_use.clone());
+        let refusals = Arc::new(Refusals::default());
+        let (transport, links) = Transport::start(&cfg, in_use.clone(), refusals.clone());
         let (committed_tx, committed_rx) = mpsc::unbounded_channel();
         let (durable_tx, durable_rx) = mpsc::unbounded_channel();
         let (cmd_tx, commands) = mpsc::channel(16);
         let mut d = Self {
-            status: watch::channel(status_of(&peer, None)).0,
+            status: watch::channel(status_of(&peer, None, [0; 5])).0,
             peer,
             store,
             _transport: transport,
@@ -194,6 +202,8 @@ impl Driver {
             persist_failures: Arc::new(FailureLog::default()),
             logged: (FailoverState::Unknown, FailoverState::Unknown),
             stranded: PartnerRequests::new(cfg.peer_address),
+            refusals,
+            refusal_logs: Default::default(),
         };
         d.publish();
         let handle = FailoverHandle {
@@ -323,6 +333,7 @@ impl Driver {
                 if self.active.is_some() {
                     if self.peer.role() == Role::Primary {
                         // Already have one: close this one.
+                        self.refusals.count(Refusal::Duplicate);
                         drop(tx);
                     } else {
                         self.waiting.insert(conn, (tx, now));
@@ -336,8 +347,12 @@ impl Driver {
             LinkEvent::Message { conn, msg } => {
                 let is_active = self.active.as_ref().is_some_and(|a| a.0 == conn);
                 if is_active {
-                    self.last_contact = Some(now);
                     self.peer.handle_message(now, msg, engine.table_mut());
+                    // Only messages of an established relationship count
+                    // as contact, not a CONNECT that was refused.
+                    if self.peer.is_linked() {
+                        self.last_contact = Some(now);
+                    }
                     return;
                 }
                 let Some((tx, since)) = self.waiting.remove(&conn) else {
@@ -346,9 +361,12 @@ impl Driver {
                 let connect = matches!(msg.body, Body::Connect(_));
                 if connect && self.active.is_none() {
                     self.activate(now, conn, tx);
-                    self.last_contact = Some(now);
                     self.peer.handle_message(now, msg, engine.table_mut());
+                    if self.peer.is_linked() {
+                        self.last_contact = Some(now);
+                    }
                 } else if let Some(reply) = self.peer.duplicate_connection_reply(&msg) {
+                    self.refusals.count(Refusal::Duplicate);
                     tracing::info!(target: LOG_TARGET, conn, "duplicate failover connection refused");
                     let _ = tx.send(reply);
                 } else {
@@ -425,6 +443,7 @@ impl Driver {
                 );
             }
             Event::Close(reason) => {
+                self.report_close(&reason);
                 tracing::info!(target: LOG_TARGET, ?reason, "closing the failover connection");
                 if self.active.take().is_some() {
                     self.in_use.store(false, Ordering::Relaxed);
@@ -530,7 +549,7 @@ impl Driver {
     }
 
     fn publish(&mut self) {
-        let s = status_of(&self.peer, self.last_contact);
+        let s = status_of(&self.peer, self.last_contact, self.refusals.snapshot());
         if (s.state, s.partner_state) != self.logged {
             self.logged = (s.state, s.partner_state);
             tracing::info!(target: LOG_TARGET, "failover status: state={} partner={} connected={} relationship={}",
@@ -547,7 +566,39 @@ impl Driver {
     }
 }
 
-fn status_of(peer: &Peer, last_contact: Option<UnixTime>) -> FailoverStatus {
+impl Driver {
+    /// Counts a refused handshake and reports it, at most once a minute per
+    /// side, with the measured clock offset when that was the reason.
+    fn report_close(&mut self, reason: &CloseReason) {
+        let (kind, slot, r) = match reason {
+            CloseReason::Refused(RejectReason::DuplicateConnection) => {
+                self.refusals.count(Refusal::Duplicate);
+                return;
+            }
+            CloseReason::Refused(r) => (Refusal::ConnectRefused, 0, *r),
+            CloseReason::RejectedByPartner(r) => (Refusal::RejectedByPartner, 1, *r),
+            _ => return,
+        };
+        self.refusals.count(kind);
+        let Some(more) = self.refusal_logs[slot].hit(std::time::Instant::now()) else {
+            return;
+        };
+        let offset = self
+            .peer
+            .clock_offset()
+            .map_or("unknown".to_owned(), |o| format!("{o:+} s"));
+        let who = if slot == 0 {
+            "refused the partner's"
+        } else {
+            "the partner refused our"
+        };
+        tracing::warn!(target: LOG_TARGET, reason = %r, clock_offset = %offset, suppressed = more,
+            "{who} CONNECT ({r}); partner clock offset {offset}; retried every 5 s, reported at most once a minute \
+             (counted in dhcpd_failover_refused_total)");
+    }
+}
+
+fn status_of(peer: &Peer, last_contact: Option<UnixTime>, refused: [u64; 5]) -> FailoverStatus {
     let (queued, unacked) = peer.pending_updates();
     FailoverStatus {
         name: peer.config().name.clone(),
@@ -560,5 +611,6 @@ fn status_of(peer: &Peer, last_contact: Option<UnixTime>) -> FailoverStatus {
         unacked_updates: unacked,
         last_contact,
         mclt: peer.mclt(),
+        refused,
     }
 }

@@ -36,6 +36,7 @@
 //! [`FailoverHandle`] for metrics and the control command.
 
 pub mod driver;
+pub mod guard;
 pub mod ops;
 pub mod partner_requests;
 pub mod status;
@@ -78,6 +79,8 @@ pub struct FailoverStatus {
     pub last_contact: Option<UnixTime>,
     /// The MCLT in force.
     pub mclt: u32,
+    /// What the failover port refused, by [`guard::Refusal::ALL`] order.
+    pub refused: [u64; 5],
 }
 
 /// An operator command for the driver.

@@ -27,6 +27,11 @@ impl FailoverOps for FailoverHandle {
             pending_updates: s.queued_updates as u64,
             last_contact: s.last_contact.map(u64::from),
             local_state_since: Some(u64::from(s.stos)),
+            refused: super::guard::Refusal::ALL
+                .iter()
+                .zip(s.refused)
+                .map(|(r, n)| (r.label().to_owned(), n))
+                .collect(),
         }]
     }
 

@@ -52,6 +52,10 @@ pub struct RelationshipStatus {
     pub last_contact: Option<u64>,
     /// Unix time our state was entered.
     pub local_state_since: Option<u64>,
+    /// What the failover port refused, by reason (`not_peer`, `bad_frame`,
+    /// `connect_refused`, `rejected_by_partner`, `duplicate_connection`).
+    #[serde(default)]
+    pub refused: std::collections::BTreeMap<String, u64>,
 }
 
 impl RelationshipStatus {
@@ -67,6 +71,7 @@ impl RelationshipStatus {
             pending_updates: 0,
             last_contact: None,
             local_state_since: None,
+            refused: Default::default(),
         }
     }
 }

@@ -21,6 +21,8 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::guard::{Refusal, Refusals, Throttle};
+
 /// Delay between connection attempts (ISC: 5 s after a failed or dropped link).
 pub const RETRY: Duration = Duration::from_secs(5);
 /// Delay before binding the listener again after a failure (ISC: 90 s; we
@@ -83,16 +85,24 @@ impl Drop for Transport {
 impl Transport {
     /// Starts listening and dialling for `cfg`. `in_use` is set by the driver
     /// while a connection carries the relationship (the dialer waits then).
+    /// Refusals are counted in `refusals`.
     pub fn start(
         cfg: &FailoverConfig,
         in_use: Arc<AtomicBool>,
+        refusals: Arc<Refusals>,
     ) -> (Self, mpsc::Receiver<LinkEvent>) {
         let (tx, rx) = mpsc::channel(EVENT_QUEUE);
         let ids = Arc::new(AtomicU64::new(1));
         let local = SocketAddrV4::new(cfg.address, cfg.port);
         let remote = SocketAddrV4::new(cfg.peer_address, cfg.peer_port);
-        let listener = tokio::spawn(listen(local, cfg.peer_address, tx.clone(), ids.clone()));
-        let dialer = tokio::spawn(dial(cfg.address, remote, tx, ids, in_use));
+        let listener = tokio::spawn(listen(
+            local,
+            cfg.peer_address,
+            tx.clone(),
+            ids.clone(),
+            refusals.clone(),
+        ));
+        let dialer = tokio::spawn(dial(cfg.address, remote, tx, ids, in_use, refusals));
         (
             Self {
                 tasks: vec![listener, dialer],
@@ -114,7 +124,9 @@ async fn listen(
     peer: Ipv4Addr,
     events: mpsc::Sender<LinkEvent>,
     ids: Arc<AtomicU64>,
+    refusals: Arc<Refusals>,
 ) {
+    let mut not_peer_log = Throttle::default();
     loop {
         let listener = match bind_listener(local).await {
             Ok(l) => l,
@@ -130,9 +142,15 @@ async fn listen(
             match listener.accept().await {
                 Ok((stream, from)) => {
                     if from.ip() != std::net::IpAddr::V4(peer) {
-                        tracing::warn!(target: super::LOG_TARGET, %from,
-                            "failover connection from an unknown address closed");
+                        // Closed before anything is read; counted, and
+                        // logged at most once a minute.
                         drop(stream);
+                        refusals.count(Refusal::NotPeer);
+                        if let Some(more) = not_peer_log.hit(std::time::Instant::now()) {
+                            tracing::warn!(target: super::LOG_TARGET, %from, %peer, suppressed = more,
+                                "failover connection from an address that is not the partner closed \
+                                 (more are counted in dhcpd_failover_refused_total{{reason=\"not_peer\"}})");
+                        }
                         continue;
                     }
                     let conn = ids.fetch_add(1, Ordering::Relaxed);
@@ -143,6 +161,7 @@ async fn listen(
                         false,
                         events.clone(),
                         None,
+                        refusals.clone(),
                     ));
                 }
                 Err(e) => {
@@ -172,6 +191,7 @@ async fn dial(
     events: mpsc::Sender<LinkEvent>,
     ids: Arc<AtomicU64>,
     in_use: Arc<AtomicBool>,
+    refusals: Arc<Refusals>,
 ) {
     // Whether the connection we dialled last is still open.
     let mut last_open: Option<Arc<AtomicBool>> = None;
@@ -194,6 +214,7 @@ async fn dial(
                         true,
                         events.clone(),
                         Some(open),
+                        refusals.clone(),
                     ));
                 }
                 Err(e) => {
@@ -215,6 +236,7 @@ async fn run_connection(
     outbound: bool,
     events: mpsc::Sender<LinkEvent>,
     open: Option<Arc<AtomicBool>>,
+    refusals: Arc<Refusals>,
 ) {
     let _ = stream.set_nodelay(true);
     let (tx, mut rx) = mpsc::unbounded_channel::<Message>();
@@ -273,7 +295,10 @@ async fn run_connection(
                             }
                         }
                         Ok(None) => break,
-                        Err(e) => break 'conn Some(e.to_string()),
+                        Err(e) => {
+                            refusals.count(Refusal::BadFrame);
+                            break 'conn Some(format!("bad frame: {e}"));
+                        }
                     }
                 }
             }

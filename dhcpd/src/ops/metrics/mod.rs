@@ -367,8 +367,23 @@ impl DaemonCollector {
             .collect();
         o.gauges(
             "failover_last_contact_age_seconds",
-            "Seconds since the last message from the partner.",
+            "Seconds since the last message from the partner of an established relationship.",
             &age,
+        )?;
+        let refused: Vec<_> = rels
+            .iter()
+            .flat_map(|r| {
+                r.refused.iter().map(|(reason, n)| {
+                    let mut l = rel(r);
+                    l.push(("reason", reason.clone()));
+                    (l, *n)
+                })
+            })
+            .collect();
+        o.counters(
+            "failover_refused",
+            "What the failover port refused, by reason: connections from addresses that are not the partner, undecodable frames, CONNECTs refused by us or by the partner, duplicate connections.",
+            &refused,
         )
     }
 }
@@ -391,6 +406,7 @@ mod tests {
             r.partner_state = Some(ServerState::Normal.name().to_owned());
             r.unacked_updates = 5;
             r.last_contact = Some(crate::clock::unix_now() - 10);
+            r.refused.insert("not_peer".into(), 210);
             vec![r]
         }
         fn partner_down(&self, _r: Option<&str>) -> Result<String, FailoverOpsError> {
@@ -450,6 +466,10 @@ mod tests {
             "{text}"
         );
         assert!(has("dhcpd_failover_relationships 1.0"));
+        assert!(
+            text.contains("dhcpd_failover_refused_total{relationship=\"rack\",reason=\"not_peer\"} 210"),
+            "{text}"
+        );
         assert!(has(
             "dhcpd_pool_size{network=\"10.99.0.0/24\",pool=\"10.99.0.10-10.99.0.19\"} 10.0"
         ));
