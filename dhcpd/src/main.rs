@@ -332,6 +332,16 @@ fn isc_run(a: &IscArgs) -> Result<()> {
     // The file's hooks and OMAPI statements, read once here; a file that does
     // not parse is reported by the server's own start.
     let parsed = dhcp_isc::parse_file(&config).ok();
+    if parsed
+        .as_ref()
+        .is_some_and(|p| p.extras.ping_check == Some(true))
+    {
+        // Loud, not silent: accepted, but not done.
+        eprintln!(
+            "dhcpd: warning: ping-check true: no ICMP echo is sent before an offer \
+             (an address in use is caught by the client's DECLINE instead); see docs/maas.md"
+        );
+    }
     if let Some(sock) = parsed.as_ref().and_then(event_socket_of) {
         run_argv.push("--event-socket".into());
         run_argv.push(sock);

@@ -467,7 +467,9 @@ mod tests {
         );
         assert!(has("dhcpd_failover_relationships 1.0"));
         assert!(
-            text.contains("dhcpd_failover_refused_total{relationship=\"rack\",reason=\"not_peer\"} 210"),
+            text.contains(
+                "dhcpd_failover_refused_total{relationship=\"rack\",reason=\"not_peer\"} 210"
+            ),
             "{text}"
         );
         assert!(has(
