@@ -9,7 +9,7 @@
 
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ipnet::Ipv4Net;
@@ -604,6 +604,37 @@ pub fn our_binary_candidates() -> Vec<PathBuf> {
     out.push(target.join("debug/dhcpd"));
     out.push(target.join("release/dhcpd"));
     out
+}
+
+/// Starts `program` (ISC dhcpd, or our binary, which takes the same
+/// arguments) in `host` as MAAS starts ISC: `-f -d -4 -cf FILE -lf FILE -pf
+/// FILE eth0`, the configuration `conf` written to `NAME.conf` and a fresh
+/// lease file, `NAME` being the process name. Does not wait for it to serve.
+pub fn start_with_isc_argv(
+    lab: &Lab,
+    host: &str,
+    name: &str,
+    program: &Path,
+    conf: &str,
+) -> Result<Process> {
+    let cf = lab.write_file(&format!("{name}.conf"), conf)?;
+    let lf = lab.write_file(&format!("{name}.leases"), "")?;
+    let pf = lab.path(&format!("{name}.pid"));
+    let args = [
+        "-f",
+        "-d",
+        "-4",
+        "-cf",
+        &cf.to_string_lossy(),
+        "-lf",
+        &lf.to_string_lossy(),
+        "-pf",
+        &pf.to_string_lossy(),
+        "eth0",
+    ]
+    .map(str::to_owned);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    lab.spawn(host, name, &program.to_string_lossy(), &args)
 }
 
 /// Our daemon's binary: the first of [`our_binary_candidates`] that exists

@@ -32,24 +32,8 @@ fn fixture(name: &str) -> PathBuf {
 
 fn start(lab: &Lab, program: &str, host: &str, conf: &str) -> Process {
     let text = std::fs::read_to_string(fixture(conf)).unwrap();
-    let cf = lab.write_file(&format!("{host}.conf"), &text).unwrap();
-    let lf = lab.write_file(&format!("{host}.leases"), "").unwrap();
-    let pf = lab.path(&format!("{host}.pid"));
-    let args = [
-        "-f",
-        "-d",
-        "-4",
-        "-cf",
-        &cf.to_string_lossy(),
-        "-lf",
-        &lf.to_string_lossy(),
-        "-pf",
-        &pf.to_string_lossy(),
-        "eth0",
-    ]
-    .map(str::to_owned);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    lab.spawn(host, host, program, &args).unwrap()
+    testbed::server::start_with_isc_argv(lab, host, host, std::path::Path::new(program), &text)
+        .unwrap()
 }
 
 fn wait_log(p: &mut Process, needle: &str, timeout: Duration) {

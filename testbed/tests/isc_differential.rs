@@ -71,32 +71,12 @@ fn lab() -> Lab {
 /// (`-f -d -4 -cf -lf -pf IFACE`), with a fresh lease file.
 fn start(lab: &Lab, kind: Kind, host: &str, conf: &str, tag: &str) -> Process {
     let text = std::fs::read_to_string(fixture(conf)).unwrap();
-    let cf = lab
-        .write_file(&format!("{tag}-{host}.conf"), &text)
-        .unwrap();
-    let lf = lab.write_file(&format!("{tag}-{host}.leases"), "").unwrap();
-    let pf = lab.path(&format!("{tag}-{host}.pid"));
     let program = match kind {
         Kind::Isc => PathBuf::from(ISC),
         Kind::Ours => testbed::server::default_our_binary(),
     };
-    let args = [
-        "-f",
-        "-d",
-        "-4",
-        "-cf",
-        &cf.to_string_lossy(),
-        "-lf",
-        &lf.to_string_lossy(),
-        "-pf",
-        &pf.to_string_lossy(),
-        "eth0",
-    ]
-    .map(str::to_owned);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let name = format!("{tag}-{host}");
-    lab.spawn(host, &name, &program.to_string_lossy(), &args)
-        .unwrap()
+    testbed::server::start_with_isc_argv(lab, host, &name, &program, &text).unwrap()
 }
 
 fn state(kind: Kind, p: &Process) -> Option<String> {

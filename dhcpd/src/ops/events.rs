@@ -127,14 +127,17 @@ impl LeaseEvent {
     }
 
     /// The event for a transaction's outcome, if it is one MAAS hears about:
-    /// an ACK to a REQUEST (commit) or a client's RELEASE.
-    pub fn from_outcome(req: &Request, out: &Outcome) -> Option<Self> {
+    /// an ACK to a REQUEST (commit) or a client's RELEASE; a commit carries
+    /// the request's options when `with_options`.
+    pub fn from_outcome(req: &Request, out: &Outcome, with_options: bool) -> Option<Self> {
         let addr = out.addr?;
         match (&out.verdict, out.request_type) {
             (Verdict::Replied(MessageType::Ack), MessageType::Request) => {
                 let hostname = req.raw(12).map(|h| String::from_utf8_lossy(h).into_owned());
                 let mut ev = Self::commit(&out.hw, addr, out.lease_time.unwrap_or(0), hostname);
-                ev.options = req.raw.iter().map(|(c, v)| (c, v.to_vec())).collect();
+                if with_options {
+                    ev.options = req.raw.iter().map(|(c, v)| (c, v.to_vec())).collect();
+                }
                 Some(ev)
             }
             (Verdict::Released, _) => Some(Self::end(Action::Release, &out.hw, addr)),
@@ -189,6 +192,8 @@ pub struct EventSettings {
 pub struct EventSink {
     queues: Vec<mpsc::Sender<LeaseEvent>>,
     counters: Arc<Counters>,
+    /// Whether a destination reads the client's options (ISC hooks).
+    wants_options: bool,
 }
 
 impl EventSink {
@@ -197,12 +202,19 @@ impl EventSink {
         Self {
             queues: Vec::new(),
             counters,
+            wants_options: false,
         }
     }
 
     /// Whether any destination is configured.
     pub fn is_enabled(&self) -> bool {
         !self.queues.is_empty()
+    }
+
+    /// Whether events must carry the client's options (only ISC hooks read
+    /// them; otherwise they are not copied on the reply path).
+    pub fn wants_options(&self) -> bool {
+        self.wants_options
     }
 
     /// Stamps the event with the current time and queues it for every
@@ -252,10 +264,10 @@ pub fn start(
             counters.clone(),
         )));
     }
-    if [Event::Commit, Event::Release, Event::Expiry]
+    let wants_options = [Event::Commit, Event::Release, Event::Expiry]
         .into_iter()
-        .any(|e| hooks::runs_programs(&settings.hooks, e))
-    {
+        .any(|e| hooks::runs_programs(&settings.hooks, e));
+    if wants_options {
         let (tx, rx) = mpsc::channel(cap);
         queues.push(tx);
         tasks.push(tokio::spawn(run_hooks(
@@ -264,7 +276,14 @@ pub fn start(
             counters.clone(),
         )));
     }
-    (EventSink { queues, counters }, tasks)
+    (
+        EventSink {
+            queues,
+            counters,
+            wants_options,
+        },
+        tasks,
+    )
 }
 
 async fn deliver_datagrams(
@@ -457,6 +476,7 @@ mod tests {
         let sink = EventSink {
             queues: vec![tx],
             counters: counters.clone(),
+            wants_options: false,
         };
         let hw = HwAddr::ethernet([2, 0, 0, 0, 0, 1]);
         let ev = LeaseEvent::end(Action::Release, &hw, Ipv4Addr::new(10, 99, 0, 1));

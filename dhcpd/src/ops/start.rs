@@ -133,7 +133,7 @@ impl EngineOps {
     /// The lease event for one transaction, if events are on and it is one.
     pub fn transaction_event(&self, req: &Request, out: &Outcome) -> Option<LeaseEvent> {
         if self.events.is_enabled() {
-            LeaseEvent::from_outcome(req, out)
+            LeaseEvent::from_outcome(req, out, self.events.wants_options())
         } else {
             None
         }
