@@ -342,3 +342,41 @@ peer_address = "10.99.0.3"
     // Both pools naming vlan-a: valid.
     assert!(Config::from_toml(&shared("failover_peer = \"vlan-a\"")).is_ok());
 }
+
+#[test]
+fn fencing_needs_auto_partner_down_and_room_for_two_probes() {
+    let with = |extra: &str, fence: &str| {
+        failover(&format!(
+            "role = \"secondary\"\n{extra}\n[failover.fencing]\n{fence}\n"
+        ))
+    };
+    let (p, r) = err(&with("", ""));
+    assert_eq!(p, "failover[0].fencing");
+    assert!(r.contains("auto_partner_down"), "{r}");
+    let (p, r) = err(&with("auto_partner_down = 3", "interval = 2"));
+    assert_eq!(p, "failover[0].fencing.interval");
+    assert!(r.contains("at least two probes"), "{r}");
+    assert_eq!(
+        err(&with("auto_partner_down = 30", "interval = 0")).0,
+        "failover[0].fencing.interval"
+    );
+    let (p, r) = err(&with("auto_partner_down = 30", "probe_to = \"10.99.0.2\""));
+    assert_eq!(p, "failover[0].fencing");
+    assert!(r.contains("two different unicast"), "{r}");
+    let unknown = Config::from_toml(&with("auto_partner_down = 30", "probe = 1"));
+    assert!(
+        unknown.is_err_and(|e| e.to_string().contains("unknown field")),
+        "unknown fencing keys are refused"
+    );
+    let ok = Config::from_toml(&with(
+        "auto_partner_down = 30",
+        "probe_from = \"10.99.0.20\"",
+    ))
+    .unwrap();
+    let f = &ok.failover[0];
+    assert_eq!(
+        f.fencing_probe(),
+        Some(("10.99.0.20".parse().unwrap(), "10.99.0.3".parse().unwrap()))
+    );
+    assert_eq!(f.fencing.as_ref().map(|f| f.interval), Some(2));
+}

@@ -8,6 +8,8 @@
 //!   assignment with ISC's bit order and polarity (set bit = primary serves),
 //!   and the `load balance max seconds` rule.
 //!
+//! * [`fencing`]: the client-link evidence behind a fencing-aware automatic
+//!   partner-down (probe datagrams and the decision).
 //! * [`peer`]: the failover state machine (quinn-proto style: inputs in,
 //!   transmits/timeouts/events polled out) and [`policy`], the snapshot the
 //!   DHCP engine consults ([`dhcp_core::policy::LeasePolicy`]).
@@ -19,6 +21,7 @@
 //!
 //! Start with the [`manual`]: concepts, invariants and how to embed.
 
+pub mod fencing;
 pub mod hash;
 pub mod manual;
 pub mod peer;

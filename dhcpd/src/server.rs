@@ -25,6 +25,7 @@ use dhcp_store::{GroupCommit, LeaseStore, SledStore, StoreError};
 use tokio::sync::{mpsc, watch};
 
 use crate::failover::driver::{Driver, DriverError};
+use crate::failover::fencing::{ProbeBoard, Prober};
 use crate::failover::ops::Relationships;
 use crate::failover::status::{NoFailover, SharedFailoverOps};
 use crate::net::coalesce::Coalescer;
@@ -192,6 +193,27 @@ pub async fn serve(
     let (in_tx, in_rx) = mpsc::channel(INBOUND_QUEUE);
     let (send_tx, send_rx) = mpsc::channel(SEND_QUEUE);
 
+    // Fencing: a prober per relationship that has it; the receive loops
+    // hand the partner's answers to the probes' board.
+    let mut slots = Vec::new();
+    let mut probers = Vec::new();
+    for d in &mut drivers {
+        if let Some(p) = d.take_prober() {
+            slots.push(p.slot.clone());
+            let prober = Prober {
+                slot: p.slot,
+                interval: p.interval,
+                port: settings.ports.server,
+                wanted: p.wanted,
+                results: p.results,
+                sockets: sockets.clone(),
+                interfaces: interfaces.clone(),
+            };
+            probers.push(tokio::spawn(prober.run(stop_rx.clone())));
+        }
+    }
+    let probes = ProbeBoard::new(slots);
+
     let mut receivers = Vec::new();
     for (index, socket) in sockets.iter().enumerate() {
         let r = Receiver {
@@ -201,6 +223,7 @@ pub async fn serve(
             queue: in_tx.clone(),
             counters: counters.clone(),
             coalescer: coalescer.clone(),
+            probes: probes.clone(),
         };
         receivers.push(tokio::spawn(r.run(stop_rx.clone())));
     }
@@ -249,7 +272,7 @@ pub async fn serve(
     tracing::info!("shutting down: no longer accepting requests");
     ops.stopping();
     let _ = stop_tx.send(true);
-    for r in receivers {
+    for r in receivers.into_iter().chain(probers) {
         let _ = r.await;
     }
     let _ = watcher.await;

@@ -90,6 +90,9 @@ pub struct FailoverSpec {
     pub split: u16,
     /// `auto-partner-down` seconds (0 = off).
     pub auto_partner_down: u32,
+    /// Fencing-aware partner-down (our daemon only: ISC has no such
+    /// setting, so its configuration carries none).
+    pub fencing: Option<dhcp_core::config::FencingConfig>,
 }
 
 impl FailoverSpec {
@@ -110,6 +113,7 @@ impl FailoverSpec {
             mclt: 60,
             split: 128,
             auto_partner_down: 0,
+            fencing: None,
         }
     }
 }
@@ -563,6 +567,7 @@ fn our_failover(fo: &FailoverSpec) -> dhcp_core::config::FailoverConfig {
         max_lease_ownership: 10,
         min_balance: 60,
         max_balance: 3600,
+        fencing: fo.fencing.clone(),
     }
 }
 

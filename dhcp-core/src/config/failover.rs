@@ -92,6 +92,38 @@ pub struct FailoverConfig {
     /// Pool balance: maximum seconds between balance runs.
     #[serde(default = "default_max_balance")]
     pub max_balance: u32,
+    /// Fencing-aware automatic partner-down (`[failover.fencing]`; needs
+    /// `auto_partner_down`): before taking over, check on the client link
+    /// that the partner no longer answers clients.
+    #[serde(default)]
+    pub fencing: Option<FencingConfig>,
+}
+
+/// Fencing-aware partner-down: while the failover link is down, this server
+/// sends the partner a relayed DHCPDISCOVER on the client link every
+/// `interval` seconds and enters PARTNER-DOWN automatically only once the
+/// partner has been silent on the failover link **and** to these probes for
+/// `auto_partner_down` seconds. While the partner still answers, the server
+/// stays in COMMUNICATIONS-INTERRUPTED and raises an alert.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct FencingConfig {
+    /// Our address on the client link: the probe's relay address (giaddr),
+    /// where the partner sends its answer. Default: `address`. Set it when
+    /// the failover link is a network of its own, or the answer would be
+    /// routed over the broken link.
+    #[serde(default)]
+    pub probe_from: Option<Ipv4Addr>,
+    /// The partner's address on the client link. Default: `peer_address`.
+    #[serde(default)]
+    pub probe_to: Option<Ipv4Addr>,
+    /// Seconds between probes (and the wait for each answer).
+    #[serde(default = "default_probe_interval")]
+    pub interval: u32,
+}
+
+fn default_probe_interval() -> u32 {
+    2
 }
 
 fn default_port() -> u16 {
@@ -127,6 +159,16 @@ impl FailoverConfig {
         let bytes = super::hex::parse_hex_bytes(text)?;
         let arr: [u8; 32] = bytes.try_into().ok()?;
         Some(LoadBalance::Hba(arr))
+    }
+
+    /// Where the fencing probes go from and to (our client-link address,
+    /// the partner's), if fencing is configured.
+    pub fn fencing_probe(&self) -> Option<(Ipv4Addr, Ipv4Addr)> {
+        let f = self.fencing.as_ref()?;
+        Some((
+            f.probe_from.unwrap_or(self.address),
+            f.probe_to.unwrap_or(self.peer_address),
+        ))
     }
 
     /// Whether this is the primary.

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 
-pub use failover::{FailoverConfig, LoadBalance, Role};
+pub use failover::{FailoverConfig, FencingConfig, LoadBalance, Role};
 pub use hex::{format_hex, parse_hex_bytes, parse_mac};
 use hex::{hex_serde, mac_serde};
 pub use options::{CustomOption, OptionSet, OptionValue, RESERVED_CODES, TIMER_CODES};

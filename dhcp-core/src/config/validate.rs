@@ -4,7 +4,9 @@ use std::collections::{HashMap, HashSet};
 use std::net::Ipv4Addr;
 
 use super::options::{RESERVED_CODES, TIMER_CODES};
-use super::{Config, ConfigError, LeaseTimes, OptionSet, OptionValue, Role};
+use super::{
+    Config, ConfigError, FailoverConfig, FencingConfig, LeaseTimes, OptionSet, OptionValue, Role,
+};
 
 type Result = std::result::Result<(), ConfigError>;
 
@@ -427,6 +429,43 @@ fn one_relationship_per_network(cfg: &Config) -> Result {
     Ok(())
 }
 
+/// `[failover.fencing]`: only with `auto_partner_down`, which must leave
+/// room for at least two probes.
+fn fencing(p: &str, f: &FailoverConfig, fence: &FencingConfig) -> Result {
+    if f.auto_partner_down == 0 {
+        return Err(ConfigError::invalid(
+            format!("{p}.fencing"),
+            "fencing guards the automatic partner-down: set auto_partner_down too",
+        ));
+    }
+    if !(1..=60).contains(&fence.interval) {
+        return Err(ConfigError::invalid(
+            format!("{p}.fencing.interval"),
+            "must be 1 to 60 seconds",
+        ));
+    }
+    if f.auto_partner_down < 2 * fence.interval {
+        return Err(ConfigError::invalid(
+            format!("{p}.fencing.interval"),
+            format!(
+                "auto_partner_down ({} s) must allow at least two probes ({} s apart)",
+                f.auto_partner_down, fence.interval
+            ),
+        ));
+    }
+    if let Some((from, to)) = f.fencing_probe()
+        && (from == to || from.is_unspecified() || to.is_unspecified() || to.is_broadcast())
+    {
+        return Err(ConfigError::invalid(
+            format!("{p}.fencing"),
+            format!(
+                "probe_from ({from}) and probe_to ({to}) must be two different unicast addresses"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn failover(cfg: &Config) -> Result {
     one_relationship_per_network(cfg)?;
     let mut names = HashSet::new();
@@ -482,6 +521,9 @@ fn failover(cfg: &Config) -> Result {
                 p,
                 "balance percentages must be 0 to 100",
             ));
+        }
+        if let Some(fence) = &f.fencing {
+            fencing(&p, f, fence)?;
         }
         match f.role {
             Role::Primary => {

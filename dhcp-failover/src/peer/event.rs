@@ -6,6 +6,7 @@ use dhcp_core::lease::Lease;
 
 use super::persist::PersistedState;
 use super::state::FailoverState;
+use crate::fencing::Withheld;
 use crate::wire::RejectReason;
 
 /// Identifies a batch of lease changes the driver must make durable; pass it to
@@ -77,6 +78,11 @@ pub enum Event {
         /// True when the partner rejected our update, false when we rejected theirs.
         by_partner: bool,
     },
+    /// The automatic partner-down timer expired but the client-link
+    /// evidence withholds the takeover ([`crate::fencing`]): the server
+    /// stays in COMMUNICATIONS-INTERRUPTED and looks again later. Raise an
+    /// alert: the failover link is down while the partner may be serving.
+    PartnerDownWithheld(Withheld),
     /// ISC would have stopped the process here (an impossible partner state in
     /// CONFLICT-DONE, §4.3). The peer moved to SHUTDOWN instead.
     Fatal(String),

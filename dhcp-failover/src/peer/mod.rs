@@ -51,6 +51,7 @@ use dhcp_core::config::{FailoverConfig, Role};
 use dhcp_core::lease::{BindingState, Lease, UnixTime};
 use dhcp_core::table::{LeaseTable, PoolIndex};
 
+use crate::fencing::{Fence, FenceVerdict};
 use crate::hash::LoadBalancer;
 use crate::policy::FailoverPolicy;
 use crate::wire::{
@@ -146,6 +147,8 @@ pub struct Peer {
     down_since: Option<UnixTime>,
     /// The partner's clock minus ours at its last CONNECT or CONNECTACK.
     clock_offset: Option<i64>,
+    /// Client-link evidence for a fencing-aware auto-partner-down.
+    fence: Option<Fence>,
 }
 
 impl Peer {
@@ -165,6 +168,7 @@ impl Peer {
             p.my_state = FailoverState::Unknown;
         }
         let restore = std::mem::take(&mut p.pending_updates);
+        let fence = cfg.fencing.as_ref().map(|f| Fence::new(f.interval));
         let mut peer = Self {
             cfg,
             p,
@@ -187,6 +191,7 @@ impl Peer {
             restore,
             down_since: Some(now),
             clock_offset: None,
+            fence,
         };
         peer.events.push_back(Event::StateChanged {
             from: peer.p.my_state,
@@ -391,6 +396,35 @@ impl Peer {
         self.flush_commit();
     }
 
+    /// Whether the driver should probe the client link now (fencing is
+    /// configured and the automatic partner-down is pending): send
+    /// [`crate::fencing::probe_datagram`] every `fencing.interval` seconds
+    /// and report each outcome to [`Peer::client_probe_result`].
+    #[must_use]
+    pub fn wants_client_probe(&self) -> bool {
+        self.fence.is_some()
+            && self.auto_pd_at.is_some()
+            && self.state() == FailoverState::CommunicationsInterrupted
+            && !self.is_linked()
+    }
+
+    /// The outcome of one client-link probe (answered by the partner within
+    /// the interval, or not). Ignored unless [`Peer::wants_client_probe`].
+    pub fn client_probe_result(&mut self, now: UnixTime, answered: bool) {
+        self.now = now;
+        if self.wants_client_probe()
+            && let Some(f) = &mut self.fence
+        {
+            f.record(now, answered);
+        }
+    }
+
+    /// The client-link evidence, when fencing is configured.
+    #[must_use]
+    pub fn fence(&self) -> Option<&Fence> {
+        self.fence.as_ref()
+    }
+
     /// Timers: STARTUP, link start-up, receive timeout, CONTACT,
     /// auto-partner-down, RECOVER-WAIT and pool balancing. Spurious calls are harmless.
     pub fn handle_timeout(&mut self, now: UnixTime, table: &mut LeaseTable) {
@@ -421,7 +455,19 @@ impl Peer {
             && now >= t
             && self.state() == FailoverState::CommunicationsInterrupted
         {
-            self.set_state(FailoverState::PartnerDown, table);
+            match self
+                .fence
+                .as_ref()
+                .map(|f| f.verdict(now, self.cfg.auto_partner_down))
+            {
+                None | Some(FenceVerdict::TakeOver) => {
+                    self.set_state(FailoverState::PartnerDown, table);
+                }
+                Some(FenceVerdict::Withhold { reason, retry_at }) => {
+                    self.auto_pd_at = Some(retry_at.max(now.saturating_add(1)));
+                    self.events.push_back(Event::PartnerDownWithheld(reason));
+                }
+            }
         }
         if let Some(t) = self.recover_wait_until
             && now >= t
@@ -788,6 +834,9 @@ impl Peer {
         match new {
             FailoverState::CommunicationsInterrupted if self.cfg.auto_partner_down > 0 => {
                 self.auto_pd_at = Some(self.now.saturating_add(self.cfg.auto_partner_down));
+                if let Some(f) = &mut self.fence {
+                    f.restart();
+                }
             }
             FailoverState::Normal => {
                 for l in self.relationship_leases(table) {

@@ -139,6 +139,7 @@ impl Scenario {
             max_lease_ownership: 10,
             min_balance: 10,
             max_balance: 120,
+            fencing: None,
         }
     }
 }

@@ -38,6 +38,7 @@ pub fn cfg(role: Role) -> FailoverConfig {
         max_lease_ownership: 10,
         min_balance: 60,
         max_balance: 3600,
+        fencing: None,
     }
 }
 

@@ -111,6 +111,7 @@ impl Converter {
             max_lease_ownership: 10,
             min_balance: 60,
             max_balance: 3600,
+            fencing: None,
         };
         let mut seen: Vec<std::mem::Discriminant<PeerParam>> = Vec::new();
         for (ppos, p) in params {

@@ -36,6 +36,7 @@ use dhcp_failover::wire::{Body, Message, RejectReason};
 use dhcp_store::{Completion, GroupCommit, LeaseStore, StoreError};
 use tokio::sync::{mpsc, watch};
 
+use super::fencing::ProbeSlot;
 use super::guard::{Refusal, Refusals, Throttle};
 use super::partner_requests::{self, PartnerRequests};
 use super::transport::{ConnId, LinkEvent, Transport};
@@ -72,6 +73,8 @@ pub enum Input {
     Command(Command),
     /// A peer timer may be due (also the periodic housekeeping).
     Timer,
+    /// A client-link probe's outcome (true: the partner answered).
+    ClientProbe(bool),
 }
 
 /// Sends durable engine writes back to the driver (from the commit worker).
@@ -136,6 +139,28 @@ pub struct Driver {
     /// Rate limits of the refusal reports: CONNECT refused by us, by the
     /// partner.
     refusal_logs: [Throttle; 2],
+    /// Fencing: whether the peer wants client-link probes now, their
+    /// outcomes, the prober's parts until it is started, and how often an
+    /// automatic partner-down was withheld (with its log rate limit).
+    probe_wanted: watch::Sender<bool>,
+    probe_results: mpsc::UnboundedReceiver<bool>,
+    prober: Option<ProberParts>,
+    withheld: u64,
+    withheld_log: Throttle,
+}
+
+/// What [`Driver::take_prober`] hands over to start the relationship's
+/// [`super::fencing::Prober`].
+#[derive(Debug)]
+pub struct ProberParts {
+    /// The probe slot (also goes to the receive loops' board).
+    pub slot: Arc<ProbeSlot>,
+    /// Seconds between probes.
+    pub interval: u32,
+    /// Whether the peer wants probes now.
+    pub wanted: watch::Receiver<bool>,
+    /// Where outcomes go.
+    pub results: mpsc::UnboundedSender<bool>,
 }
 
 impl std::fmt::Debug for Driver {
@@ -182,6 +207,18 @@ impl Driver {
         let (committed_tx, committed_rx) = mpsc::unbounded_channel();
         let (durable_tx, durable_rx) = mpsc::unbounded_channel();
         let (cmd_tx, commands) = mpsc::channel(16);
+        let (probe_wanted, wanted) = watch::channel(false);
+        let (results, probe_results) = mpsc::unbounded_channel();
+        let prober = cfg
+            .fencing
+            .as_ref()
+            .zip(cfg.fencing_probe())
+            .map(|(f, (from, to))| ProberParts {
+                slot: Arc::new(ProbeSlot::new(from, to)),
+                interval: f.interval,
+                wanted,
+                results,
+            });
         let mut d = Self {
             status: watch::channel(status_of(&peer, None, [0; 5])).0,
             peer,
@@ -204,6 +241,11 @@ impl Driver {
             stranded: PartnerRequests::new(cfg.peer_address),
             refusals,
             refusal_logs: Default::default(),
+            probe_wanted,
+            probe_results,
+            prober,
+            withheld: 0,
+            withheld_log: Throttle::default(),
         };
         d.publish();
         let handle = FailoverHandle {
@@ -249,6 +291,12 @@ impl Driver {
         }
     }
 
+    /// The parts of this relationship's client-link prober, once (when
+    /// fencing is configured).
+    pub fn take_prober(&mut self) -> Option<ProberParts> {
+        self.prober.take()
+    }
+
     /// For the engine task: where to report durable writes.
     pub fn notifier(&self) -> DurableNotifier {
         DurableNotifier(self.durable_tx.clone())
@@ -268,6 +316,7 @@ impl Driver {
             Some(t) = self.committed_rx.recv() => Input::Committed(t),
             Some(w) = self.durable_rx.recv() => Input::Durable(w),
             Some(c) = self.commands.recv() => Input::Command(c),
+            Some(a) = self.probe_results.recv() => Input::ClientProbe(a),
             () = tokio::time::sleep(wait) => Input::Timer,
         }
     }
@@ -304,6 +353,12 @@ impl Driver {
                 self.peer.partner_down(now, engine.table_mut());
                 self.pump(engine, commit);
                 let _ = reply.send(self.peer.state());
+            }
+            Input::ClientProbe(answered) => {
+                self.peer.client_probe_result(now, answered);
+                if self.peer.poll_timeout().is_some_and(|t| t <= now) {
+                    self.peer.handle_timeout(now, engine.table_mut());
+                }
             }
             Input::Timer => {
                 // A connection that has not carried a CONNECT within the link
@@ -414,6 +469,9 @@ impl Driver {
             }
         }
         let _ = engine;
+        let wanted = self.peer.wants_client_probe();
+        self.probe_wanted
+            .send_if_modified(|w| std::mem::replace(w, wanted) != wanted);
         self.publish();
     }
 
@@ -455,6 +513,15 @@ impl Driver {
                 by_partner,
             } => {
                 tracing::debug!(target: LOG_TARGET, %addr, %reason, by_partner, "binding update rejected");
+            }
+            Event::PartnerDownWithheld(reason) => {
+                self.withheld += 1;
+                if let Some(more) = self.withheld_log.hit(std::time::Instant::now()) {
+                    tracing::warn!(target: LOG_TARGET, %reason, suppressed = more,
+                        "automatic partner-down withheld: {reason}; staying in COMMUNICATIONS-INTERRUPTED \
+                         (the failover link is down: repair it, or stop the partner and run partner-down; \
+                         counted in dhcpd_failover_partner_down_withheld_total)");
+                }
             }
             Event::Fatal(text) => {
                 tracing::error!(target: LOG_TARGET, %text, "failover relationship shut down");
@@ -549,7 +616,16 @@ impl Driver {
     }
 
     fn publish(&mut self) {
-        let s = status_of(&self.peer, self.last_contact, self.refusals.snapshot());
+        let mut s = status_of(&self.peer, self.last_contact, self.refusals.snapshot());
+        s.fencing = self.peer.fence().map(|f| {
+            let (probes, answers) = f.totals();
+            super::FencingStatus {
+                probes,
+                answers,
+                last_answer: f.last_answer(),
+                withheld: self.withheld,
+            }
+        });
         if (s.state, s.partner_state) != self.logged {
             self.logged = (s.state, s.partner_state);
             tracing::info!(target: LOG_TARGET, "failover status: state={} partner={} connected={} relationship={}",
@@ -612,5 +688,6 @@ fn status_of(peer: &Peer, last_contact: Option<UnixTime>, refused: [u64; 5]) -> 
         last_contact,
         mclt: peer.mclt(),
         refused,
+        fencing: None,
     }
 }

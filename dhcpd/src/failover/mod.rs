@@ -18,6 +18,9 @@
 //! * [`partner_requests`]: while the partner is out of contact, the
 //!   retransmitted REQUESTs of clients that had selected it get a DHCPNAK so
 //!   they start over with us at once instead of backing off for seconds.
+//! * [`fencing`]: the client-link probes of a fencing-aware automatic
+//!   partner-down (`[failover.fencing]`), and the board on which the receive
+//!   loops hand over the partner's answers.
 //! * [`ops`]: [`crate::failover::status::FailoverOps`] for [`FailoverHandle`]
 //!   and for [`ops::Relationships`] (all of them), which is what metrics,
 //!   reload and the control API (`dhcpd failover status|partner-down
@@ -36,6 +39,7 @@
 //! [`FailoverHandle`] for metrics and the control command.
 
 pub mod driver;
+pub mod fencing;
 pub mod guard;
 pub mod ops;
 pub mod partner_requests;
@@ -81,6 +85,21 @@ pub struct FailoverStatus {
     pub mclt: u32,
     /// What the failover port refused, by [`guard::Refusal::ALL`] order.
     pub refused: [u64; 5],
+    /// The client-link evidence, when fencing is configured.
+    pub fencing: Option<FencingStatus>,
+}
+
+/// Fencing-aware partner-down figures of one relationship.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct FencingStatus {
+    /// Client-link probes made.
+    pub probes: u64,
+    /// Probes the partner answered.
+    pub answers: u64,
+    /// When the partner last answered, in the current watch.
+    pub last_answer: Option<UnixTime>,
+    /// Times the automatic partner-down was withheld.
+    pub withheld: u64,
 }
 
 /// An operator command for the driver.

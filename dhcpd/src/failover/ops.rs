@@ -32,6 +32,7 @@ impl FailoverOps for FailoverHandle {
                 .zip(s.refused)
                 .map(|(r, n)| (r.label().to_owned(), n))
                 .collect(),
+            fencing: s.fencing,
         }]
     }
 

@@ -56,6 +56,9 @@ pub struct RelationshipStatus {
     /// `connect_refused`, `rejected_by_partner`, `duplicate_connection`).
     #[serde(default)]
     pub refused: std::collections::BTreeMap<String, u64>,
+    /// Fencing-aware partner-down figures, when `[failover.fencing]` is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fencing: Option<crate::failover::FencingStatus>,
 }
 
 impl RelationshipStatus {
@@ -72,6 +75,7 @@ impl RelationshipStatus {
             last_contact: None,
             local_state_since: None,
             refused: Default::default(),
+            fencing: None,
         }
     }
 }

@@ -6,9 +6,10 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use dhcp_core::packet::decode_request;
+use dhcp_core::packet::{PacketError, decode_request};
 use tokio::sync::{mpsc, watch};
 
+use crate::failover::fencing::ProbeBoard;
 use crate::net::coalesce::Coalescer;
 use crate::net::interfaces::InterfaceTable;
 use crate::net::socket::{RecvMeta, ServerSocket};
@@ -36,6 +37,8 @@ pub struct Receiver {
     pub counters: Arc<Counters>,
     /// Told the size of every batch (receive coalescing).
     pub coalescer: Arc<Coalescer>,
+    /// The fencing probes in flight, which claim the partner's answers.
+    pub probes: ProbeBoard,
 }
 
 impl Receiver {
@@ -82,6 +85,10 @@ impl Receiver {
         };
         let request = match decode_request(data) {
             Ok(r) => r,
+            Err(PacketError::NotRequest(2)) if self.probes.claim(data, *meta.src.ip()) => {
+                self.counters.probe_answers.fetch_add(1, Ordering::Relaxed);
+                return true;
+            }
             Err(e) => {
                 self.counters.dropped(DropReason::from(&e));
                 tracing::debug!(src = %meta.src, error = %e, "dropped datagram");

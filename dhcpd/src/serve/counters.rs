@@ -173,6 +173,9 @@ pub struct Counters {
     pub received: AtomicU64,
     /// Receive errors reported by the socket.
     pub recv_errors: AtomicU64,
+    /// Partner answers to fencing probes (BOOTREPLYs claimed by a probe,
+    /// neither dropped nor handled as requests).
+    pub probe_answers: AtomicU64,
     drops: [AtomicU64; DropReason::ALL.len()],
     /// Requests by type (`REQUEST_TYPES` order, then other).
     requests: [AtomicU64; REQUEST_TYPES.len() + 1],
@@ -279,6 +282,7 @@ impl Counters {
         let mut out = vec![
             ("received".to_owned(), get(&self.received)),
             ("recv_errors".to_owned(), get(&self.recv_errors)),
+            ("probe_answers".to_owned(), get(&self.probe_answers)),
         ];
         let mut dropped = 0;
         for r in DropReason::ALL {

@@ -144,14 +144,7 @@ pub fn states_seen(kind: Impl, lines: &[String]) -> Vec<String> {
 /// (`failover-status`), as key → value (`state`, `partner_state`, `role`,
 /// `connected`, `queued_updates`, `unacked_updates`).
 pub fn our_status(lab: &Lab, host: &str) -> BTreeMap<String, String> {
-    use std::io::{BufRead, BufReader, Write};
-    let sock = testbed::server::control_socket(lab, host);
-    let mut s = std::os::unix::net::UnixStream::connect(&sock).unwrap();
-    s.write_all(b"{\"command\":\"failover-status\"}\n").unwrap();
-    let mut line = String::new();
-    BufReader::new(s).read_line(&mut line).unwrap();
-    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
-    let r = &v["result"]["relationships"][0];
+    let r = &our_relationship_json(lab, host);
     let text = |x: &serde_json::Value| match x {
         serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -167,6 +160,19 @@ pub fn our_status(lab: &Lab, host: &str) -> BTreeMap<String, String> {
     .into_iter()
     .map(|(k, x)| (k.to_owned(), text(x)))
     .collect()
+}
+
+/// The first relationship of our daemon in `host`, as its control socket's
+/// `failover-status` answers it (JSON).
+pub fn our_relationship_json(lab: &Lab, host: &str) -> serde_json::Value {
+    use std::io::{BufRead, BufReader, Write};
+    let sock = testbed::server::control_socket(lab, host);
+    let mut s = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+    s.write_all(b"{\"command\":\"failover-status\"}\n").unwrap();
+    let mut line = String::new();
+    BufReader::new(s).read_line(&mut line).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    v["result"]["relationships"][0].clone()
 }
 
 /// Waits until our daemon in `host` has no binding update outstanding.

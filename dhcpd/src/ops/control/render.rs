@@ -145,7 +145,7 @@ fn failover(rs: &[RelationshipStatus], now: u64) -> String {
             ]
         })
         .collect();
-    table(
+    let mut out = table(
         &[
             "RELATIONSHIP",
             "ROLE",
@@ -157,7 +157,22 @@ fn failover(rs: &[RelationshipStatus], now: u64) -> String {
             "LAST-CONTACT",
         ],
         &rows,
-    )
+    );
+    for r in rs {
+        if let Some(f) = &r.fencing {
+            let _ = writeln!(
+                out,
+                "{}: fencing: {} client-link probes, {} answered (last {}); automatic partner-down withheld {} times",
+                r.name,
+                f.probes,
+                f.answers,
+                f.last_answer
+                    .map_or_else(|| "never".to_owned(), |t| relative(u64::from(t), now)),
+                f.withheld
+            );
+        }
+    }
+    out
 }
 
 fn status(s: &StatusReport, now: u64) -> String {

@@ -384,6 +384,28 @@ impl DaemonCollector {
             "failover_refused",
             "What the failover port refused, by reason: connections from addresses that are not the partner, undecodable frames, CONNECTs refused by us or by the partner, duplicate connections.",
             &refused,
+        )?;
+        let fenced: Vec<_> = rels
+            .iter()
+            .filter_map(|r| r.fencing.map(|f| (rel(r), f)))
+            .collect();
+        let pick = |f: fn(&crate::failover::FencingStatus) -> u64| -> Vec<_> {
+            fenced.iter().map(|(l, s)| (l.clone(), f(s))).collect()
+        };
+        o.counters(
+            "failover_fencing_probes",
+            "Client-link probes sent to the partner while the failover link is down (fencing-aware partner-down).",
+            &pick(|s| s.probes),
+        )?;
+        o.counters(
+            "failover_fencing_answers",
+            "Client-link probes the partner answered: it is alive on the client link.",
+            &pick(|s| s.answers),
+        )?;
+        o.counters(
+            "failover_partner_down_withheld",
+            "Times the automatic partner-down was withheld because the partner still answers clients, or too few probes went unanswered.",
+            &pick(|s| s.withheld),
         )
     }
 }
