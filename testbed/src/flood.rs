@@ -66,6 +66,12 @@ pub struct FloodConfig {
     pub seed: u64,
     /// Packets per second; `None` sends as fast as the socket allows.
     pub rate: Option<u64>,
+    /// Instead of garbage, a starvation attack: every packet a well-formed
+    /// DISCOVER from a new random MAC, relayed through this relay address
+    /// (giaddr), as a rogue relay or a flood behind one would send.
+    pub random_mac_discovers_via: Option<Ipv4Addr>,
+    /// Stop early at this moment, whatever is left of `packets`.
+    pub stop_at: Option<Instant>,
 }
 
 impl FloodConfig {
@@ -77,6 +83,8 @@ impl FloodConfig {
             interface: "eth0".to_owned(),
             seed: 0x0f10_0d5e,
             rate: None,
+            random_mac_discovers_via: None,
+            stop_at: None,
         }
     }
 }
@@ -104,6 +112,9 @@ pub fn flood(ns: &str, config: &FloodConfig) -> Result<FloodReport> {
     let mut report = FloodReport::default();
     let mut buf = Vec::with_capacity(1500);
     for i in 0..config.packets {
+        if i % 256 == 0 && config.stop_at.is_some_and(|t| Instant::now() >= t) {
+            break;
+        }
         if let Some(rate) = config.rate.filter(|r| *r > 0) {
             let due = started + Duration::from_secs_f64(i as f64 / rate as f64);
             let now = Instant::now();
@@ -111,9 +122,13 @@ pub fn flood(ns: &str, config: &FloodConfig) -> Result<FloodReport> {
                 std::thread::sleep(due - now);
             }
         }
-        let k = rng.random_range(0..GarbageKind::ALL.len());
-        garbage(&mut rng, GarbageKind::ALL[k], &mut buf);
-        report.by_kind[k] += 1;
+        if let Some(giaddr) = config.random_mac_discovers_via {
+            random_mac_discover(&mut rng, giaddr, &mut buf);
+        } else {
+            let k = rng.random_range(0..GarbageKind::ALL.len());
+            garbage(&mut rng, GarbageKind::ALL[k], &mut buf);
+            report.by_kind[k] += 1;
+        }
         let ok = socket.send_to(&buf, to).is_ok() || {
             // A full send buffer (ENOBUFS/EAGAIN): let it drain, retry once.
             std::thread::sleep(Duration::from_micros(200));
@@ -165,6 +180,16 @@ fn discover(rng: &mut ChaCha8Rng, buf: &mut Vec<u8>) {
     header(rng, 1, buf);
     buf.extend_from_slice(&COOKIE);
     buf.extend_from_slice(&[53, 1, 1, 255]);
+}
+
+/// A relayed DISCOVER from a random locally administered MAC (`02:ef:…`),
+/// hops 1, `giaddr` set.
+pub fn random_mac_discover(rng: &mut ChaCha8Rng, giaddr: Ipv4Addr, buf: &mut Vec<u8>) {
+    discover(rng, buf);
+    buf[3] = 1;
+    buf[24..28].copy_from_slice(&giaddr.octets());
+    let tail: [u8; 4] = rng.random();
+    buf[28..34].copy_from_slice(&[0x02, 0xef, tail[0], tail[1], tail[2], tail[3]]);
 }
 
 /// Fills `buf` with one packet of `kind`.

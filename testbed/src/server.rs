@@ -137,6 +137,8 @@ pub struct ServerSpec {
     pub max_lease_time: u32,
     /// Failover relationship, if the server is one of a pair.
     pub failover: Option<FailoverSpec>,
+    /// Starvation limits (our daemon only: ISC has none).
+    pub limits: dhcp_core::config::LimitsConfig,
 }
 
 impl ServerSpec {
@@ -153,6 +155,7 @@ impl ServerSpec {
             lease_time: 600,
             max_lease_time: 7200,
             failover: None,
+            limits: Default::default(),
         }
     }
 
@@ -418,6 +421,14 @@ impl OurDhcpd {
         }
     }
 
+    /// Writes the daemon's counters to `path` (`--stats-file`; written
+    /// again at exit).
+    pub fn with_stats_file(mut self, path: &std::path::Path) -> Self {
+        self.extra_args.push("--stats-file".to_owned());
+        self.extra_args.push(path.to_string_lossy().into_owned());
+        self
+    }
+
     /// Builds the `dhcp-core` configuration for `spec`, with the lease store
     /// in `store`.
     pub fn config(spec: &ServerSpec, store: PathBuf) -> Result<dhcp_core::config::Config> {
@@ -496,6 +507,7 @@ impl OurDhcpd {
                 ..PxeConfig::default()
             },
             failover: spec.failover.iter().map(our_failover).collect(),
+            limits: spec.limits.clone(),
             ..Config::default()
         };
         cfg.validate().map_err(|e| Error::Config(e.to_string()))?;

@@ -32,12 +32,7 @@ fn server_survives_garbage_flood_and_keeps_serving() {
     let server: Box<dyn DhcpServer> = if isc {
         server::from_env()
     } else {
-        let mut ours = OurDhcpd::new(server::default_our_binary());
-        ours.extra_args = vec![
-            "--stats-file".to_owned(),
-            stats_file.to_string_lossy().into_owned(),
-        ];
-        Box::new(ours)
+        Box::new(OurDhcpd::new(server::default_our_binary()).with_stats_file(&stats_file))
     };
     let mut srv = server
         .start(

@@ -8,6 +8,7 @@
 
 mod failover;
 mod hex;
+mod limits;
 mod options;
 mod pxe;
 mod validate;
@@ -21,6 +22,7 @@ use serde::{Deserialize, Serialize};
 pub use failover::{FailoverConfig, FencingConfig, LoadBalance, Role};
 pub use hex::{format_hex, parse_hex_bytes, parse_mac};
 use hex::{hex_serde, mac_serde};
+pub use limits::{LimitsConfig, SourceLimit};
 pub use options::{CustomOption, OptionSet, OptionValue, RESERVED_CODES, TIMER_CODES};
 pub use pxe::{PxeConfig, PxeMatch, PxeRule, VendorOptions, VendorSuboption, maas_rules};
 
@@ -91,6 +93,9 @@ pub struct Config {
     /// Failover relationships.
     #[serde(default)]
     pub failover: Vec<FailoverConfig>,
+    /// Starvation limits on new clients.
+    #[serde(default)]
+    pub limits: LimitsConfig,
 }
 
 /// Server-wide settings.

@@ -5,7 +5,8 @@ use std::net::Ipv4Addr;
 
 use super::options::{RESERVED_CODES, TIMER_CODES};
 use super::{
-    Config, ConfigError, FailoverConfig, FencingConfig, LeaseTimes, OptionSet, OptionValue, Role,
+    Config, ConfigError, FailoverConfig, FencingConfig, LeaseTimes, LimitsConfig, OptionSet,
+    OptionValue, Role,
 };
 
 type Result = std::result::Result<(), ConfigError>;
@@ -43,6 +44,7 @@ pub(super) fn validate(cfg: &Config) -> Result {
     hosts(cfg)?;
     pxe(cfg)?;
     failover(cfg)?;
+    limits(&cfg.limits)?;
     Ok(())
 }
 
@@ -424,6 +426,45 @@ fn one_relationship_per_network(cfg: &Config) -> Result {
                 }
                 Some(_) => {}
             }
+        }
+    }
+    Ok(())
+}
+
+/// `[limits]`: percentages in range, a burst only with a rate, something set.
+fn limits(l: &LimitsConfig) -> Result {
+    for (name, l) in [
+        ("per_relay", &l.per_relay),
+        ("per_link", &l.per_link),
+        ("per_mac", &l.per_mac),
+    ] {
+        let Some(l) = l else { continue };
+        let p = format!("limits.{name}");
+        if let Some(s) = l.max_share_percent
+            && !(1..=100).contains(&s)
+        {
+            return Err(ConfigError::invalid(
+                format!("{p}.max_share_percent"),
+                "must be 1 to 100",
+            ));
+        }
+        if l.burst.is_some() && l.new_per_second == 0 {
+            return Err(ConfigError::invalid(
+                format!("{p}.burst"),
+                "a burst needs new_per_second",
+            ));
+        }
+        if l.burst == Some(0) {
+            return Err(ConfigError::invalid(
+                format!("{p}.burst"),
+                "must be at least 1",
+            ));
+        }
+        if l.new_per_second == 0 && l.max_share_percent.is_none() {
+            return Err(ConfigError::invalid(
+                p,
+                "set new_per_second, max_share_percent or both",
+            ));
         }
     }
     Ok(())

@@ -6,6 +6,21 @@ impl Engine {
     pub(super) fn discover(&mut self, t: &Txn<'_>, out: &mut Outcome) {
         let (policy, msg, c, network, info, now) = t.parts();
         let host = self.host_on(c, network);
+        // Starvation limits: only for new clients (no record, no offer).
+        let limited = if host.is_none()
+            && self.cfg.limits.any()
+            && self.table.by_client(&c.key).is_none()
+            && !self.offers_by_client.contains_key(&c.key)
+        {
+            let sources = self.limited_sources(msg.giaddr(), network, msg.chaddr());
+            if let Err(reason) = self.limits_admit(&sources, network, now) {
+                out.verdict = Verdict::Ignored(reason);
+                return;
+            }
+            Some(sources)
+        } else {
+            None
+        };
         let addr = match &host {
             Some(h) => h.address,
             None => match self.choose_address(policy, c, network, now) {
@@ -16,6 +31,9 @@ impl Engine {
                 }
             },
         };
+        if let Some(sources) = &limited {
+            self.limits_charge(sources, addr, &c.key);
+        }
         let scope = self.scope(c, addr, host.as_ref(), info.local_addr);
         let lease_time = if host.is_some() {
             scope.lease_time

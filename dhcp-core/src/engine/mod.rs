@@ -11,6 +11,7 @@
 mod alloc;
 mod discover;
 mod inform;
+mod limits;
 mod release;
 mod reply;
 mod request;
@@ -76,6 +77,10 @@ pub enum IgnoreReason {
     NotBound,
     /// The reply could not be encoded.
     EncodeFailed,
+    /// A new client over a `[limits]` rate (per relay, link or MAC).
+    RateLimited,
+    /// A new client whose source already holds its `[limits]` share of the link.
+    ShareLimited,
 }
 
 impl IgnoreReason {
@@ -90,6 +95,8 @@ impl IgnoreReason {
             Self::Malformed => "malformed",
             Self::NotBound => "not_bound",
             Self::EncodeFailed => "encode_failed",
+            Self::RateLimited => "rate_limited",
+            Self::ShareLimited => "share_limited",
         }
     }
 }
@@ -141,6 +148,8 @@ pub struct Engine {
     offers_by_client: FastMap<ClientKey, Ipv4Addr>,
     /// Offer holds ordered by expiry.
     offer_expiry: BTreeSet<(UnixTime, Ipv4Addr)>,
+    /// Starvation limits' state.
+    limiter: limits::Limiter,
 }
 
 /// What [`Engine::restore`] found in the store.
@@ -165,6 +174,7 @@ impl Engine {
             offers: FastMap::default(),
             offers_by_client: FastMap::default(),
             offer_expiry: BTreeSet::new(),
+            limiter: limits::Limiter::default(),
         }
     }
 

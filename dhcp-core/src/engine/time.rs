@@ -10,6 +10,7 @@ impl Engine {
     /// commit.
     pub fn tick<P: Policies + ?Sized>(&mut self, policies: &P, now: UnixTime) -> Vec<Lease> {
         self.expire_offers(now);
+        self.limits_tick(now);
         let mut writes = Vec::new();
         for addr in self.table.due(BindingState::Active, now) {
             let Some(l) = self.table.get(addr) else {

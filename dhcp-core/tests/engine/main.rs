@@ -7,6 +7,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod limits;
 mod policies;
 mod properties;
 mod reply_options;

@@ -110,7 +110,7 @@ impl From<&PacketError> for DropReason {
 }
 
 /// Every [`IgnoreReason`], in counter order.
-const IGNORE_REASONS: [IgnoreReason; 8] = [
+const IGNORE_REASONS: [IgnoreReason; 10] = [
     IgnoreReason::UnknownNetwork,
     IgnoreReason::NotOurs,
     IgnoreReason::OtherServer,
@@ -119,6 +119,8 @@ const IGNORE_REASONS: [IgnoreReason; 8] = [
     IgnoreReason::Malformed,
     IgnoreReason::NotBound,
     IgnoreReason::EncodeFailed,
+    IgnoreReason::RateLimited,
+    IgnoreReason::ShareLimited,
 ];
 
 fn ignore_index(r: IgnoreReason) -> usize {
@@ -131,6 +133,8 @@ fn ignore_index(r: IgnoreReason) -> usize {
         IgnoreReason::Malformed => 5,
         IgnoreReason::NotBound => 6,
         IgnoreReason::EncodeFailed => 7,
+        IgnoreReason::RateLimited => 8,
+        IgnoreReason::ShareLimited => 9,
     }
 }
 
