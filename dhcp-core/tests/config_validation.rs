@@ -380,3 +380,50 @@ fn fencing_needs_auto_partner_down_and_room_for_two_probes() {
     );
     assert_eq!(f.fencing.as_ref().map(|f| f.interval), Some(2));
 }
+
+#[test]
+fn option_values_follow_rfc_2132() {
+    let custom = |c: &str| format!("[options]\ncustom = [{c}]\n{BASE}");
+    for (c, why) in [
+        (
+            r#"{ code = 23, type = "u8", value = 0 }"#,
+            "TTL is 1 to 255",
+        ),
+        (
+            r#"{ code = 22, type = "u16", value = 500 }"#,
+            "at least 576",
+        ),
+        (
+            r#"{ code = 33, type = "ips", value = ["10.0.0.0", "10.99.0.1", "10.1.0.0"] }"#,
+            "groups of 8",
+        ),
+        (
+            r#"{ code = 33, type = "ips", value = ["0.0.0.0", "10.99.0.1"] }"#,
+            "not a valid static route destination",
+        ),
+        (
+            r#"{ code = 21, type = "ip", value = "10.0.0.0" }"#,
+            "groups of 8",
+        ),
+        (
+            r#"{ code = 121, type = "routes", value = ["10.1.2.0/16 via 10.99.0.1"] }"#,
+            "host bits",
+        ),
+        (
+            r#"{ code = 121, type = "hex", value = "21:0a:00:00:00" }"#,
+            "over 32",
+        ),
+    ] {
+        let (p, r) = err(&custom(c));
+        assert_eq!(p, "options.custom[0]", "{c}");
+        assert!(r.contains(why), "{c}: {r}");
+    }
+    let ok = Config::from_toml(&custom(
+        r#"{ code = 121, type = "routes", value = ["10.17.0.0/16 via 10.99.0.1", "0.0.0.0/0 via 10.99.0.254"] }"#,
+    ))
+    .unwrap();
+    assert_eq!(
+        ok.options.custom[0].value.to_bytes().unwrap(),
+        [16, 10, 17, 10, 99, 0, 1, 0, 10, 99, 0, 254]
+    );
+}

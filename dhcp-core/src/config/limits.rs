@@ -66,4 +66,9 @@ impl LimitsConfig {
     pub fn any(&self) -> bool {
         self.per_relay.is_some() || self.per_link.is_some() || self.per_mac.is_some()
     }
+
+    /// Whether none is (the table is then left out when written).
+    pub fn is_unset(&self) -> bool {
+        !self.any()
+    }
 }

@@ -11,6 +11,7 @@ mod hex;
 mod limits;
 mod options;
 mod pxe;
+mod rfc2132;
 mod validate;
 
 use std::net::Ipv4Addr;
@@ -94,7 +95,7 @@ pub struct Config {
     #[serde(default)]
     pub failover: Vec<FailoverConfig>,
     /// Starvation limits on new clients.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "LimitsConfig::is_unset")]
     pub limits: LimitsConfig,
 }
 

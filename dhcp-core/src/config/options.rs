@@ -69,6 +69,9 @@ pub enum OptionValue {
     Bool(bool),
     /// Raw bytes written as hex (`01:02:0a` or `01020a`).
     Hex(String),
+    /// Classless static routes (option 121, RFC 3442), each
+    /// `"DEST/WIDTH via ROUTER"`.
+    Routes(Vec<String>),
 }
 
 impl OptionValue {
@@ -83,6 +86,7 @@ impl OptionValue {
             Self::U32(v) => v.to_be_bytes().to_vec(),
             Self::Bool(b) => vec![u8::from(*b)],
             Self::Hex(h) => super::hex::parse_hex_bytes(h)?,
+            Self::Routes(r) => super::rfc2132::encode_classless_routes(r)?,
         })
     }
 }

@@ -138,11 +138,17 @@ fn options(o: &OptionSet, path: &str) -> Result {
             ));
         }
         match c.value.to_bytes() {
+            None if matches!(c.value, OptionValue::Routes(_)) => {
+                return Err(ConfigError::invalid(
+                    p,
+                    "routes are \"DEST/WIDTH via ROUTER\" with the host bits of DEST zero",
+                ));
+            }
             None => return Err(ConfigError::invalid(p, "value is not valid hex bytes")),
             Some(b) if b.len() > 1020 => {
                 return Err(ConfigError::invalid(p, "value longer than 1020 bytes"));
             }
-            Some(_) => {}
+            Some(b) => super::rfc2132::check(c.code, &b).map_err(|r| ConfigError::invalid(p, r))?,
         }
     }
     Ok(())
