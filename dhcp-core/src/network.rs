@@ -30,6 +30,8 @@ pub struct Subnet {
     pub lease_time: LeaseTimes,
     /// Whether the PXE boot policy applies.
     pub pxe: bool,
+    /// Seconds a declined address stays abandoned.
+    pub abandon_time: u32,
 }
 
 /// A shared network (one link).
@@ -126,6 +128,7 @@ impl Topology {
                 options: Arc::new(options),
                 lease_time,
                 pxe: s.pxe,
+                abandon_time: s.abandon_time.unwrap_or(cfg.server.abandon_time),
             });
             for p in &s.pools {
                 if p.failover_peer.is_some() {

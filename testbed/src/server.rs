@@ -452,6 +452,7 @@ impl OurDhcpd {
                     ..OptionSet::default()
                 },
                 pxe: true,
+                abandon_time: None,
                 pools: s
                     .range
                     .map(|(start, end)| PoolConfig {

@@ -268,6 +268,10 @@ pub struct SubnetConfig {
     /// Apply the PXE boot policy to clients of this subnet.
     #[serde(default = "default_true")]
     pub pxe: bool,
+    /// Seconds a declined address of this subnet stays abandoned (the
+    /// decline probation period; default `server.abandon_time`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abandon_time: Option<u32>,
     /// Dynamic ranges.
     #[serde(default)]
     pub pools: Vec<PoolConfig>,

@@ -55,7 +55,12 @@ impl Engine {
                 l.client_id = None;
                 l.hostname = None;
                 l.starts = now;
-                l.ends = now.saturating_add(self.cfg.server.abandon_time);
+                let probation = self
+                    .topo
+                    .subnet_of(addr)
+                    .and_then(|i| self.topo.subnets.get(i))
+                    .map_or(self.cfg.server.abandon_time, |s| s.abandon_time);
+                l.ends = now.saturating_add(probation);
                 l.tstp = l.ends;
                 self.commit(l, out);
                 self.drop_offer(&c.key);

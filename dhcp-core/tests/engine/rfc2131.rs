@@ -623,3 +623,28 @@ fn a_rebind_just_past_the_end_keeps_the_address() {
     let o = run(&mut e, &msg(MessageType::Discover, 2), T0 + 701);
     assert_eq!(yiaddr(&o), b);
 }
+
+#[test]
+fn decline_probation_can_be_set_per_subnet() {
+    let text = CONFIG.replace(
+        "next_server = \"10.99.0.1\"",
+        "next_server = \"10.99.0.1\"\nabandon_time = 60",
+    );
+    let mut e =
+        dhcp_core::engine::Engine::new(dhcp_core::config::Config::from_toml(&text).expect("valid"));
+    let a = dora(&mut e, 1, T0);
+    let decline = with(
+        with(
+            msg(MessageType::Decline, 1),
+            DhcpOption::RequestedIpAddress(a),
+        ),
+        DhcpOption::ServerIdentifier(SERVER),
+    );
+    let o = run(&mut e, &decline, T0 + 1);
+    assert_eq!(o.verdict, Verdict::Declined);
+    assert_eq!(
+        o.writes[0].ends,
+        T0 + 61,
+        "the subnet's 60 s, not the global 600 s"
+    );
+}

@@ -423,6 +423,7 @@ impl Converter {
             lease_time: v.lease,
             options: v.options,
             pxe,
+            abandon_time: None,
             pools,
         })
     }
