@@ -7,12 +7,18 @@
 //! are counted apart, not as failures.
 //!
 //! `TESTBED_SOAK_CYCLES` (default 12) and `TESTBED_SOAK_SEED` as for the
-//! main soak. The tmpfs is mounted in the lab's directory and unmounted
+//! main soak. `TESTBED_SOAK_FULL_HOLD_S` (default 0) keeps the daemon
+//! serving on the full disk that many seconds before the next kill, long
+//! enough for its journal (2 × 1 MiB, written in full when created) to
+//! fill, after which it must withhold its ACKs; meanwhile the store is
+//! checked every 3 s with the daemon paused (SIGSTOP), not killed. The tmpfs is mounted in the lab's directory and unmounted
 //! when the test ends.
 
 #![allow(clippy::unwrap_used)] // integration tests: failing fast is the point
 
-use testbed::soak::{Soak, SoakConfig};
+use std::time::{Duration, Instant};
+
+use testbed::soak::{Soak, SoakConfig, env_u64};
 
 /// What the filler leaves free: less than the store's headroom for a
 /// database write (`dhcp_store::WRITE_HEADROOM`), so checkpoints fail;
@@ -26,6 +32,9 @@ fn no_ack_without_durability_when_the_disk_fills_up() {
     }
     let mut config = SoakConfig::from_env(12);
     config.store_tmpfs_mib = Some(48);
+    // More renewals than the main soak, to fill the journal sooner.
+    config.clients_per_swarm = 250;
+    config.lease_time = 6;
     config.daemon_args = vec!["--journal-mib".into(), "1".into()];
     let (seed, cycles) = (config.seed, config.cycles);
     eprintln!(
@@ -38,6 +47,12 @@ fn no_ack_without_durability_when_the_disk_fills_up() {
     }
     soak.fill_disk(LEAVE).unwrap();
     eprintln!("disk filled after cycle {}", soak.cycles_done());
+    let hold = Duration::from_secs(env_u64("TESTBED_SOAK_FULL_HOLD_S", 0));
+    let held = Instant::now();
+    while held.elapsed() < hold {
+        std::thread::sleep(Duration::from_secs(3));
+        soak.check_paused(&format!("hold {:.0} s", held.elapsed().as_secs_f64()));
+    }
     while soak.cycles_done() < 2 * third {
         soak.cycle().unwrap();
     }

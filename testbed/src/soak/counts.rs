@@ -29,6 +29,8 @@ pub struct SoakCounts {
     /// Restarts that failed while the disk was full on purpose (counted
     /// apart from `restart_failures`).
     pub restarts_refused_disk_full: u64,
+    /// ACKs from a server that is not one of the soak's (must be 0).
+    pub stray_acks: u64,
     /// NAKs the clients received.
     pub naks: u64,
     /// Cycles in which no ACK arrived between the restart and the kill.
@@ -72,6 +74,7 @@ impl SoakCounts {
             && self.reopen_failures == 0
             && self.restart_failures == 0
             && self.unexpected_exits == 0
+            && self.stray_acks == 0
             && self.acks_checked > 0
     }
 }

@@ -3,10 +3,13 @@
 //! random moment, SIGKILLs it, waits for replies already on the wire to
 //! land, checks every ACK so far against a copy of the store, and starts it
 //! again with the same configuration and store; [`Soak::finish`] stops it
-//! cleanly and checks once more. Optionally the store lives on a small tmpfs
+//! cleanly and checks once more. With [`SoakConfig::pair`] a failover pair
+//! serves and the secondary is the one killed; each ACK is checked against
+//! the store of the server that sent it. Optionally the store lives on a small tmpfs
 //! that a filler file fills up ([`Soak::fill_disk`], [`Soak::free_disk`]).
 
 use std::io::Write as _;
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
@@ -15,11 +18,13 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::counts::{SoakCounts, env_u64, seed_from_env};
-use super::ledger::{AckTap, CheckOutcome, Ledger, read_store_copy};
+use super::ledger::{Ack, AckTap, CheckOutcome, Ledger, read_store_copy};
 use crate::error::{Error, Result};
 use crate::lab::Lab;
 use crate::process::Process;
-use crate::server::{DhcpServer, OurDhcpd, ServerSpec, default_our_binary};
+use crate::server::{
+    DhcpServer, FailoverRole, FailoverSpec, OurDhcpd, ServerSpec, default_our_binary,
+};
 use crate::sim::{Swarm, SwarmConfig, SwarmHandle, Until};
 use crate::topology::{self, LabBuilder};
 
@@ -43,6 +48,9 @@ pub struct SoakConfig {
     pub daemon_args: Vec<String>,
     /// Put the store on a tmpfs of this many MiB (for [`Soak::fill_disk`]).
     pub store_tmpfs_mib: Option<u64>,
+    /// Run a failover pair (srv1 primary, srv2 secondary) and kill the
+    /// secondary each cycle; the primary's store is checked paused.
+    pub pair: bool,
     /// Range of the time the daemon serves before a kill, in milliseconds
     /// (one kill in ten lands within 100 ms of start-up instead).
     pub up_ms: (u64, u64),
@@ -61,6 +69,7 @@ impl SoakConfig {
             lease_time: 12,
             daemon_args: Vec::new(),
             store_tmpfs_mib: None,
+            pair: false,
             up_ms: (200, 1500),
         }
     }
@@ -119,44 +128,85 @@ fn run(program: &str, args: &[&str], path: &Path) -> Result<()> {
 pub struct SoakReport {
     /// The figures.
     pub counts: SoakCounts,
-    /// Every check summed, the lost ACKs among them.
+    /// Every check summed (over both servers of a pair), the lost ACKs
+    /// among them.
     pub totals: CheckOutcome,
-    /// How the daemon exited on the final SIGTERM ("exit 0").
+    /// How the killed daemon exited on the final SIGTERM ("exit 0").
     pub final_status: String,
     /// ACKs captured in each cycle.
     pub acks_per_cycle: Vec<u64>,
-    /// The daemon's log lines, every start.
+    /// The killed daemon's log lines, every start.
     pub log: Vec<String>,
+    /// ACKs checked, by the server that sent them.
+    pub checked_by_server: Vec<(Ipv4Addr, u64)>,
 }
 
-/// A running soak. Fields drop in order: clients, daemon, tmpfs, lab.
+/// One daemon of the soak and what is checked against its store: the ACKs
+/// it sent (option 54 names it).
+#[derive(Debug)]
+struct Daemon {
+    srv: Process,
+    address: Ipv4Addr,
+    store: PathBuf,
+    scratch: PathBuf,
+    ledger: Ledger,
+    up: bool,
+}
+
+/// A running soak. Fields drop in order: clients, daemons, tmpfs, lab.
 #[derive(Debug)]
 pub struct Soak {
     swarms: Vec<(SwarmHandle, AckTap)>,
-    srv: Process,
+    daemons: Vec<Daemon>,
     disk: Option<Tmpfs>,
     lab: Lab,
     server: OurDhcpd,
     config: SoakConfig,
     rng: ChaCha8Rng,
     started: Instant,
-    ledger: Ledger,
     counts: SoakCounts,
     acks_per_cycle: Vec<u64>,
-    store: PathBuf,
-    scratch: PathBuf,
-    up: bool,
+    /// The daemon killed each cycle (the secondary of a pair).
+    victim: usize,
     full: bool,
 }
 
+/// The specs of the daemons: one, or a failover pair (primary srv1,
+/// secondary srv2, split 128, no automatic partner-down).
+fn specs(config: &SoakConfig) -> Vec<ServerSpec> {
+    let lease = config.lease_time;
+    let (a1, a2) = (topology::server_address(0), topology::server_address(1));
+    let base = ServerSpec::wide(a1).with_lease_time(lease, lease);
+    if !config.pair {
+        return vec![base];
+    }
+    let fo = |role, me, peer| {
+        let mut f = FailoverSpec::new(role, me, peer);
+        f.max_response_delay = 6;
+        f.auto_partner_down = 0;
+        f
+    };
+    vec![
+        base.clone()
+            .with_failover(fo(FailoverRole::Primary, a1, a2)),
+        base.with_failover(fo(FailoverRole::Secondary, a2, a1)),
+    ]
+}
+
 impl Soak {
-    /// Builds the lab, starts the daemon and the clients.
+    /// Builds the lab, starts the daemon (or the pair, primary first) and
+    /// the clients.
     pub fn start(config: SoakConfig) -> Result<Self> {
         let started = Instant::now();
-        let lab = LabBuilder::server_and_client().wide().build()?;
-        let store = lab.path("store-srv1");
+        let specs = specs(&config);
+        let mut builder = LabBuilder::new().wide();
+        for i in 0..specs.len() {
+            builder = builder.server(&format!("srv{}", i + 1));
+        }
+        let lab = builder.client("cli1").build()?;
         let disk = match config.store_tmpfs_mib {
             Some(mib) => {
+                let store = lab.path("store-srv1");
                 let disk = Tmpfs::mount(&lab.path("disk"), mib)?;
                 let inner = disk.path.join("store");
                 std::fs::create_dir_all(&inner)
@@ -169,9 +219,21 @@ impl Soak {
         };
         let mut server = OurDhcpd::new(default_our_binary());
         server.extra_args = config.daemon_args.clone();
-        let spec = ServerSpec::wide(topology::server_address(0))
-            .with_lease_time(config.lease_time, config.lease_time);
-        let srv = server.start(&lab, "srv1", &spec)?;
+        let mut daemons = Vec::new();
+        for (i, spec) in specs.iter().enumerate() {
+            let host = format!("srv{}", i + 1);
+            daemons.push(Daemon {
+                srv: server.start(&lab, &host, spec)?,
+                address: topology::server_address(i),
+                store: lab.path(&format!("store-{host}")),
+                scratch: lab.path(&format!("store-copy-{host}")),
+                ledger: Ledger::new(),
+                up: true,
+            });
+        }
+        if config.pair {
+            wait_normal(&daemons, Duration::from_secs(40))?;
+        }
         let ns = lab.namespace("cli1")?.to_owned();
         let mut swarms = Vec::new();
         for i in 0..config.swarms {
@@ -190,9 +252,9 @@ impl Soak {
         }
         Ok(Self {
             swarms,
-            srv,
+            victim: daemons.len() - 1,
+            daemons,
             disk,
-            scratch: lab.path("store-copy"),
             lab,
             server,
             rng: ChaCha8Rng::seed_from_u64(config.seed),
@@ -202,10 +264,7 @@ impl Soak {
             },
             config,
             started,
-            ledger: Ledger::new(),
             acks_per_cycle: Vec::new(),
-            store,
-            up: true,
             full: false,
         })
     }
@@ -215,9 +274,9 @@ impl Soak {
         &self.lab
     }
 
-    /// The daemon's process.
+    /// The process of the daemon that is killed each cycle.
     pub fn daemon(&self) -> &Process {
-        &self.srv
+        &self.daemons[self.victim].srv
     }
 
     /// Cycles done so far.
@@ -225,18 +284,29 @@ impl Soak {
         self.counts.cycles
     }
 
-    /// The checks so far, summed.
-    pub fn totals(&self) -> &CheckOutcome {
-        self.ledger.totals()
+    /// The checks so far, summed over the daemons.
+    pub fn totals(&self) -> CheckOutcome {
+        let mut t = CheckOutcome::default();
+        for d in &self.daemons {
+            let o = d.ledger.totals();
+            t.checked += o.checked;
+            t.rechecked += o.rechecked;
+            t.superseded += o.superseded;
+            t.expired += o.expired;
+            t.lost.extend(o.lost.iter().cloned());
+        }
+        t
     }
 
-    /// One cycle: serve for a random moment, SIGKILL, check the store,
-    /// start again. A daemon that exited by itself, or did not start, is
-    /// counted (and started again).
+    /// One cycle: serve for a random moment, SIGKILL the victim, check its
+    /// store (and, in a pair, the survivor's, paused), start it again. A
+    /// daemon that exited by itself, or did not start, is counted (and
+    /// started again).
     pub fn cycle(&mut self) -> Result<()> {
         let n = self.counts.cycles + 1;
-        if !self.up {
-            self.restart(n);
+        let v = self.victim;
+        if !self.daemons[v].up {
+            self.restart(v, n);
         }
         let up = if self.rng.random_bool(0.1) {
             self.rng.random_range(0..100)
@@ -245,26 +315,33 @@ impl Soak {
                 .random_range(self.config.up_ms.0..self.config.up_ms.1)
         };
         std::thread::sleep(Duration::from_millis(up));
-        if self.up && !self.srv.is_running() {
-            self.counts.unexpected_exits += 1;
-            eprintln!(
-                "cycle {n}: the daemon exited by itself; log {}",
-                self.srv.log_path().display()
-            );
+        for (i, d) in self.daemons.iter_mut().enumerate() {
+            if d.up && !d.srv.is_running() {
+                self.counts.unexpected_exits += 1;
+                d.up = i != v;
+                eprintln!(
+                    "cycle {n}: {} exited by itself; log {}",
+                    d.srv.name(),
+                    d.srv.log_path().display()
+                );
+            }
         }
-        self.srv.kill()?;
+        self.daemons[v].srv.kill()?;
         std::thread::sleep(DRAIN);
         let acks = self.capture();
         self.acks_per_cycle.push(acks);
         if acks == 0 {
             self.counts.cycles_without_acks += 1;
         }
-        self.check(&format!("cycle {n}"));
+        self.check(v, &format!("cycle {n}"));
+        for i in (0..self.daemons.len()).filter(|&i| i != v) {
+            self.check_paused_daemon(i, &format!("cycle {n}, survivor"));
+        }
         std::thread::sleep(Duration::from_millis(self.rng.random_range(0..300)));
-        self.restart(n);
+        self.restart(v, n);
         self.counts.cycles = n;
         if n.is_multiple_of(25) {
-            let t = self.ledger.totals();
+            let t = self.totals();
             eprintln!(
                 "cycle {n}/{} at {:.0} s: {} acks, {} checked, {} lost",
                 self.config.cycles,
@@ -277,6 +354,28 @@ impl Soak {
         Ok(())
     }
 
+    /// Checks every daemon's store without a kill: each is SIGSTOPped in
+    /// turn (every thread stops at a system-call boundary, so its files
+    /// hold at least every record it has acknowledged), replies on the wire
+    /// are waited for, a copy of its store is checked, and it is SIGCONTed.
+    /// For long phases between kills.
+    pub fn check_paused(&mut self, when: &str) {
+        for i in 0..self.daemons.len() {
+            self.check_paused_daemon(i, when);
+        }
+    }
+
+    fn check_paused_daemon(&mut self, i: usize, when: &str) {
+        if !self.daemons[i].up {
+            return;
+        }
+        self.daemons[i].srv.signal(libc::SIGSTOP);
+        std::thread::sleep(DRAIN);
+        self.capture();
+        self.check(i, when);
+        self.daemons[i].srv.signal(libc::SIGCONT);
+    }
+
     /// Runs the configured number of cycles.
     pub fn run_cycles(&mut self) -> Result<()> {
         while self.counts.cycles < self.config.cycles {
@@ -285,13 +384,14 @@ impl Soak {
         Ok(())
     }
 
-    /// Starts the daemon again (three attempts), counting failures; while
+    /// Starts daemon `i` again (three attempts), counting failures; while
     /// the disk is full they are counted apart.
-    fn restart(&mut self, cycle: usize) {
+    fn restart(&mut self, i: usize, cycle: usize) {
+        let d = &mut self.daemons[i];
         for attempt in 1..=3 {
-            match self.server.start_again(&mut self.srv) {
+            match self.server.start_again(&mut d.srv) {
                 Ok(()) => {
-                    self.up = true;
+                    d.up = true;
                     return;
                 }
                 Err(e) => {
@@ -301,35 +401,53 @@ impl Soak {
                         self.counts.restart_failures += 1;
                         eprintln!("cycle {cycle}: restart attempt {attempt} failed: {e}");
                     }
-                    let _ = self.srv.kill();
+                    let _ = d.srv.kill();
                 }
             }
         }
-        self.up = false;
+        d.up = false;
     }
 
+    /// Moves the ACKs received so far to the ledger of the daemon that sent
+    /// each (the first daemon's when option 54 names none of them).
     fn capture(&mut self) -> u64 {
         let mut n = 0;
         for (handle, tap) in &mut self.swarms {
             let acks = tap.take(handle);
             n += acks.len() as u64;
-            self.ledger.record(acks);
+            for d in &mut self.daemons {
+                let (mine, _): (Vec<Ack>, Vec<Ack>) =
+                    acks.iter().cloned().partition(|a| a.server == d.address);
+                d.ledger.record(mine);
+            }
+            let known: Vec<Ipv4Addr> = self.daemons.iter().map(|d| d.address).collect();
+            let strays: Vec<Ack> = acks
+                .into_iter()
+                .filter(|a| !known.contains(&a.server))
+                .collect();
+            self.counts.stray_acks += strays.len() as u64;
+            self.daemons[0].ledger.record(strays);
         }
         self.counts.acks_captured += n;
         n
     }
 
-    fn check(&mut self, when: &str) {
-        match read_store_copy(&self.store, &self.scratch) {
+    fn check(&mut self, i: usize, when: &str) {
+        let d = &mut self.daemons[i];
+        match read_store_copy(&d.store, &d.scratch) {
             Ok(leases) => {
-                let out = self.ledger.check(&leases, SystemTime::now());
+                let out = d.ledger.check(&leases, SystemTime::now());
                 for l in &out.lost {
                     eprintln!("LOST (seed {}, {when}): {l}", self.counts.seed);
                 }
             }
             Err(e) => {
                 self.counts.reopen_failures += 1;
-                eprintln!("REOPEN FAILED (seed {}, {when}): {e}", self.counts.seed);
+                eprintln!(
+                    "REOPEN FAILED (seed {}, {when}, {}): {e}",
+                    self.counts.seed,
+                    d.srv.name()
+                );
             }
         }
     }
@@ -371,22 +489,37 @@ impl Soak {
         Ok(())
     }
 
-    /// Stops the daemon cleanly (SIGTERM), checks the store once more,
-    /// stops the clients and returns the figures.
+    /// Stops the daemons cleanly (SIGTERM, the victim first), checks their
+    /// stores once more, stops the clients and returns the figures.
     pub fn finish(mut self) -> Result<SoakReport> {
-        if !self.up {
-            self.restart(self.counts.cycles);
+        let v = self.victim;
+        if !self.daemons[v].up {
+            self.restart(v, self.counts.cycles);
         }
-        let status = self.srv.terminate(Duration::from_secs(10))?;
-        let final_status = status.map_or_else(|| "still running".into(), crate::process::describe);
+        let mut final_status = String::new();
+        let order: Vec<usize> = std::iter::once(v)
+            .chain((0..self.daemons.len()).filter(|&i| i != v))
+            .collect();
+        for &i in &order {
+            let status = self.daemons[i].srv.terminate(Duration::from_secs(10))?;
+            let text = status.map_or_else(|| "still running".into(), crate::process::describe);
+            if i == v {
+                final_status = text;
+            } else if text != "exit 0" {
+                self.counts.unexpected_exits += 1;
+                eprintln!("{} on SIGTERM: {text}", self.daemons[i].srv.name());
+            }
+        }
         std::thread::sleep(DRAIN);
         self.capture();
-        self.check("after SIGTERM");
+        for i in 0..self.daemons.len() {
+            self.check(i, "after SIGTERM");
+        }
         for (handle, tap) in std::mem::take(&mut self.swarms) {
             self.counts.naks += tap.naks();
             handle.stop()?;
         }
-        let totals = self.ledger.totals().clone();
+        let totals = self.totals();
         self.counts.acks_checked = totals.checked;
         self.counts.rechecks = totals.rechecked;
         self.counts.not_checkable = totals.superseded + totals.expired;
@@ -397,8 +530,36 @@ impl Soak {
             totals,
             final_status,
             acks_per_cycle: std::mem::take(&mut self.acks_per_cycle),
-            log: self.srv.log_lines(),
+            log: self.daemons[v].srv.log_lines(),
+            checked_by_server: self
+                .daemons
+                .iter()
+                .map(|d| (d.address, d.ledger.totals().checked))
+                .collect(),
         })
+    }
+}
+
+/// Waits until every daemon of a pair reports NORMAL in its log.
+fn wait_normal(daemons: &[Daemon], timeout: Duration) -> Result<()> {
+    let end = Instant::now() + timeout;
+    loop {
+        let normal = daemons.iter().all(|d| {
+            crate::demo::our_failover_states(&d.srv.log_lines())
+                .0
+                .as_deref()
+                == Some("normal")
+        });
+        if normal {
+            return Ok(());
+        }
+        if Instant::now() >= end {
+            return Err(Error::Timeout {
+                what: "both servers of the pair in NORMAL".into(),
+                seconds: timeout.as_secs_f64(),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 

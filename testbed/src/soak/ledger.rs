@@ -35,6 +35,8 @@ pub struct Ack {
     pub client_id: Option<Vec<u8>>,
     /// `yiaddr`.
     pub address: Ipv4Addr,
+    /// The server that sent it (option 54).
+    pub server: Ipv4Addr,
     /// Option 51, seconds.
     pub lease_time: u32,
     /// When it arrived (wall clock).
@@ -114,17 +116,19 @@ impl AckTap {
         self.seen += events.len();
         let mut out = Vec::new();
         for e in events {
-            let (address, lease_time, renewal) = match e.event {
+            let (address, server, lease_time, renewal) = match e.event {
                 ClientEvent::Bound {
                     address,
+                    server,
                     lease_time,
                     ..
-                } => (address, lease_time, false),
+                } => (address, server, lease_time, false),
                 ClientEvent::Renewed {
                     address,
+                    server,
                     lease_time,
                     ..
-                } => (address, lease_time, true),
+                } => (address, server, lease_time, true),
                 ClientEvent::Nak { .. } => {
                     self.naks += 1;
                     continue;
@@ -142,6 +146,7 @@ impl AckTap {
                     id
                 }),
                 address,
+                server,
                 lease_time,
                 received: self.wall_start + e.at,
                 renewal,
@@ -209,10 +214,11 @@ impl std::fmt::Display for Lost {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "check {}: {} acked to {} (swarm {} client {}, {}) at unix {:.3} for {} s \
+            "check {}: {} acked by {} to {} (swarm {} client {}, {}) at unix {:.3} for {} s \
              (promised end {}): ",
             self.check,
             self.ack.address,
+            self.ack.server,
             HwAddr::ethernet(self.ack.mac),
             self.ack.swarm,
             self.ack.client,
@@ -369,6 +375,7 @@ mod tests {
             mac: [2, 0x99, 0, 0, 0, client as u8],
             client_id: None,
             address: Ipv4Addr::new(10, 99, 16, last),
+            server: Ipv4Addr::new(10, 99, 0, 1),
             lease_time,
             received: UNIX_EPOCH + Duration::from_millis(at * 1000 + 700),
             renewal: false,
