@@ -33,7 +33,8 @@ pub struct SoakCounts {
     pub stray_acks: u64,
     /// NAKs the clients received.
     pub naks: u64,
-    /// Cycles in which no ACK arrived between the restart and the kill.
+    /// Cycles in which no ACK arrived between the restart and the kill
+    /// (mostly the kills right after start-up).
     pub cycles_without_acks: usize,
     /// Wall time of the run.
     pub wall: Duration,

@@ -30,6 +30,9 @@ use crate::topology::{self, LabBuilder};
 
 /// Time after a kill for replies already on the wire to reach the clients.
 const DRAIN: Duration = Duration::from_millis(150);
+/// Longest wait for the first ACK after a restart before the kill moment
+/// is drawn (the cycle is then counted as one without ACKs).
+const FIRST_ACK_WAIT: Duration = Duration::from_secs(10);
 
 /// What a soak runs.
 #[derive(Debug, Clone)]
@@ -51,14 +54,15 @@ pub struct SoakConfig {
     /// Run a failover pair (srv1 primary, srv2 secondary) and kill the
     /// secondary each cycle; the primary's store is checked paused.
     pub pair: bool,
-    /// Range of the time the daemon serves before a kill, in milliseconds
-    /// (one kill in ten lands within 100 ms of start-up instead).
+    /// Range of the time from the first ACK after a restart to the kill, in
+    /// milliseconds (one kill in ten lands within 100 ms of start-up
+    /// instead, whether ACKs flow or not).
     pub up_ms: (u64, u64),
 }
 
 impl SoakConfig {
-    /// Two swarms of 150 clients, 12-second leases, up 200–1500 ms per
-    /// cycle; cycles from `TESTBED_SOAK_CYCLES` (default `default_cycles`)
+    /// Two swarms of 150 clients, 12-second leases, a kill 50–1300 ms
+    /// after the first ACK of each cycle; cycles from `TESTBED_SOAK_CYCLES` (default `default_cycles`)
     /// and the seed from `TESTBED_SOAK_SEED` (default: from the clock).
     pub fn from_env(default_cycles: usize) -> Self {
         Self {
@@ -70,7 +74,7 @@ impl SoakConfig {
             daemon_args: Vec::new(),
             store_tmpfs_mib: None,
             pair: false,
-            up_ms: (200, 1500),
+            up_ms: (50, 1300),
         }
     }
 }
@@ -166,6 +170,8 @@ pub struct Soak {
     started: Instant,
     counts: SoakCounts,
     acks_per_cycle: Vec<u64>,
+    /// ACKs captured since the last kill.
+    cycle_acks: u64,
     /// The daemon killed each cycle (the secondary of a pair).
     victim: usize,
     full: bool,
@@ -265,6 +271,7 @@ impl Soak {
             config,
             started,
             acks_per_cycle: Vec::new(),
+            cycle_acks: 0,
             full: false,
         })
     }
@@ -308,9 +315,12 @@ impl Soak {
         if !self.daemons[v].up {
             self.restart(v, n);
         }
+        // One kill in ten lands right after start-up; the others under
+        // load: a random moment after the first ACK since the restart.
         let up = if self.rng.random_bool(0.1) {
             self.rng.random_range(0..100)
         } else {
+            self.wait_for_ack(FIRST_ACK_WAIT);
             self.rng
                 .random_range(self.config.up_ms.0..self.config.up_ms.1)
         };
@@ -328,7 +338,8 @@ impl Soak {
         }
         self.daemons[v].srv.kill()?;
         std::thread::sleep(DRAIN);
-        let acks = self.capture();
+        self.capture();
+        let acks = std::mem::take(&mut self.cycle_acks);
         self.acks_per_cycle.push(acks);
         if acks == 0 {
             self.counts.cycles_without_acks += 1;
@@ -429,7 +440,17 @@ impl Soak {
             self.daemons[0].ledger.record(strays);
         }
         self.counts.acks_captured += n;
+        self.cycle_acks += n;
         n
+    }
+
+    /// Waits until an ACK has arrived in this cycle, or `timeout`.
+    fn wait_for_ack(&mut self, timeout: Duration) {
+        let end = Instant::now() + timeout;
+        while self.cycle_acks == 0 && Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(20));
+            self.capture();
+        }
     }
 
     fn check(&mut self, i: usize, when: &str) {
