@@ -14,6 +14,7 @@
 //! * [`probe`]: one scripted client exchange kept as raw bytes, to compare
 //!   two servers' answers field by field.
 //! * [`flood`]: random and malformed packets to port 67.
+//! * [`soak`]: the SIGKILL soak's ACK capture, store check and figures.
 //! * [`stats`]: our daemon's stats file and a namespace's kernel UDP counters.
 //! * [`capture`]: tcpdump on a segment, to see how replies travelled.
 //! * [`cleanup`]: the Ctrl-C handler and the registry behind it.
@@ -35,6 +36,7 @@ pub mod real_clients;
 pub mod relay;
 pub mod server;
 pub mod sim;
+pub mod soak;
 pub mod stats;
 pub mod tftp;
 pub mod topology;

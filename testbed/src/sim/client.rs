@@ -81,6 +81,8 @@ pub enum ClientEvent {
         server: Ipv4Addr,
         /// Time since the acquisition started.
         waited: Duration,
+        /// Option 51 of the ACK, seconds.
+        lease_time: u32,
     },
     /// A renewal or rebinding was acknowledged.
     Renewed {
@@ -90,6 +92,8 @@ pub enum ClientEvent {
         server: Ipv4Addr,
         /// Time since the first renewal REQUEST of this round (T1).
         waited: Duration,
+        /// Option 51 of the ACK, seconds.
+        lease_time: u32,
     },
     /// A NAK arrived; the client starts over.
     Nak {
@@ -431,7 +435,7 @@ impl SimClient {
             }
             (State::Requesting { .. }, MessageType::Ack) => {
                 let lease = self.lease_from(now, msg, server);
-                let address = lease.address;
+                let (address, lease_time) = (lease.address, lease.lease_time);
                 self.lease = Some(lease);
                 self.state = State::Bound;
                 let waited = self
@@ -443,11 +447,12 @@ impl SimClient {
                     address,
                     server,
                     waited,
+                    lease_time,
                 })
             }
             (State::Renewing { since, .. } | State::Rebinding { since, .. }, MessageType::Ack) => {
                 let lease = self.lease_from(now, msg, server);
-                let address = lease.address;
+                let (address, lease_time) = (lease.address, lease.lease_time);
                 self.lease = Some(lease);
                 self.state = State::Bound;
                 self.counters.renewals += 1;
@@ -455,6 +460,7 @@ impl SimClient {
                     address,
                     server,
                     waited: now.saturating_duration_since(since),
+                    lease_time,
                 })
             }
             (
