@@ -2,9 +2,9 @@
 //! clients, a summary table.
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::server::{DhcpServer, IscDhcpd, OurDhcpd, ServerSpec};
 use crate::sim::{Swarm, SwarmConfig, SwarmReport};
 use crate::topology::{self, LabBuilder};
@@ -114,6 +114,27 @@ pub fn run(options: &DemoOptions) -> Result<DemoResult> {
         server: server.name().to_owned(),
         report,
     })
+}
+
+/// Waits until every one of our daemons `procs` logs NORMAL as its last
+/// failover state.
+pub fn wait_all_normal(procs: &[&crate::process::Process], timeout: Duration) -> Result<()> {
+    let end = Instant::now() + timeout;
+    loop {
+        let normal = procs
+            .iter()
+            .all(|p| our_failover_states(&p.log_lines()).0.as_deref() == Some("normal"));
+        if normal {
+            return Ok(());
+        }
+        if Instant::now() >= end {
+            return Err(Error::Timeout {
+                what: "every server of the pair in NORMAL".into(),
+                seconds: timeout.as_secs_f64(),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// Our daemon's failover states from its log: the last

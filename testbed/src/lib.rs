@@ -20,6 +20,7 @@
 //! * [`cleanup`]: the Ctrl-C handler and the registry behind it.
 
 pub mod capture;
+pub mod chaos;
 pub mod cleanup;
 pub mod demo;
 pub mod error;

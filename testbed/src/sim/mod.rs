@@ -8,6 +8,6 @@ pub mod sockets;
 pub mod swarm;
 
 pub use client::{ClientConfig, ClientCounters, ClientEvent, Lease, SimClient};
-pub use report::{ClientRecord, Stats, SwarmEvent, SwarmReport};
+pub use report::{ClientRecord, Stats, SwarmEvent, SwarmReport, longest_bind_wait};
 pub use sockets::ReceivePath;
 pub use swarm::{Swarm, SwarmConfig, SwarmHandle, Until};

@@ -257,6 +257,19 @@ impl SwarmReport {
     }
 }
 
+/// The longest DISCOVER-to-ACK wait of first bindings among `events`
+/// (renewals excluded).
+pub fn longest_bind_wait(events: &[SwarmEvent]) -> std::time::Duration {
+    events
+        .iter()
+        .filter_map(|e| match &e.event {
+            super::ClientEvent::Bound { waited, .. } => Some(*waited),
+            _ => None,
+        })
+        .max()
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

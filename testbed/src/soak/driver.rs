@@ -563,25 +563,8 @@ impl Soak {
 
 /// Waits until every daemon of a pair reports NORMAL in its log.
 fn wait_normal(daemons: &[Daemon], timeout: Duration) -> Result<()> {
-    let end = Instant::now() + timeout;
-    loop {
-        let normal = daemons.iter().all(|d| {
-            crate::demo::our_failover_states(&d.srv.log_lines())
-                .0
-                .as_deref()
-                == Some("normal")
-        });
-        if normal {
-            return Ok(());
-        }
-        if Instant::now() >= end {
-            return Err(Error::Timeout {
-                what: "both servers of the pair in NORMAL".into(),
-                seconds: timeout.as_secs_f64(),
-            });
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let procs: Vec<&Process> = daemons.iter().map(|d| &d.srv).collect();
+    crate::demo::wait_all_normal(&procs, timeout)
 }
 
 /// Bytes free on the file system holding `path`.

@@ -470,15 +470,7 @@ pub fn scenario_normal(pk: Impl, sk: Impl) {
 
 /// The longest DISCOVER-to-ACK wait of first binds (renewals excluded).
 pub fn longest_bind_wait(report: &SwarmReport) -> Duration {
-    report
-        .events
-        .iter()
-        .filter_map(|e| match &e.event {
-            ClientEvent::Bound { waited, .. } => Some(*waited),
-            _ => None,
-        })
-        .max()
-        .unwrap_or_default()
+    testbed::sim::longest_bind_wait(&report.events)
 }
 
 /// SIGKILL one side while 60 clients boot and renew (20 s leases): the other

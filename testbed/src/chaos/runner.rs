@@ -1,0 +1,269 @@
+//! Running [`Schedule`]s against a pair of our daemons in the lab.
+//!
+//! One lab, one pair (srv1 primary, srv2 secondary, split 128, MCLT 10 s,
+//! no automatic partner-down: a partition taken for a partner's death is
+//! exactly the unsafe case that `[failover.fencing]` exists for) and one
+//! swarm of clients that bind and renew throughout. The schedules run one
+//! after the other; after each, every fault is healed and both servers must
+//! be back in NORMAL before the next begins. At the end every ACK the
+//! clients received is checked with [`super::overlapping_grants`].
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::time::{Duration, Instant};
+
+use super::{Fault, Schedule, Side};
+use crate::error::{Error, Result};
+use crate::lab::Lab;
+use crate::process::Process;
+use crate::server::{
+    DhcpServer, FailoverRole, FailoverSpec, OurDhcpd, ServerSpec, default_our_binary,
+};
+use crate::sim::{Swarm, SwarmConfig, Until};
+use crate::soak::{Ack, AckTap};
+use crate::topology::{self, LabBuilder};
+
+/// How a chaos run is shaped.
+#[derive(Debug, Clone)]
+pub struct ChaosConfig {
+    /// Schedules to run.
+    pub schedules: u64,
+    /// Seed of the first schedule (the others follow: seed + 1, …).
+    pub first_seed: u64,
+    /// Length of each schedule.
+    pub length: Duration,
+    /// Clients in the swarm.
+    pub clients: usize,
+    /// Lease time the servers grant, seconds.
+    pub lease_time: u32,
+    /// How long both servers may take to be NORMAL again after a schedule.
+    pub settle: Duration,
+}
+
+/// What a chaos run found.
+#[derive(Debug, Clone, Default)]
+pub struct ChaosReport {
+    /// Schedules run.
+    pub schedules: u64,
+    /// Seeds run.
+    pub seeds: (u64, u64),
+    /// Faults applied, by kind.
+    pub faults: BTreeMap<&'static str, u64>,
+    /// DHCPACKs captured (first bindings and renewals).
+    pub acks: usize,
+    /// Overlapping grants of one address to two clients.
+    pub violations: Vec<String>,
+    /// The longest DISCOVER-to-ACK wait of a first binding.
+    pub longest_wait: Duration,
+    /// Schedules after which the pair was not NORMAL within the settle time.
+    pub unsettled: Vec<u64>,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+impl ChaosReport {
+    /// A short table of the figures.
+    pub fn table(&self) -> String {
+        let faults: Vec<String> = self
+            .faults
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        format!(
+            "chaos: {} schedules (seeds {}..={}), faults: {}; ACKs checked {}; double allocations {}; \
+             longest first-bind wait {:.1} s; not NORMAL again in time: {:?}; {:.0} s",
+            self.schedules,
+            self.seeds.0,
+            self.seeds.1,
+            faults.join(", "),
+            self.acks,
+            self.violations.len(),
+            self.longest_wait.as_secs_f64(),
+            self.unsettled,
+            self.elapsed.as_secs_f64()
+        )
+    }
+}
+
+struct Server {
+    host: &'static str,
+    proc_: Process,
+    down: bool,
+}
+
+/// Runs `config`'s schedules and reports.
+pub fn run(config: &ChaosConfig) -> Result<ChaosReport> {
+    let started = Instant::now();
+    let lab = LabBuilder::new()
+        .server("srv1")
+        .server("srv2")
+        .client("cli1")
+        .build()?;
+    let ours = OurDhcpd::new(default_our_binary());
+    let (a1, a2) = (topology::server_address(0), topology::server_address(1));
+    let spec = |role, me, peer| {
+        let mut f = FailoverSpec::new(role, me, peer);
+        f.max_response_delay = 4;
+        f.mclt = 10;
+        ServerSpec::standard(a1)
+            .with_range(Ipv4Addr::new(10, 99, 0, 10), Ipv4Addr::new(10, 99, 0, 250))
+            .with_lease_time(config.lease_time, config.lease_time)
+            .with_failover(f)
+    };
+    let specs = [
+        spec(FailoverRole::Primary, a1, a2),
+        spec(FailoverRole::Secondary, a2, a1),
+    ];
+    let mut servers = Vec::new();
+    for (host, s) in ["srv1", "srv2"].into_iter().zip(&specs) {
+        servers.push(Server {
+            host,
+            proc_: ours.start(&lab, host, s)?,
+            down: false,
+        });
+    }
+    wait_normal(&servers, Duration::from_secs(60))?;
+
+    let mut cfg = SwarmConfig::new(config.clients);
+    cfg.client.initial_timeout = Duration::from_secs(1);
+    cfg.client.max_timeout = Duration::from_secs(4);
+    cfg.configure_addresses = false;
+    cfg.until = Until::Stopped;
+    cfg.deadline = Duration::from_secs(24 * 3600);
+    cfg.start_spread = Duration::from_secs(2);
+    cfg.seed = config.first_seed;
+    let handle = Swarm::spawn(lab.namespace("cli1")?, cfg.clone())?;
+    let mut tap = AckTap::new(0, &handle, &cfg);
+    let mut acks: Vec<Ack> = Vec::new();
+
+    let mut report = ChaosReport {
+        seeds: (
+            config.first_seed,
+            config.first_seed + config.schedules.saturating_sub(1),
+        ),
+        ..ChaosReport::default()
+    };
+    for k in 0..config.schedules {
+        let schedule = Schedule::generate(config.first_seed + k, config.length);
+        apply(&lab, &ours, &mut servers, &schedule, &mut report)?;
+        acks.extend(tap.take(&handle));
+        if wait_normal(&servers, config.settle).is_err() {
+            report.unsettled.push(schedule.seed);
+            wait_normal(&servers, Duration::from_secs(120))?;
+        }
+        report.schedules += 1;
+    }
+    // A last look after the final renewals.
+    std::thread::sleep(Duration::from_secs(2));
+    acks.extend(tap.take(&handle));
+    report.longest_wait = crate::sim::longest_bind_wait(&handle.events_since(0));
+    let _ = handle.stop();
+    report.acks = acks.len();
+    report.violations = super::overlapping_grants(&acks);
+    for s in &mut servers {
+        let _ = s.proc_.terminate(Duration::from_secs(10));
+    }
+    report.elapsed = started.elapsed();
+    Ok(report)
+}
+
+/// Applies one schedule: each fault at its time, undone when it ends.
+fn apply(
+    lab: &Lab,
+    ours: &OurDhcpd,
+    servers: &mut [Server],
+    schedule: &Schedule,
+    report: &mut ChaosReport,
+) -> Result<()> {
+    let t0 = Instant::now();
+    // (when, start?, fault), in time order; ends before starts at a tie.
+    let mut timeline: Vec<(Duration, bool, Fault)> = Vec::new();
+    for s in &schedule.steps {
+        timeline.push((s.at, true, s.fault));
+        timeline.push((s.at + s.lasts, false, s.fault));
+        *report.faults.entry(s.fault.label()).or_default() += 1;
+    }
+    timeline.sort_by_key(|(t, start, _)| (*t, *start));
+    for (at, start, fault) in timeline {
+        if let Some(wait) = at.checked_sub(t0.elapsed()) {
+            std::thread::sleep(wait);
+        }
+        if start {
+            begin(lab, servers, fault)?;
+        } else {
+            end(lab, ours, servers, fault)?;
+        }
+    }
+    if let Some(rest) = schedule.length.checked_sub(t0.elapsed()) {
+        std::thread::sleep(rest);
+    }
+    Ok(())
+}
+
+fn peer_of(side: Side) -> (usize, usize) {
+    (side.index(), 1 - side.index())
+}
+
+fn route(lab: &Lab, from: usize, to: usize, add: bool) -> Result<()> {
+    let host = ["srv1", "srv2"][from];
+    let peer = topology::server_address(to);
+    let verb = if add { "add" } else { "del" };
+    lab.exec(
+        host,
+        "ip",
+        &["route", verb, "blackhole", &format!("{peer}/32")],
+    )
+    .map(|_| ())
+}
+
+fn begin(lab: &Lab, servers: &mut [Server], fault: Fault) -> Result<()> {
+    match fault {
+        Fault::PartitionBoth => {
+            route(lab, 0, 1, true)?;
+            route(lab, 1, 0, true)
+        }
+        Fault::PartitionFrom(side) => {
+            let (me, peer) = peer_of(side);
+            route(lab, me, peer, true)
+        }
+        Fault::ClientLinkCut(side) => lab.cut_link(servers[side.index()].host, "eth0"),
+        Fault::Kill(side) | Fault::KillEmptyStore(side) => {
+            let s = &mut servers[side.index()];
+            s.proc_.kill()?;
+            s.down = true;
+            if matches!(fault, Fault::KillEmptyStore(_)) {
+                let store = lab.path(&format!("store-{}", s.host));
+                std::fs::remove_dir_all(&store)
+                    .map_err(|e| Error::io(format!("remove {}", store.display()), e))?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn end(lab: &Lab, ours: &OurDhcpd, servers: &mut [Server], fault: Fault) -> Result<()> {
+    match fault {
+        Fault::PartitionBoth => {
+            route(lab, 0, 1, false)?;
+            route(lab, 1, 0, false)
+        }
+        Fault::PartitionFrom(side) => {
+            let (me, peer) = peer_of(side);
+            route(lab, me, peer, false)
+        }
+        Fault::ClientLinkCut(side) => lab.restore_link(servers[side.index()].host, "eth0"),
+        Fault::Kill(side) | Fault::KillEmptyStore(side) => {
+            let s = &mut servers[side.index()];
+            if s.down {
+                ours.start_again(&mut s.proc_)?;
+                s.down = false;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn wait_normal(servers: &[Server], timeout: Duration) -> Result<()> {
+    let procs: Vec<&Process> = servers.iter().map(|s| &s.proc_).collect();
+    crate::demo::wait_all_normal(&procs, timeout)
+}
