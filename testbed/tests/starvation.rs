@@ -109,13 +109,14 @@ fn print(label: &str, r: &Run) {
     }
     eprintln!(
         "{label}: {}/{CLIENTS} PXE clients served; flood {} DISCOVERs in {:.1} s ({:.0}/s), \
-         {} lost in the kernel; daemon: offers {}, rate_limited {}, share_limited {}, \
+         {} lost in the kernel (the daemon counted {}); daemon: offers {}, rate_limited {}, share_limited {}, \
          pool_exhausted {}",
         r.served,
         r.flood_sent,
         r.flood_secs,
         r.flood_sent as f64 / r.flood_secs.max(0.001),
         r.kernel_lost,
+        r.stats.get("kernel_receive_drops"),
         r.stats.get("sent.offer"),
         r.stats.get("ignored.rate_limited"),
         r.stats.get("ignored.share_limited"),

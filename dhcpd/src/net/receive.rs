@@ -61,6 +61,12 @@ impl Receiver {
                 continue;
             }
             self.coalescer.note_batch(metas.len());
+            let lost = self.socket.new_overflows(&metas);
+            if lost > 0 {
+                self.counters
+                    .kernel_receive_drops
+                    .fetch_add(lost, Ordering::Relaxed);
+            }
             let received = std::time::Instant::now();
             self.counters
                 .received

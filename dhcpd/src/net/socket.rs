@@ -57,6 +57,9 @@ pub struct RecvMeta {
     pub local: Option<Ipv4Addr>,
     /// The destination address in the IP header (`ipi_addr`), if known.
     pub dst: Option<Ipv4Addr>,
+    /// The socket's count of datagrams the kernel dropped for want of
+    /// receive buffer (`SO_RXQ_OVFL`), as of this datagram.
+    pub overflows: Option<u32>,
 }
 
 /// A UDP socket on the server port, optionally bound to one interface.
@@ -71,6 +74,8 @@ pub struct ServerSocket {
     gso: AtomicBool,
     /// UDP GSO sends made.
     gso_sends: AtomicU64,
+    /// The kernel's drop count last seen (`SO_RXQ_OVFL`).
+    overflows_seen: AtomicU32,
 }
 
 /// What [`ServerSocket::follow_device`] did.
@@ -109,6 +114,11 @@ impl ServerSocket {
             bound_index = nix::net::if_::if_nametoindex(d).unwrap_or(0);
         }
         setsockopt(&s, sockopt::Ipv4PacketInfo, &true).map_err(nix_err)?;
+        // Every received datagram then carries the socket's count of
+        // datagrams dropped on a full receive buffer.
+        if let Err(e) = setsockopt(&s, sockopt::RxqOvfl, &1) {
+            tracing::debug!(error = %e, "SO_RXQ_OVFL unavailable: kernel receive drops not counted");
+        }
         // A large receive buffer absorbs bursts (and floods) while the engine
         // catches up; the kernel caps it at `net.core.rmem_max`.
         if let Err(e) = s.set_recv_buffer_size(RECV_BUFFER_BYTES) {
@@ -126,6 +136,7 @@ impl ServerSocket {
             bound_index: AtomicU32::new(bound_index),
             gso: AtomicBool::new(true),
             gso_sends: AtomicU64::new(0),
+            overflows_seen: AtomicU32::new(0),
         })
     }
 
@@ -137,6 +148,17 @@ impl ServerSocket {
     /// UDP GSO sends made so far (each carried two or more datagrams).
     pub fn gso_sends(&self) -> u64 {
         self.gso_sends.load(Ordering::Relaxed)
+    }
+
+    /// How many more datagrams the kernel dropped on this socket's full
+    /// receive buffer since the last call, as told by `metas` (the batch
+    /// just received; the count rides on every datagram).
+    pub fn new_overflows(&self, metas: &[RecvMeta]) -> u64 {
+        let Some(now) = metas.iter().filter_map(|m| m.overflows).max() else {
+            return 0;
+        };
+        let before = self.overflows_seen.fetch_max(now, Ordering::Relaxed);
+        u64::from(now.saturating_sub(before))
     }
 
     /// The interface the socket is bound to, if any.
@@ -387,7 +409,7 @@ fn recv_many(fd: i32, bufs: &mut [Vec<u8>], metas: &mut Vec<RecvMeta>) -> io::Re
     // Fresh headers per call: the kernel rewrites their control lengths.
     let mut headers = MultiHeaders::<SockaddrIn>::preallocate(
         bufs.len(),
-        Some(nix::cmsg_space!(libc::in_pktinfo)),
+        Some(nix::cmsg_space!(libc::in_pktinfo, u32)),
     );
     let mut iovs: Vec<[io::IoSliceMut<'_>; 1]> = bufs
         .iter_mut()
@@ -417,6 +439,7 @@ fn meta_of(msg: &RecvMsg<'_, '_, SockaddrIn>) -> RecvMeta {
         ifindex: 0,
         local: None,
         dst: None,
+        overflows: None,
     };
     if let Ok(cmsgs) = msg.cmsgs() {
         for c in cmsgs {
@@ -424,6 +447,8 @@ fn meta_of(msg: &RecvMsg<'_, '_, SockaddrIn>) -> RecvMeta {
                 meta.ifindex = u32::try_from(info.ipi_ifindex).unwrap_or(0);
                 meta.local = Some(Ipv4Addr::from(u32::from_be(info.ipi_spec_dst.s_addr)));
                 meta.dst = Some(Ipv4Addr::from(u32::from_be(info.ipi_addr.s_addr)));
+            } else if let ControlMessageOwned::RxqOvfl(n) = c {
+                meta.overflows = Some(n);
             }
         }
     }
@@ -433,6 +458,7 @@ fn meta_of(msg: &RecvMsg<'_, '_, SockaddrIn>) -> RecvMeta {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[tokio::test]
     async fn follows_its_device_when_it_goes_and_returns() {
@@ -470,6 +496,47 @@ mod tests {
         let mut metas = Vec::new();
         s.recv_batch(&mut bufs, &mut metas).await.unwrap();
         (bufs.swap_remove(0), metas[0], c)
+    }
+
+    #[tokio::test]
+    async fn datagrams_lost_on_a_full_receive_buffer_are_counted() {
+        let s = ServerSocket::bind(Some("lo"), 0).unwrap();
+        let c = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        // Far more than the receive buffer holds (net.core.rmem_max caps it).
+        let payload = [0u8; 1400];
+        for _ in 0..20_000 {
+            let _ = c.send_to(&payload, ("127.0.0.1", s.port().unwrap()));
+        }
+        // The kernel stamps the drop count on datagrams queued after the
+        // drops: drain the buffer, then one more arrives carrying it.
+        let mut bufs = vec![vec![0u8; 1500]; 16];
+        let mut metas = Vec::new();
+        let mut lost = 0;
+        let mut sent_after = false;
+        for _ in 0..10_000 {
+            let got = tokio::time::timeout(
+                Duration::from_millis(50),
+                s.recv_batch(&mut bufs, &mut metas),
+            )
+            .await;
+            match got {
+                Ok(r) => {
+                    r.unwrap();
+                    lost += s.new_overflows(&metas);
+                    if lost > 0 {
+                        break;
+                    }
+                }
+                Err(_) if !sent_after => {
+                    c.send_to(b"after", ("127.0.0.1", s.port().unwrap()))
+                        .unwrap();
+                    sent_after = true;
+                }
+                Err(_) => break,
+            }
+        }
+        assert!(lost > 0, "no drop counted");
+        assert_eq!(s.new_overflows(&metas), 0, "counted once");
     }
 
     #[tokio::test]

@@ -177,6 +177,9 @@ pub struct Counters {
     pub received: AtomicU64,
     /// Receive errors reported by the socket.
     pub recv_errors: AtomicU64,
+    /// Datagrams the kernel dropped because a server socket's receive
+    /// buffer was full (`SO_RXQ_OVFL`): lost before the daemon saw them.
+    pub kernel_receive_drops: AtomicU64,
     /// Partner answers to fencing probes (BOOTREPLYs claimed by a probe,
     /// neither dropped nor handled as requests).
     pub probe_answers: AtomicU64,
@@ -287,6 +290,10 @@ impl Counters {
             ("received".to_owned(), get(&self.received)),
             ("recv_errors".to_owned(), get(&self.recv_errors)),
             ("probe_answers".to_owned(), get(&self.probe_answers)),
+            (
+                "kernel_receive_drops".to_owned(),
+                get(&self.kernel_receive_drops),
+            ),
         ];
         let mut dropped = 0;
         for r in DropReason::ALL {

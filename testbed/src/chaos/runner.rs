@@ -91,6 +91,15 @@ struct Server {
     down: bool,
 }
 
+/// How many running faults hold each blackhole route (from, to) and each
+/// server's cut client link: overlapping faults on the same thing are
+/// applied once and undone by the last one to end.
+#[derive(Default)]
+struct Held {
+    routes: BTreeMap<(usize, usize), u32>,
+    cuts: [u32; 2],
+}
+
 /// Runs `config`'s schedules and reports.
 pub fn run(config: &ChaosConfig) -> Result<ChaosReport> {
     let started = Instant::now();
@@ -184,14 +193,15 @@ fn apply(
         *report.faults.entry(s.fault.label()).or_default() += 1;
     }
     timeline.sort_by_key(|(t, start, _)| (*t, *start));
+    let mut held = Held::default();
     for (at, start, fault) in timeline {
         if let Some(wait) = at.checked_sub(t0.elapsed()) {
             std::thread::sleep(wait);
         }
         if start {
-            begin(lab, servers, fault)?;
+            begin(lab, &mut held, servers, fault)?;
         } else {
-            end(lab, ours, servers, fault)?;
+            end(lab, &mut held, ours, servers, fault)?;
         }
     }
     if let Some(rest) = schedule.length.checked_sub(t0.elapsed()) {
@@ -204,7 +214,18 @@ fn peer_of(side: Side) -> (usize, usize) {
     (side.index(), 1 - side.index())
 }
 
-fn route(lab: &Lab, from: usize, to: usize, add: bool) -> Result<()> {
+fn route(lab: &Lab, held: &mut Held, from: usize, to: usize, add: bool) -> Result<()> {
+    let n = held.routes.entry((from, to)).or_default();
+    let apply = if add {
+        *n += 1;
+        *n == 1
+    } else {
+        *n = n.saturating_sub(1);
+        *n == 0
+    };
+    if !apply {
+        return Ok(());
+    }
     let host = ["srv1", "srv2"][from];
     let peer = topology::server_address(to);
     let verb = if add { "add" } else { "del" };
@@ -216,17 +237,20 @@ fn route(lab: &Lab, from: usize, to: usize, add: bool) -> Result<()> {
     .map(|_| ())
 }
 
-fn begin(lab: &Lab, servers: &mut [Server], fault: Fault) -> Result<()> {
+fn begin(lab: &Lab, held: &mut Held, servers: &mut [Server], fault: Fault) -> Result<()> {
     match fault {
         Fault::PartitionBoth => {
-            route(lab, 0, 1, true)?;
-            route(lab, 1, 0, true)
+            route(lab, held, 0, 1, true)?;
+            route(lab, held, 1, 0, true)
         }
         Fault::PartitionFrom(side) => {
             let (me, peer) = peer_of(side);
-            route(lab, me, peer, true)
+            route(lab, held, me, peer, true)
         }
-        Fault::ClientLinkCut(side) => lab.cut_link(servers[side.index()].host, "eth0"),
+        Fault::ClientLinkCut(side) => {
+            held.cuts[side.index()] += 1;
+            lab.cut_link(servers[side.index()].host, "eth0")
+        }
         Fault::Kill(side) | Fault::KillEmptyStore(side) => {
             let s = &mut servers[side.index()];
             s.proc_.kill()?;
@@ -241,17 +265,30 @@ fn begin(lab: &Lab, servers: &mut [Server], fault: Fault) -> Result<()> {
     }
 }
 
-fn end(lab: &Lab, ours: &OurDhcpd, servers: &mut [Server], fault: Fault) -> Result<()> {
+fn end(
+    lab: &Lab,
+    held: &mut Held,
+    ours: &OurDhcpd,
+    servers: &mut [Server],
+    fault: Fault,
+) -> Result<()> {
     match fault {
         Fault::PartitionBoth => {
-            route(lab, 0, 1, false)?;
-            route(lab, 1, 0, false)
+            route(lab, held, 0, 1, false)?;
+            route(lab, held, 1, 0, false)
         }
         Fault::PartitionFrom(side) => {
             let (me, peer) = peer_of(side);
-            route(lab, me, peer, false)
+            route(lab, held, me, peer, false)
         }
-        Fault::ClientLinkCut(side) => lab.restore_link(servers[side.index()].host, "eth0"),
+        Fault::ClientLinkCut(side) => {
+            let n = &mut held.cuts[side.index()];
+            *n = n.saturating_sub(1);
+            if *n > 0 {
+                return Ok(());
+            }
+            lab.restore_link(servers[side.index()].host, "eth0")
+        }
         Fault::Kill(side) | Fault::KillEmptyStore(side) => {
             let s = &mut servers[side.index()];
             if s.down {

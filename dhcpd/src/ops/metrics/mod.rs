@@ -142,6 +142,11 @@ impl Collector for DaemonCollector {
             "Receive errors reported by the server sockets.",
             get(&c.recv_errors),
         )?;
+        o.counter(
+            "kernel_receive_drops",
+            "Datagrams the kernel dropped because a server socket's receive buffer was full (SO_RXQ_OVFL).",
+            get(&c.kernel_receive_drops),
+        )?;
         o.counters(
             "requests",
             "Valid requests handed to the engine, by DHCP message type.",
