@@ -69,6 +69,10 @@ pub struct Run {
     pub report: PerfReport,
     /// The server's CPU time (user + system) during the run.
     pub cpu: Duration,
+    /// Datagrams the kernel dropped on a full socket receive buffer in the
+    /// server's namespace during the run (`/proc/net/snmp` RcvbufErrors);
+    /// `None` when not measured (runs read back from a results file).
+    pub kernel_drops: Option<u64>,
 }
 
 impl Run {
@@ -163,12 +167,14 @@ fn one_run(
         preload: config.perfdhcp_preload.clone(),
     };
     let before = cpu_time(pid)?;
+    let udp_before = testbed::stats::UdpCounters::read(lab, "srv1").ok();
     let report = perfdhcp::run(
         client_ns,
         &args,
         Duration::from_secs(u64::from(config.seconds) + 30),
     );
     let after = cpu_time(pid);
+    let udp_after = testbed::stats::UdpCounters::read(lab, "srv1").ok();
     process.terminate(Duration::from_secs(10))?;
     let report = report?;
     Ok(Run {
@@ -176,6 +182,9 @@ fn one_run(
         rate,
         report,
         cpu: after?.saturating_sub(before),
+        kernel_drops: udp_before
+            .zip(udp_after)
+            .map(|(b, a)| a.rcvbuf_errors.saturating_sub(b.rcvbuf_errors)),
     })
 }
 
@@ -298,13 +307,13 @@ pub fn markdown(runs: &[Run], subjects: &[Subject], max_drop: f64) -> String {
     let _ = writeln!(out, "\nEvery run:\n");
     let _ = writeln!(
         out,
-        "| server | `-r` | DORA/s | drops | DISCOVER sent / OFFER recv | REQUEST sent / ACK recv | avg REQ→ACK | server CPU | CPU per DORA |"
+        "| server | `-r` | DORA/s | drops | DISCOVER sent / OFFER recv | REQUEST sent / ACK recv | avg REQ→ACK | server CPU | CPU per DORA | kernel receive drops |"
     );
-    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in runs {
         let _ = writeln!(
             out,
-            "| {} | {} | {:.0} | {:.2} % | {} / {} | {} / {} | {:.2} ms | {:.2} s | {:.1} µs |",
+            "| {} | {} | {:.0} | {:.2} % | {} / {} | {} / {} | {:.2} ms | {:.2} s | {:.1} µs | {} |",
             r.subject.name(),
             r.rate,
             r.report.rate,
@@ -315,7 +324,8 @@ pub fn markdown(runs: &[Run], subjects: &[Subject], max_drop: f64) -> String {
             r.report.request.received,
             r.report.request.avg_delay_ms,
             r.cpu.as_secs_f64(),
-            r.cpu_per_dora_us()
+            r.cpu_per_dora_us(),
+            r.kernel_drops.map_or("?".to_owned(), |n| n.to_string())
         );
     }
     out
@@ -355,6 +365,7 @@ mod tests {
             rate,
             report,
             cpu: Duration::from_secs(1),
+            kernel_drops: None,
         }
     }
 

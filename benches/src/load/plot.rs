@@ -106,8 +106,9 @@ pub fn runs_from_markdown(text: &str) -> Result<Vec<Run>> {
     let mut runs = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let cells: Vec<&str> = line.trim().split('|').map(str::trim).collect();
-        // "| a | ... | i |" splits into 11 cells, the outer two empty.
-        if cells.len() != 11 {
+        // "| a | ... | i |" splits into 11 cells, the outer two empty (12
+        // with the kernel receive drops column of newer reports).
+        if cells.len() != 11 && cells.len() != 12 {
             continue;
         }
         let Some(subject) = Subject::from_name(cells[1]) else {
@@ -145,6 +146,9 @@ pub fn runs_from_markdown(text: &str) -> Result<Vec<Run>> {
                 request: exchange(rsent, acks, number(cells[7], "ms")?),
             },
             cpu: Duration::from_secs_f64(number(cells[8], "s")?.max(0.0)),
+            kernel_drops: (cells.len() == 12)
+                .then(|| cells[10].parse().ok())
+                .flatten(),
         });
     }
     Ok(runs)
@@ -369,6 +373,7 @@ mod tests {
                 },
             },
             cpu: Duration::from_secs(1),
+            kernel_drops: None,
         }
     }
 
