@@ -71,16 +71,30 @@ fn no_ack_without_durability_when_the_disk_fills_up() {
         "ACKs per cycle: {:?}; replies withheld (log): {withheld}; daemon at the end: {}",
         report.acks_per_cycle, report.final_status
     );
-    // Why starts were refused (the daemon's own words), each reason once.
-    let mut reasons: Vec<&str> = report
+    // What the daemon said besides its transactions: each kind of line
+    // (its text up to the first field, digits aside) once, with its count.
+    let mut kinds: Vec<(String, usize, &str)> = Vec::new();
+    for l in report
         .log
         .iter()
         .filter(|l| !l.contains(" INFO ") && !l.contains("started pid") && !l.contains("signal 9"))
-        .map(String::as_str)
-        .collect();
-    reasons.dedup_by(|a, b| a.get(30..) == b.get(30..));
-    for r in reasons.iter().take(8) {
-        eprintln!("daemon: {r}");
+    {
+        let text = l.split_once("| ").map_or(l.as_str(), |(_, t)| t);
+        let key: String = text
+            .split('=')
+            .next()
+            .unwrap_or(text)
+            .chars()
+            .filter(|c| !c.is_ascii_digit())
+            .take(100)
+            .collect();
+        match kinds.iter_mut().find(|(k, _, _)| *k == key) {
+            Some(k) => k.1 += 1,
+            None => kinds.push((key, 1, l)),
+        }
+    }
+    for (_, n, first) in &kinds {
+        eprintln!("daemon ({n}x), first: {first}");
     }
     for l in &report.totals.lost {
         eprintln!("LOST (seed {seed}): {l}");

@@ -320,7 +320,9 @@ impl Soak {
         let up = if self.rng.random_bool(0.1) {
             self.rng.random_range(0..100)
         } else {
-            self.wait_for_ack(FIRST_ACK_WAIT);
+            if self.daemons[v].up {
+                self.wait_for_ack(FIRST_ACK_WAIT);
+            }
             self.rng
                 .random_range(self.config.up_ms.0..self.config.up_ms.1)
         };
