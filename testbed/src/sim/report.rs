@@ -263,7 +263,7 @@ pub fn longest_bind_wait(events: &[SwarmEvent]) -> std::time::Duration {
     events
         .iter()
         .filter_map(|e| match &e.event {
-            super::ClientEvent::Bound { waited, .. } => Some(*waited),
+            ClientEvent::Bound { waited, .. } => Some(*waited),
             _ => None,
         })
         .max()
