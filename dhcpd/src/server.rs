@@ -272,8 +272,13 @@ pub async fn serve(
     tracing::info!("shutting down: no longer accepting requests");
     ops.stopping();
     let _ = stop_tx.send(true);
-    for r in receivers.into_iter().chain(probers) {
+    for r in receivers {
         let _ = r.await;
+    }
+    // A prober may be waiting out its interval for an answer; it holds
+    // nothing to flush.
+    for p in probers {
+        p.abort();
     }
     let _ = watcher.await;
     if let Some(s) = stats {
