@@ -5,6 +5,7 @@ mod common;
 
 use std::net::Ipv4Addr;
 use std::process::Command;
+use std::time::Duration;
 
 use common::*;
 use dhcproto::v4::{DhcpOption, MessageType, OptionCode};
@@ -79,6 +80,9 @@ fn relayed_dora_gets_lease_options_and_boot_file() {
     unsafe {
         libc::kill(d.pid(), libc::SIGHUP);
     }
+    // The signal is handled by its own task: wait for it, or a SIGTERM sent
+    // right after may be taken first and the SIGHUP never logged.
+    d.wait_log("SIGHUP received", Duration::from_secs(10));
 
     // A second client gets a different address.
     let offer2 = d.exchange(&relay, &discover(mac(2), RELAY_A, 0x2001));

@@ -80,18 +80,6 @@ fn config(role: &str, me: (Ipv4Addr, u16), peer: (Ipv4Addr, u16)) -> String {
     )
 }
 
-fn wait_log(d: &Daemon, needle: &str, timeout: Duration) {
-    let end = Instant::now() + timeout;
-    while !d.log_text().contains(needle) {
-        assert!(
-            Instant::now() < end,
-            "no {needle:?} in the log:\n{}",
-            d.log_text()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 /// The control socket of the daemon whose store is `store`.
 fn control_socket(store: &Path) -> std::path::PathBuf {
     let mut s = store.as_os_str().to_owned();
@@ -274,8 +262,8 @@ fn loopback_pair_reaches_normal_splits_clients_and_agrees() {
         relay_port,
     );
     let normal = "failover status: state=normal partner=normal";
-    wait_log(&d1, normal, Duration::from_secs(30));
-    wait_log(&d2, normal, Duration::from_secs(30));
+    d1.wait_log(normal, Duration::from_secs(30));
+    d2.wait_log(normal, Duration::from_secs(30));
     assert!(status(&s1).connected);
     assert_eq!(status(&s2).role, "secondary");
 
@@ -362,8 +350,7 @@ fn two_relationships_per_daemon_each_run_their_own_pools() {
     let c1 = control_socket(&s1);
     for d in [&d1, &d2] {
         for name in ["vlan-a", "vlan-b"] {
-            wait_log(
-                d,
+            d.wait_log(
                 &format!("state=normal partner=normal connected=true relationship={name}"),
                 Duration::from_secs(30),
             );
@@ -471,7 +458,7 @@ fn omapi_pair(dir: &Path) -> (Daemon, Daemon, u16) {
     let d1 = Daemon::start(dir, &cfg1, &dir.join("store-1"), relay_port, &args);
     let d2 = Daemon::start(dir, &cfg2, &dir.join("store-2"), relay_port, &[]);
     let normal = "failover status: state=normal partner=normal";
-    wait_log(&d1, normal, Duration::from_secs(30));
+    d1.wait_log(normal, Duration::from_secs(30));
     (d1, d2, omapi_port)
 }
 
@@ -507,21 +494,13 @@ fn omapi_failover_state_reads_and_sets_partner_down() {
 
     let (st2, log2) = d2.terminate();
     assert!(st2.success(), "{log2}");
-    wait_log(
-        &d1,
-        "state=communications-interrupted",
-        Duration::from_secs(30),
-    );
+    d1.wait_log("state=communications-interrupted", Duration::from_secs(30));
     let mut down = omapi::Values::new();
     down.push_u32("local-state", 4);
     let update = client.update(handle, down);
     let r = omapi_call(&mut stream, &mut client, update);
     assert_eq!(r.object.get_uint("local-state"), Some(Ok(4)), "{r:?}");
-    wait_log(
-        &d1,
-        "partner-down requested over OMAPI",
-        Duration::from_secs(5),
-    );
+    d1.wait_log("partner-down requested over OMAPI", Duration::from_secs(5));
 }
 
 /// ISC's own `omshell` (isc-dhcp-server) forcing partner-down on the running
@@ -546,15 +525,11 @@ fn omshell_forces_partner_down_on_the_daemon() {
     assert!(out.contains("local-state = 00:00:00:02"), "{out}");
     let (st2, log2) = d2.terminate();
     assert!(st2.success(), "{log2}");
-    wait_log(
-        &d1,
-        "state=communications-interrupted",
-        Duration::from_secs(30),
-    );
+    d1.wait_log("state=communications-interrupted", Duration::from_secs(30));
     let out = run("set local-state = 4\nupdate\n");
     assert!(!out.contains("can't"), "{out}");
     assert!(out.contains("local-state = 00:00:00:04"), "{out}");
-    wait_log(&d1, "state=partner-down", Duration::from_secs(10));
+    d1.wait_log("state=partner-down", Duration::from_secs(10));
     let out = run("");
     assert!(out.contains("local-state = 00:00:00:04"), "{out}");
 }
@@ -580,8 +555,8 @@ fn hostile_failover_connections_are_counted_and_logged_once() {
         relay.local_addr().unwrap().port(),
     );
     let normal = "failover status: state=normal partner=normal";
-    wait_log(&d1, normal, Duration::from_secs(30));
-    wait_log(&d2, normal, Duration::from_secs(30));
+    d1.wait_log(normal, Duration::from_secs(30));
+    d2.wait_log(normal, Duration::from_secs(30));
     let connect = |src: Ipv4Addr, dst: (Ipv4Addr, u16)| {
         let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
         s.bind(&std::net::SocketAddrV4::new(src, 0).into()).unwrap();
