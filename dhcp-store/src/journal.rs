@@ -106,9 +106,30 @@ pub struct Retired {
     generation: u64,
 }
 
+/// What [`Journal::open`] found in one file, kept for [`Journal::resume`].
+#[derive(Debug, Clone, Copy)]
+struct Found {
+    /// The header's first sequence number.
+    start: u64,
+    /// How many valid records follow it.
+    records: u64,
+    /// Where the last valid record ends.
+    end: u64,
+}
+
+impl Found {
+    /// Orders files newest first: the one whose records reach furthest,
+    /// then (both empty, or ending at the same point) the later header.
+    fn newness(&self) -> (u64, u64) {
+        (self.start + self.records, self.start)
+    }
+}
+
 /// The two-file commit journal.
 pub struct Journal {
     files: [JournalFile; 2],
+    /// Each file's contents as found at open (`None`: no valid header).
+    found: [Option<Found>; 2],
     capacity: u64,
     active: usize,
     /// Whether the inactive file still holds records not yet checkpointed.
@@ -124,6 +145,8 @@ pub struct Journal {
 struct Parsed<'a> {
     start: u64,
     records: Vec<(u64, &'a [u8])>,
+    /// Where the last valid record ends.
+    end: u64,
 }
 
 /// Parses one file's header and valid records.
@@ -161,7 +184,11 @@ fn parse(bytes: &[u8]) -> Option<Parsed<'_>> {
         want += 1;
         at += RECORD_HEADER + len;
     }
-    Some(Parsed { start, records })
+    Some(Parsed {
+        start,
+        records,
+        end: at as u64,
+    })
 }
 
 fn open_file(path: PathBuf, capacity: u64) -> Result<(JournalFile, Vec<u8>), JournalError> {
@@ -204,7 +231,15 @@ impl Journal {
         let capacity = capacity.max(MIN_FILE_BYTES);
         let (f0, b0) = open_file(dir.join("journal-0"), capacity)?;
         let (f1, b1) = open_file(dir.join("journal-1"), capacity)?;
-        let mut parsed: Vec<Parsed<'_>> = [parse(&b0), parse(&b1)].into_iter().flatten().collect();
+        let both = [parse(&b0), parse(&b1)];
+        let found = both.each_ref().map(|p| {
+            p.as_ref().map(|p| Found {
+                start: p.start,
+                records: p.records.len() as u64,
+                end: p.end,
+            })
+        });
+        let mut parsed: Vec<Parsed<'_>> = both.into_iter().flatten().collect();
         parsed.sort_by_key(|p| p.start);
         let mut next_seq = 1;
         let mut replay = Replay::default();
@@ -217,6 +252,7 @@ impl Journal {
         }
         let journal = Journal {
             files: [f0, f1],
+            found,
             capacity,
             active: 0,
             retired_pending: true,
@@ -225,6 +261,57 @@ impl Journal {
             scratch: Vec::new(),
         };
         Ok((journal, replay))
+    }
+
+    /// Goes on from the records found at open instead of starting over:
+    /// for a store whose database cannot take the replay yet (a full disk),
+    /// so that commits go on into the journal, which needs no new space.
+    ///
+    /// The records found stay until a checkpoint has made them durable in
+    /// the database: the returned file (if any held records) is retired, to
+    /// be released with [`Journal::release`] after that checkpoint, exactly
+    /// as one retired by [`Journal::append`]. New records never follow a
+    /// torn or stale tail: they go to the other file when it holds nothing,
+    /// and otherwise after the newest file's last valid record, with the
+    /// rest of that file zeroed first.
+    pub fn resume(&mut self) -> Result<Option<Retired>, JournalError> {
+        let holds = |f: &Option<Found>| f.is_some_and(|f| f.records > 0);
+        let newest = match self.found {
+            [Some(a), Some(b)] if b.newness() > a.newness() => 1,
+            [None, Some(_)] => 1,
+            _ => 0,
+        };
+        let other = 1 - newest;
+        self.generation += 1;
+        let generation = self.generation;
+        let retired = if !holds(&self.found[other]) {
+            // The normal retirement: a fresh header on the empty file.
+            self.files[other].write_header(self.next_seq)?;
+            self.active = other;
+            holds(&self.found[newest]).then_some(Retired {
+                file: newest,
+                generation,
+            })
+        } else {
+            let end = self.found[newest].map_or(HEADER, |f| f.end);
+            let f = &mut self.files[newest];
+            if self.found[newest].is_none() {
+                f.write_header(self.next_seq)?;
+            } else {
+                let zeros = vec![0u8; (self.capacity - end) as usize];
+                f.file.write_all_at(&zeros, end).map_err(|e| f.io(e))?;
+                f.file.sync_data().map_err(|e| f.io(e))?;
+                f.end = end;
+            }
+            self.active = newest;
+            Some(Retired {
+                file: other,
+                generation,
+            })
+        };
+        self.retired_pending = retired.is_some();
+        self.found = [None, None];
+        Ok(retired)
     }
 
     /// Starts over with both files empty: call once everything the journal
@@ -348,6 +435,15 @@ fn overwrite(path: &Path, at: u64, bytes: &[u8]) {
 mod tests {
     use super::*;
 
+    /// A new journal of the smallest size, reset, in its own directory.
+    fn fresh() -> (tempfile::TempDir, Journal) {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut j, replay) = Journal::open(dir.path(), MIN_FILE_BYTES).unwrap();
+        assert!(replay.records.is_empty());
+        j.reset().unwrap();
+        (dir, j)
+    }
+
     fn payloads(range: std::ops::Range<u32>) -> Vec<Vec<u8>> {
         range.map(|i| format!("record-{i}").into_bytes()).collect()
     }
@@ -371,9 +467,7 @@ mod tests {
 
     #[test]
     fn reset_forgets_everything() {
-        let dir = tempfile::tempdir().unwrap();
-        let (mut j, _) = Journal::open(dir.path(), MIN_FILE_BYTES).unwrap();
-        j.reset().unwrap();
+        let (dir, mut j) = fresh();
         append(&mut j, &payloads(0..3)).unwrap();
         drop(j);
         let (mut j, replay) = Journal::open(dir.path(), MIN_FILE_BYTES).unwrap();
@@ -388,9 +482,7 @@ mod tests {
 
     #[test]
     fn a_full_file_is_retired_and_both_files_replay_oldest_first() {
-        let dir = tempfile::tempdir().unwrap();
-        let (mut j, _) = Journal::open(dir.path(), MIN_FILE_BYTES).unwrap();
-        j.reset().unwrap();
+        let (dir, mut j) = fresh();
         let big: Vec<Vec<u8>> = (0..100u8).map(|i| vec![i; 100]).collect();
         let mut retired = None;
         let mut written = Vec::new();
@@ -425,9 +517,7 @@ mod tests {
 
     #[test]
     fn released_files_are_reused() {
-        let dir = tempfile::tempdir().unwrap();
-        let (mut j, _) = Journal::open(dir.path(), MIN_FILE_BYTES).unwrap();
-        j.reset().unwrap();
+        let (dir, mut j) = fresh();
         let rec = vec![vec![7u8; 500]];
         let mut switches = 0;
         for _ in 0..100 {
@@ -447,9 +537,7 @@ mod tests {
 
     #[test]
     fn a_late_release_does_not_free_a_newer_retirement() {
-        let dir = tempfile::tempdir().unwrap();
-        let (mut j, _) = Journal::open(dir.path(), MIN_FILE_BYTES).unwrap();
-        j.reset().unwrap();
+        let (_dir, mut j) = fresh();
         let rec = vec![vec![7u8; 500]];
         let first = loop {
             if let Some(r) = append(&mut j, &rec).unwrap() {
@@ -470,9 +558,7 @@ mod tests {
 
     #[test]
     fn a_torn_or_corrupt_record_ends_the_replay() {
-        let dir = tempfile::tempdir().unwrap();
-        let (mut j, _) = Journal::open(dir.path(), MIN_FILE_BYTES).unwrap();
-        j.reset().unwrap();
+        let (dir, mut j) = fresh();
         append(&mut j, &payloads(0..2)).unwrap();
         append(&mut j, &payloads(2..4)).unwrap();
         drop(j);
@@ -499,11 +585,83 @@ mod tests {
         append(&mut j, &payloads(0..1)).unwrap();
     }
 
+    /// Fills file 0 until a batch retires it, so both files hold records.
+    fn fill_first_file(j: &mut Journal) -> Vec<Vec<u8>> {
+        let mut written = Vec::new();
+        for i in 0u32.. {
+            let rec = vec![format!("fill-{i:04}-{}", "x".repeat(400)).into_bytes()];
+            let retired = append(j, &rec).unwrap();
+            written.extend(rec);
+            if retired.is_some() {
+                return written;
+            }
+        }
+        unreachable!()
+    }
+
+    #[test]
+    fn resume_goes_on_in_the_empty_file_and_retires_the_full_one() {
+        let (dir, mut j) = fresh();
+        append(&mut j, &payloads(0..3)).unwrap();
+        drop(j);
+        let (mut j, replay) = Journal::open(dir.path(), MIN_FILE_BYTES).unwrap();
+        assert_eq!(replay.records, payloads(0..3));
+        let retired = j
+            .resume()
+            .unwrap()
+            .expect("the file with records is retired");
+        assert_eq!(retired.file, 0);
+        assert!(j.checkpoint_due());
+        append(&mut j, &payloads(3..5)).unwrap();
+        drop(j);
+        let (mut j, replay) = Journal::open(dir.path(), MIN_FILE_BYTES).unwrap();
+        assert_eq!(replay.records, payloads(0..5));
+        // Nothing kept from a journal that held nothing.
+        j.reset().unwrap();
+        drop(j);
+        let (mut j, _) = Journal::open(dir.path(), MIN_FILE_BYTES).unwrap();
+        assert_eq!(j.resume().unwrap(), None);
+        assert!(!j.checkpoint_due());
+    }
+
+    #[test]
+    fn resume_with_both_files_holding_records_never_revives_a_torn_tail() {
+        let (dir, mut j) = fresh();
+        let mut written = fill_first_file(&mut j);
+        append(&mut j, &payloads(100..102)).unwrap();
+        written.extend(payloads(100..102));
+        // A batch torn by a crash: its first record damaged, its second
+        // whole on disk.
+        let end = j.files[1].end;
+        append(&mut j, &payloads(200..202)).unwrap();
+        drop(j);
+        overwrite(
+            &dir.path().join("journal-1"),
+            end + RECORD_HEADER as u64,
+            b"#",
+        );
+        let (mut j, replay) = Journal::open(dir.path(), MIN_FILE_BYTES).unwrap();
+        assert_eq!(replay.records, written);
+        let retired = j.resume().unwrap().expect("the older file is retired");
+        assert_eq!(retired.file, 0);
+        // Both files hold records: a further retirement must wait.
+        assert!(j.checkpoint_due());
+        // A record of the damaged one's length lands where it was: the
+        // intact record after it must not come back with it.
+        append(&mut j, &payloads(300..301)).unwrap();
+        written.extend(payloads(300..301));
+        drop(j);
+        let (mut j, replay) = Journal::open(dir.path(), MIN_FILE_BYTES).unwrap();
+        assert_eq!(replay.records, written);
+        // Released after a checkpoint, the older file is reused.
+        let retired = j.resume().unwrap().expect("the older file is retired");
+        j.release(retired);
+        assert!(!j.checkpoint_due());
+    }
+
     #[test]
     fn an_oversized_batch_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let (mut j, _) = Journal::open(dir.path(), MIN_FILE_BYTES).unwrap();
-        j.reset().unwrap();
+        let (_dir, mut j) = fresh();
         let huge = vec![vec![0u8; MIN_FILE_BYTES as usize]];
         assert!(matches!(
             append(&mut j, &huge),

@@ -29,7 +29,9 @@
 //!   [`WRITE_HEADROOM`](crate::WRITE_HEADROOM) free, commits go on into the
 //!   journal while a checkpoint waits for room, and only when both journal
 //!   files are full do commits fail, at once, with
-//!   [`StoreError`](crate::StoreError).
+//!   [`StoreError`](crate::StoreError). A store also opens on a full disk
+//!   after a crash, keeping the records it could not replay into `sled` in
+//!   the journal until there is room.
 //! * One process opens a store directory at a time (sled's lock).
 //!
 //! # Embedding

@@ -49,6 +49,43 @@ fn commit(
         .unwrap_or_else(|_| panic!("a commit did not return within {limit:?}"))
 }
 
+/// Notes the leases of `batch` as acknowledged when its commit succeeded;
+/// whether it did.
+fn record(
+    acked: &mut std::collections::HashMap<Ipv4Addr, u32>,
+    batch: &[Lease],
+    r: Result<(), String>,
+) -> bool {
+    let ok = r.is_ok();
+    if let Err(e) = r {
+        // The database is never written on a full disk, so never fails.
+        assert!(e.contains("too little free space"), "{e}");
+    }
+    if ok {
+        for l in batch {
+            acked.insert(l.addr, l.ends);
+        }
+    }
+    ok
+}
+
+/// Every acknowledged lease is in `store` with its latest expiry.
+fn assert_all_acked(
+    store: &SledStore,
+    acked: &std::collections::HashMap<Ipv4Addr, u32>,
+    when: &str,
+) {
+    let loaded: std::collections::HashMap<Ipv4Addr, u32> = store
+        .load()
+        .expect("load")
+        .into_iter()
+        .map(|l| (l.addr, l.ends))
+        .collect();
+    for (addr, ends) in acked {
+        assert_eq!(loaded.get(addr), Some(ends), "lease {addr} {when}");
+    }
+}
+
 fn fill(path: &Path) {
     // dd stops with "No space left on device"; its status says nothing more.
     let _ = Command::new("dd")
@@ -103,25 +140,15 @@ fn inner() {
             })
             .collect()
     };
-    let mut record = |batch: &[Lease], r: Result<(), String>| {
-        let ok = r.is_ok();
-        if let Err(e) = r {
-            // The database is never written on a full disk, so never fails.
-            assert!(e.contains("too little free space"), "{e}");
-        }
-        if ok {
-            for l in batch {
-                acked.insert(l.addr, l.ends);
-            }
-        }
-        ok
-    };
     let limit = Duration::from_secs(20);
 
     // Room on the disk: checkpoints keep up.
     for _ in 0..200 {
         let b = next_batch(&mut seq);
-        assert!(record(&b, commit(&store, &b, limit)), "commit with room");
+        assert!(
+            record(&mut acked, &b, commit(&store, &b, limit)),
+            "commit with room"
+        );
     }
 
     // Full: commits go on in the journal, then fail at once.
@@ -135,7 +162,7 @@ fn inner() {
         );
         let b = next_batch(&mut seq);
         let t = Instant::now();
-        if record(&b, commit(&store, &b, limit)) {
+        if record(&mut acked, &b, commit(&store, &b, limit)) {
             ok_while_full += 1;
         } else {
             failed += 1;
@@ -160,7 +187,7 @@ fn inner() {
     let started = Instant::now();
     loop {
         let b = next_batch(&mut seq);
-        if record(&b, commit(&store, &b, limit)) {
+        if record(&mut acked, &b, commit(&store, &b, limit)) {
             break;
         }
         assert!(
@@ -174,7 +201,7 @@ fn inner() {
     for _ in 0..300 {
         let b = next_batch(&mut seq);
         assert!(
-            record(&b, commit(&store, &b, limit)),
+            record(&mut acked, &b, commit(&store, &b, limit)),
             "commit after recovery"
         );
     }
@@ -183,19 +210,7 @@ fn inner() {
     store.checkpoint().expect("shutdown checkpoint");
     drop(store);
     let reopened = SledStore::open_with(&store_dir, OPTIONS).expect("reopen");
-    let loaded: std::collections::HashMap<Ipv4Addr, u32> = reopened
-        .load()
-        .expect("load")
-        .into_iter()
-        .map(|l| (l.addr, l.ends))
-        .collect();
-    for (addr, ends) in &acked {
-        assert_eq!(
-            loaded.get(addr),
-            Some(ends),
-            "lease {addr} as last acknowledged"
-        );
-    }
+    assert_all_acked(&reopened, &acked, "as last acknowledged");
     drop(reopened);
 
     // A start on a full disk (nothing to replay): the store opens, compaction
@@ -207,6 +222,40 @@ fn inner() {
     assert_eq!(full.compact(0).expect("compact on a full disk"), 0);
     let b = next_batch(&mut seq);
     commit(&full, &b, limit).expect("commit on a full disk");
+    record(&mut acked, &b, Ok(()));
+    // A crash on the full disk (dropped without the shutdown checkpoint):
+    // the journal holds records the database has not seen, and the next
+    // start cannot write them there. It opens all the same, keeping them
+    // in the journal, and takes commits; twice, so that the second start
+    // finds both journal files holding records.
     drop(full);
+    for crash in 0..2 {
+        let store = std::sync::Arc::new(
+            SledStore::open_with(&store_dir, OPTIONS)
+                .unwrap_or_else(|e| panic!("open on a full disk after crash {crash}: {e}")),
+        );
+        assert_all_acked(
+            &store,
+            &acked,
+            &format!("after crash {crash} on a full disk"),
+        );
+        let mut into_journal = 0;
+        for _ in 0..40 {
+            let b = next_batch(&mut seq);
+            if !record(&mut acked, &b, commit(&store, &b, limit)) {
+                break;
+            }
+            into_journal += 1;
+        }
+        assert!(into_journal > 0, "no commit after a start on a full disk");
+        eprintln!("start {crash} on a full disk: {into_journal} commits into the journal");
+    }
+    // Room again: a start writes everything out, and every acknowledged
+    // lease is there.
+    std::fs::remove_file(&filler).expect("remove filler");
+    let reopened = SledStore::open_with(&store_dir, OPTIONS).expect("open with room");
+    assert_all_acked(&reopened, &acked, "after the full-disk crashes");
+    reopened.checkpoint().expect("checkpoint with room");
+    drop(reopened);
     let _ = Command::new("umount").arg(dir.path()).status();
 }
