@@ -44,6 +44,11 @@ pub struct FailoverPolicy {
     /// no update of a change made after it has been sent;
     /// `None` while it is up.
     pub unsent_since: Option<UnixTime>,
+    /// Until when the partner is short of free addresses by its own word
+    /// (it sent POOLREQ and we have not given it any since): the hash's
+    /// clients of the partner are answered here meanwhile, as ISC answers
+    /// them when it sees the partner without free leases.
+    pub partner_short_until: Option<UnixTime>,
 }
 
 impl FailoverPolicy {
@@ -73,11 +78,14 @@ impl LeasePolicy for FailoverPolicy {
         match (self.state, q.kind) {
             // The hash gives the client to the partner, unless the partner
             // has nothing to offer on its network (ISC: "cancel load balance
-            // to peer - no free leases") or the client has a reservation.
+            // to peer - no free leases"; also while it says it is short,
+            // before its updates have shown us), or the client has a
+            // reservation.
             (FailoverState::Normal, QueryKind::Discover) => {
                 q.reserved
                     || self.balancer.is_mine(q.hash_key, q.secs)
                     || q.network_counts.get(peer_free(self.role)) == 0
+                    || self.partner_short_until.is_some_and(|t| q.now < t)
             }
             _ => true,
         }
@@ -200,6 +208,7 @@ mod tests {
             mclt: 3600,
             balancer: LoadBalancer::new(role, Some(hba), 3),
             unsent_since: None,
+            partner_short_until: None,
         }
     }
 
@@ -339,6 +348,20 @@ mod tests {
         // Only DISCOVERs are balanced; outside NORMAL nothing is.
         let cint = policy(Role::Primary, FailoverState::CommunicationsInterrupted);
         assert!(cint.should_serve(&query(both)));
+        // The partner said it is short (POOLREQ): its clients are answered
+        // here until then, whatever our counts say.
+        let told = FailoverPolicy {
+            partner_short_until: Some(10),
+            ..primary.clone()
+        };
+        assert!(told.should_serve(&ServeQuery {
+            now: 9,
+            ..query(both)
+        }));
+        assert!(!told.should_serve(&ServeQuery {
+            now: 10,
+            ..query(both)
+        }));
     }
 
     #[test]

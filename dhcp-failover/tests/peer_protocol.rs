@@ -418,6 +418,10 @@ fn poolreq_rebalances_and_answers_with_the_count() {
             send!(h, T0, xid m.xid, Body::BndAck(BindingAck::accept(b.assigned_ip.unwrap())));
         }
     }
+    // Giving back: as soon as the primary holds more than its share beyond
+    // the tolerated misbalance, it balances without waiting for its
+    // periodic run (at most once a second).
+    let mut nudged = 0;
     for last in 10..=19 {
         let free = Binding {
             assigned_ip: Some(ip(last)),
@@ -425,19 +429,67 @@ fn poolreq_rebalances_and_answers_with_the_count() {
             ..Binding::default()
         };
         send!(h, T0 + 1, Body::BndUpd(free));
+        nudged += h
+            .output(T0 + 1)
+            .iter()
+            .filter(|m| matches!(&m.body, Body::BndUpd(b) if b.binding_status == Some(BindingState::Backup)))
+            .count();
     }
-    let _ = h.output(T0 + 1);
-    assert_eq!(h.table.counts(0).free, 10);
+    assert!(nudged > 0, "no balance before the periodic run");
+    assert_eq!(h.table.counts(0).free, 10 - nudged as u64);
+    // POOLREQ: the rest of the even split, and the count in POOLRESP.
     send!(h, T0 + 2, xid 77, Body::PoolReq);
     let out = h.output(T0 + 2);
-    assert!(matches!(&out[0].body, Body::PoolResp(r) if r.addresses_transferred == Some(5)));
+    let given = 5 - nudged as u32;
+    assert!(matches!(&out[0].body, Body::PoolResp(r) if r.addresses_transferred == Some(given)));
     assert_eq!(out[0].xid, 77);
     assert_eq!(
         out.iter()
             .filter(|m| matches!(m.body, Body::BndUpd(_)))
             .count(),
-        5
+        given as usize
     );
+}
+
+#[test]
+fn a_partner_short_of_free_addresses_after_reconnection_is_given_some_at_once() {
+    // A primary in NORMAL that gave half the pool to its secondary.
+    let mut h = H::new(Role::Primary, Some(H::saved(S::Normal, S::Normal)));
+    h.handshake(T0);
+    h.partner_state(T0, S::Normal, false);
+    let given: Vec<_> = h
+        .output(T0)
+        .iter()
+        .filter_map(|m| match &m.body {
+            Body::BndUpd(b) if b.binding_status == Some(BindingState::Backup) => b.assigned_ip,
+            _ => None,
+        })
+        .collect();
+    assert_eq!(given.len(), 5);
+    for m in given.iter() {
+        send!(h, T0, Body::BndAck(BindingAck::accept(*m)));
+    }
+    // The secondary reports that it allocated every one of them (as after
+    // serving alone): the primary gives it more within the second, not at
+    // its periodic run (min-balance 60 s away).
+    for (i, addr) in given.iter().enumerate() {
+        let last = addr.octets()[3];
+        send!(
+            h,
+            T0 + 5,
+            Body::BndUpd(active(last, i as u8, T0 + 600, T0 + 660, T0 + 5))
+        );
+    }
+    let out = h.output(T0 + 6);
+    let more = out
+        .iter()
+        .filter(|m| matches!(&m.body, Body::BndUpd(b) if b.binding_status == Some(BindingState::Backup)))
+        .count();
+    assert!(
+        more >= 2,
+        "{more} addresses given to the short secondary: {out:?}"
+    );
+    assert_eq!(h.table.counts(0).backup as usize, more);
 }
 
 #[test]
@@ -502,4 +554,49 @@ fn a_sent_potential_expiry_outlives_the_release() {
     assert!(h.events.iter().any(
         |e| matches!(e, Event::Commit { leases, .. } if leases.iter().any(|x| x.addr == ip(16)))
     ));
+}
+
+#[test]
+fn a_partner_that_says_it_is_short_gets_its_clients_answered_until_it_holds_addresses() {
+    // A primary in NORMAL that believes its secondary holds half the pool.
+    let mut h = H::new(Role::Primary, Some(H::saved(S::Normal, S::Normal)));
+    h.handshake(T0);
+    h.partner_state(T0, S::Normal, false);
+    for m in h.output(T0) {
+        if let Body::BndUpd(b) = &m.body {
+            send!(h, T0, xid m.xid, Body::BndAck(BindingAck::accept(b.assigned_ip.unwrap())));
+        }
+    }
+    assert_eq!(h.peer.policy().partner_short_until, None);
+    // The secondary says it is short (it allocated its addresses while
+    // apart; its updates have not reached us yet). Nothing to give by our
+    // view, but we take its word for a while.
+    send!(h, T0 + 2, xid 90, Body::PoolReq);
+    let out = h.output(T0 + 2);
+    assert!(matches!(&out[0].body, Body::PoolResp(r) if r.addresses_transferred == Some(0)));
+    assert_eq!(h.peer.policy().partner_short_until, Some(T0 + 2 + 60));
+    // Its updates show it: we give, and once it has acknowledged an
+    // address of ours, load balancing is back.
+    let backup: Vec<_> = (10..=19)
+        .filter(|&l| h.lease(l).state == BindingState::Backup)
+        .collect();
+    for (i, last) in backup.iter().enumerate() {
+        send!(
+            h,
+            T0 + 3,
+            Body::BndUpd(active(*last, i as u8, T0 + 600, T0 + 660, T0 + 3))
+        );
+    }
+    let given: Vec<_> = h
+        .output(T0 + 4)
+        .into_iter()
+        .filter(|m| matches!(&m.body, Body::BndUpd(b) if b.binding_status == Some(BindingState::Backup)))
+        .collect();
+    assert!(!given.is_empty());
+    assert!(h.peer.policy().partner_short_until.is_some());
+    let Body::BndUpd(b) = &given[0].body else {
+        unreachable!()
+    };
+    send!(h, T0 + 4, xid given[0].xid, Body::BndAck(BindingAck::accept(b.assigned_ip.unwrap())));
+    assert_eq!(h.peer.policy().partner_short_until, None);
 }

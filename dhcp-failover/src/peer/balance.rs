@@ -54,6 +54,48 @@ fn percent(total: i64, pct: u32) -> i64 {
     (total * i64::from(pct) + 50) / 100
 }
 
+/// How the free addresses of one pool stand between the peers.
+#[derive(Debug, Clone, Copy)]
+struct Standing {
+    /// Leases to surrender to even out (`(mine − theirs) / 2`; negative:
+    /// we are owed).
+    lts: i64,
+    /// The tolerated misbalance, in leases.
+    thresh: i64,
+    /// What we may keep beyond our half, in leases.
+    hold: i64,
+    /// Whether we are short enough of free leases to send POOLREQ.
+    short: bool,
+}
+
+fn standing(table: &LeaseTable, pool: PoolIndex, role: Role, p: BalanceParams) -> Standing {
+    let counts = table.counts(pool);
+    let mine = counts.get(own_free(role)) as i64;
+    let theirs = counts.get(peer_free(role)) as i64;
+    let total = mine + theirs;
+    let lts = (mine - theirs) / 2;
+    let thresh = percent(total, p.misbalance);
+    let short = if thresh == 0 {
+        lts < -1
+    } else {
+        lts < -2 * thresh
+    };
+    Standing {
+        lts,
+        thresh,
+        hold: percent(total, p.ownership),
+        short,
+    }
+}
+
+/// Whether we hold more of `pool`'s free addresses than our share beyond
+/// the tolerated misbalance, so that a balance run would give some to the
+/// partner. O(1): for checking after every update.
+pub fn has_surplus(table: &LeaseTable, pool: PoolIndex, role: Role, p: BalanceParams) -> bool {
+    let s = standing(table, pool, role, p);
+    s.lts > s.thresh
+}
+
 /// Plans the balancing of `pool` for a server with `role`.
 pub fn plan(
     table: &LeaseTable,
@@ -62,18 +104,12 @@ pub fn plan(
     hba: Option<&[u8; 32]>,
     p: BalanceParams,
 ) -> Plan {
-    let counts = table.counts(pool);
-    let mine = counts.get(own_free(role)) as i64;
-    let theirs = counts.get(peer_free(role)) as i64;
-    let total = mine + theirs;
-    let mut lts = (mine - theirs) / 2;
-    let thresh = percent(total, p.misbalance);
-    let hold = percent(total, p.ownership);
-    let short = if thresh == 0 {
-        lts < -1
-    } else {
-        lts < -2 * thresh
-    };
+    let Standing {
+        mut lts,
+        thresh,
+        hold,
+        short,
+    } = standing(table, pool, role, p);
     let start_lts = lts;
     let mut give = Vec::new();
     let peer_role = match role {

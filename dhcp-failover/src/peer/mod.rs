@@ -140,6 +140,12 @@ pub struct Peer {
     auto_pd_at: Option<UnixTime>,
     recover_wait_until: Option<UnixTime>,
     balance_at: Option<UnixTime>,
+    /// When an update last brought the balance run forward.
+    balance_nudged: Option<UnixTime>,
+    /// Until when the partner is short of free addresses by its POOLREQ
+    /// (see [`FailoverPolicy::partner_short_until`]); cleared once it has
+    /// acknowledged an address we gave it.
+    partner_short_until: Option<UnixTime>,
     restore: Vec<Ipv4Addr>,
     /// Since when the link has been down (since start, or since it was
     /// lost); `None` while the handshake is complete. No binding update of
@@ -188,6 +194,8 @@ impl Peer {
             auto_pd_at: None,
             recover_wait_until: None,
             balance_at: None,
+            balance_nudged: None,
+            partner_short_until: None,
             restore,
             down_since: Some(now),
             clock_offset: None,
@@ -296,6 +304,7 @@ impl Peer {
                 self.cfg.load_balance_max_seconds,
             ),
             unsent_since: self.down_since,
+            partner_short_until: self.partner_short_until,
         }
     }
 
@@ -515,10 +524,15 @@ impl Peer {
             Body::UpdDone => self.on_update_done(table),
             Body::PoolReq => {
                 let n = if self.state() == FailoverState::Normal {
+                    // Our view of its free addresses may lag behind its
+                    // updates: take its word until it holds some of ours.
+                    self.partner_short_until =
+                        Some(self.now.saturating_add(self.cfg.min_balance.max(1)));
                     self.balance(table, false)
                 } else {
                     0
                 };
+                tracing::debug!(given = n, state = %self.state(), "POOLREQ from the partner");
                 let resp = PoolResp {
                     addresses_transferred: Some(n),
                 };
@@ -830,6 +844,7 @@ impl Peer {
         self.auto_pd_at = None;
         self.recover_wait_until = None;
         self.balance_at = None;
+        self.partner_short_until = None;
         self.queue_state();
         match new {
             FailoverState::CommunicationsInterrupted if self.cfg.auto_partner_down > 0 => {
@@ -844,7 +859,9 @@ impl Peer {
                         self.updates.push(l);
                     }
                 }
-                self.balance(table, false);
+                // A secondary short of free addresses asks at once (it may
+                // have used them up while the partner was away).
+                self.balance(table, true);
             }
             FailoverState::PotentialConflict
                 if self.cfg.role == Role::Primary
@@ -939,6 +956,7 @@ impl Peer {
         let ack = BindingAck::accept(ip);
         self.acks
             .push_back((token, Message::new(self.now, xid, Body::BndAck(ack))));
+        self.nudge_balance(table, ip);
     }
 
     fn reject(&mut self, xid: u32, ip: Ipv4Addr, reason: RejectReason, text: String) {
@@ -969,6 +987,10 @@ impl Peer {
                 by_partner: true,
             });
         } else if let Some(cur) = table.get(ip).cloned() {
+            if sent.state == peer_free(self.cfg.role) {
+                // The partner now holds a free address of ours.
+                self.partner_short_until = None;
+            }
             let mut l = cur;
             l.tsfp = sent.tstp;
             l.atsfp = sent.tstp;
@@ -1039,16 +1061,45 @@ impl Peer {
 
     // --------------------------------------------------------------- balancing
 
-    /// Runs the pool balance for every pool of the relationship; returns the
-    /// number of leases handed over. `timer` marks the periodic run, the only
-    /// one that may send POOLREQ.
-    fn balance(&mut self, table: &mut LeaseTable, timer: bool) -> u32 {
-        let role = self.cfg.role;
-        let hba = self.hba();
-        let params = balance::BalanceParams {
+    /// After an update from the partner changed `ip`: when we now hold more
+    /// than our share of its pool's free addresses (the partner used up its
+    /// own, e.g. allocating while we were apart, and reports them at
+    /// reconnection), balance at the next timeout instead of at the periodic
+    /// run, which may be minutes away: a partner without free addresses
+    /// cannot serve the clients the hash gives it. At most once a second.
+    /// (Only the side with the surplus acts: the short side's updates are
+    /// what shows it here, without a POOLREQ.)
+    fn nudge_balance(&mut self, table: &LeaseTable, ip: Ipv4Addr) {
+        if self.state() != FailoverState::Normal
+            || self.balance_nudged == Some(self.now)
+            || self.balance_at.is_some_and(|t| t <= self.now)
+        {
+            return;
+        }
+        let Some(pool) = table.pool_of(ip) else {
+            return;
+        };
+        if balance::has_surplus(table, pool, self.cfg.role, self.balance_params()) {
+            self.balance_nudged = Some(self.now);
+            self.balance_at = Some(self.now);
+        }
+    }
+
+    fn balance_params(&self) -> balance::BalanceParams {
+        balance::BalanceParams {
             misbalance: self.cfg.max_lease_misbalance,
             ownership: self.cfg.max_lease_ownership,
-        };
+        }
+    }
+
+    /// Runs the pool balance for every pool of the relationship; returns the
+    /// number of leases handed over. `may_request`: POOLREQ may be sent when
+    /// we are short (the periodic run and entering NORMAL; not in answer to
+    /// the partner's POOLREQ, so that two short peers do not ping-pong).
+    fn balance(&mut self, table: &mut LeaseTable, may_request: bool) -> u32 {
+        let role = self.cfg.role;
+        let hba = self.hba();
+        let params = self.balance_params();
         let pools = self.relationship_pools(table);
         let mut moved = 0u32;
         let mut short = false;
@@ -1070,7 +1121,8 @@ impl Peer {
                 }
             }
         }
-        if timer && short && self.is_linked() {
+        tracing::debug!(may_request, short, moved, "balance run");
+        if may_request && short && self.is_linked() {
             let xid = self.next_xid();
             self.ctrl
                 .push_back(Message::new(self.now, xid, Body::PoolReq));
