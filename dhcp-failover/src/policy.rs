@@ -45,9 +45,10 @@ pub struct FailoverPolicy {
     /// `None` while it is up.
     pub unsent_since: Option<UnixTime>,
     /// Until when the partner is short of free addresses by its own word
-    /// (it sent POOLREQ and we have not given it any since): the hash's
-    /// clients of the partner are answered here meanwhile, as ISC answers
-    /// them when it sees the partner without free leases.
+    /// (it sent POOLREQ, and has not yet acknowledged every address we gave
+    /// it since): the hash's clients of the partner are answered here
+    /// meanwhile, as ISC answers them when it sees the partner without free
+    /// leases.
     pub partner_short_until: Option<UnixTime>,
 }
 

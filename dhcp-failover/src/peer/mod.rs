@@ -144,8 +144,11 @@ pub struct Peer {
     balance_nudged: Option<UnixTime>,
     /// Until when the partner is short of free addresses by its POOLREQ
     /// (see [`FailoverPolicy::partner_short_until`]); cleared once it has
-    /// acknowledged an address we gave it.
+    /// acknowledged every address we gave it.
     partner_short_until: Option<UnixTime>,
+    /// Addresses given to the partner by balancing and not yet
+    /// acknowledged (in this state).
+    giving: usize,
     restore: Vec<Ipv4Addr>,
     /// Since when the link has been down (since start, or since it was
     /// lost); `None` while the handshake is complete. No binding update of
@@ -196,6 +199,7 @@ impl Peer {
             balance_at: None,
             balance_nudged: None,
             partner_short_until: None,
+            giving: 0,
             restore,
             down_since: Some(now),
             clock_offset: None,
@@ -845,6 +849,7 @@ impl Peer {
         self.recover_wait_until = None;
         self.balance_at = None;
         self.partner_short_until = None;
+        self.giving = 0;
         self.queue_state();
         match new {
             FailoverState::CommunicationsInterrupted if self.cfg.auto_partner_down > 0 => {
@@ -980,6 +985,9 @@ impl Peer {
             return;
         };
         if let Some(reason) = a.reject_reason {
+            if sent.state == peer_free(self.cfg.role) {
+                self.given_acknowledged();
+            }
             tracing::info!(%ip, %reason, "partner rejected our binding update");
             self.events.push_back(Event::UpdateRejected {
                 addr: ip,
@@ -988,8 +996,7 @@ impl Peer {
             });
         } else if let Some(cur) = table.get(ip).cloned() {
             if sent.state == peer_free(self.cfg.role) {
-                // The partner now holds a free address of ours.
-                self.partner_short_until = None;
+                self.given_acknowledged();
             }
             let mut l = cur;
             l.tsfp = sent.tstp;
@@ -1085,6 +1092,16 @@ impl Peer {
         }
     }
 
+    /// The partner answered for an address we gave it: once it has
+    /// answered for all, it holds what balancing gave it and is no longer
+    /// taken to be short.
+    fn given_acknowledged(&mut self) {
+        self.giving = self.giving.saturating_sub(1);
+        if self.giving == 0 {
+            self.partner_short_until = None;
+        }
+    }
+
     fn balance_params(&self) -> balance::BalanceParams {
         balance::BalanceParams {
             misbalance: self.cfg.max_lease_misbalance,
@@ -1118,6 +1135,7 @@ impl Peer {
                     // The partner must not hear of it before it is durable here.
                     self.after_commit.push_back((self.next_token, l));
                     moved += 1;
+                    self.giving += 1;
                 }
             }
         }
