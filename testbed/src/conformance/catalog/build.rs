@@ -47,27 +47,61 @@ pub fn net0(n: u8) -> Ipv4Addr {
     Ipv4Addr::new(10, 99, 0, n)
 }
 
-/// A DISCOVER with the BROADCAST flag.
+/// The parameter request list most requests carry (as real clients do;
+/// what a server sends without one is its own choice, RFC 2131 4.3.1, and
+/// `prl/none` covers it).
+pub const PRL: [u8; 5] = [1, 3, 6, 15, 28];
+
+/// A DHCP message of type `kind` with [`PRL`].
+pub fn msg(kind: u8) -> Packet {
+    Packet::dhcp(kind).raw(55, &PRL)
+}
+
+/// A DISCOVER with the BROADCAST flag and [`PRL`].
 pub fn discover() -> Packet {
+    msg(DISCOVER).broadcast()
+}
+
+/// A DISCOVER with the BROADCAST flag and no parameter request list.
+pub fn bare_discover() -> Packet {
     Packet::dhcp(DISCOVER).broadcast()
 }
 
 /// The SELECTING REQUEST for the OFFER of step `n` (50 and 54 from it).
 pub fn select(n: usize) -> Packet {
-    Packet::dhcp(REQUEST)
-        .broadcast()
-        .requested_from(n)
-        .server_id_from(n)
+    msg(REQUEST).broadcast().requested_from(n).server_id_from(n)
 }
 
 /// An INIT-REBOOT REQUEST for `a` (50, no 54, ciaddr 0).
 pub fn init_reboot(a: Addr) -> Packet {
-    Packet::dhcp(REQUEST).broadcast().addr(50, a)
+    msg(REQUEST).broadcast().addr(50, a)
 }
 
 /// A RENEWING/REBINDING REQUEST from `a` (ciaddr, no 50, no 54).
 pub fn renew(a: Addr) -> Packet {
-    Packet::dhcp(REQUEST).ciaddr(a)
+    msg(REQUEST).ciaddr(a)
+}
+
+/// [`discover`] and [`select`] of step 0, without [`PRL`] when `extra`
+/// brings its own list, with `extra` added to both.
+fn pair_with(extra: &[(u8, &[u8])]) -> (Packet, Packet) {
+    let own_list = extra.iter().any(|(c, _)| *c == 55);
+    let (mut d, mut r) = if own_list {
+        (
+            Packet::dhcp(DISCOVER).broadcast(),
+            Packet::dhcp(REQUEST)
+                .broadcast()
+                .requested_from(0)
+                .server_id_from(0),
+        )
+    } else {
+        (discover(), select(0))
+    };
+    for (code, v) in extra {
+        d = d.raw(*code, v);
+        r = r.raw(*code, v);
+    }
+    (d, r)
 }
 
 /// A scenario whose client 0 first gets a lease by DISCOVER and REQUEST
@@ -86,11 +120,7 @@ pub fn bound_with(name: &str, clause: &'static str, d: Packet, r: Packet, dest: 
 
 /// A DISCOVER/REQUEST exchange, both compared, with `extra` options in both.
 pub fn dora(name: &str, clause: &'static str, extra: &[(u8, &[u8])]) -> Scenario {
-    let (mut d, mut r) = (discover(), select(0));
-    for (code, v) in extra {
-        d = d.raw(*code, v);
-        r = r.raw(*code, v);
-    }
+    let (d, r) = pair_with(extra);
     Scenario::new(name, clause)
         .step(d, Dest::Broadcast, OFFER)
         .step(r, Dest::Broadcast, ACK)
@@ -98,9 +128,6 @@ pub fn dora(name: &str, clause: &'static str, extra: &[(u8, &[u8])]) -> Scenario
 
 /// A DISCOVER with `extra` options, compared.
 pub fn offer_with(name: &str, clause: &'static str, extra: &[(u8, &[u8])]) -> Scenario {
-    let mut d = discover();
-    for (code, v) in extra {
-        d = d.raw(*code, v);
-    }
+    let (d, _) = pair_with(extra);
     Scenario::new(name, clause).step(d, Dest::Broadcast, OFFER)
 }

@@ -18,7 +18,7 @@ pub fn scenarios() -> Vec<Scenario> {
 }
 
 fn inform() -> Vec<Scenario> {
-    let inf = |n: u8| Packet::dhcp(INFORM).ciaddr(lit(net0(n)));
+    let inf = |n: u8| msg(INFORM).ciaddr(lit(net0(n)));
     vec![
         Scenario::new(
             "inform/unicast-from-ciaddr",
@@ -35,9 +35,11 @@ fn inform() -> Vec<Scenario> {
             "inform/ciaddr-zero",
             "RFC 2131 4.3.5 (ACK goes to ciaddr: none to send to)",
         )
-        .step(Packet::dhcp(INFORM).broadcast(), B, SILENCE),
+        .step(msg(INFORM).broadcast(), B, SILENCE),
         Scenario::new("inform/prl", "RFC 2131 4.3.5, RFC 2132 9.8").step(
-            inf(11).raw(55, &[6, 15, 3]),
+            Packet::dhcp(INFORM)
+                .ciaddr(lit(net0(11)))
+                .raw(55, &[6, 15, 3]),
             U,
             ACK,
         ),
@@ -57,7 +59,7 @@ fn inform() -> Vec<Scenario> {
             ACK,
         ),
         bound("inform/bound-client", "RFC 2131 4.3.5").step(
-            Packet::dhcp(INFORM).ciaddr(Addr::Yiaddr(1)),
+            msg(INFORM).ciaddr(Addr::Yiaddr(1)),
             U,
             ACK,
         ),
@@ -70,7 +72,7 @@ fn inform() -> Vec<Scenario> {
             "inform/reserved-address-of-other",
             "RFC 2131 4.3.5 (no check of ownership)",
         )
-        .step(Packet::dhcp(INFORM).ciaddr(lit(RESERVED_ADDR)), U, ACK),
+        .step(msg(INFORM).ciaddr(lit(RESERVED_ADDR)), U, ACK),
     ]
 }
 

@@ -87,7 +87,7 @@ fn sizes_and_lists() -> Vec<Scenario> {
         ),
     );
     // Client-side overload: the list and the host name in `file`/`sname`.
-    let mut in_file = discover().raw(52, &[1]);
+    let mut in_file = bare_discover().raw(52, &[1]);
     in_file.file = vec![55, 2, 15, 6, 255];
     v.push(
         Scenario::new(
@@ -96,14 +96,14 @@ fn sizes_and_lists() -> Vec<Scenario> {
         )
         .step(in_file, B, OFFER),
     );
-    let mut in_sname = discover().raw(52, &[2]);
+    let mut in_sname = bare_discover().raw(52, &[2]);
     in_sname.sname = vec![55, 1, 15, 255];
     v.push(Scenario::new("overload/prl-in-sname", "RFC 2132 9.3").step(in_sname, B, OFFER));
-    let mut both = discover().raw(52, &[3]);
+    let mut both = bare_discover().raw(52, &[3]);
     both.file = vec![55, 1, 6, 255];
     both.sname = vec![12, 4, b'o', b'v', b'l', b'd', 255];
     v.push(Scenario::new("overload/both-fields", "RFC 2132 9.3").step(both, B, OFFER));
-    let mut bare = discover().raw(52, &[1]);
+    let mut bare = bare_discover().raw(52, &[1]);
     bare.file = b"not-options".to_vec();
     v.push(
         Scenario::new(
@@ -233,7 +233,7 @@ fn quirks() -> Vec<Scenario> {
         p
     };
     let no_end = |pad: usize| {
-        let mut p = discover().raw(55, &[1, 3]);
+        let mut p = bare_discover().raw(55, &[1, 3]);
         p.end = false;
         p.trailing_pad = pad;
         p
@@ -260,7 +260,10 @@ fn quirks() -> Vec<Scenario> {
         ),
         Scenario::new("quirks/missing-end-then-zeros", "RFC 2131 4.1").step(no_end(60), B, OFFER),
         Scenario::new("quirks/pads-between-options", "RFC 2132 3.1").step(
-            discover().bytes(&[0, 0, 0]).raw(55, &[1, 3]).bytes(&[0]),
+            bare_discover()
+                .bytes(&[0, 0, 0])
+                .raw(55, &[1, 3])
+                .bytes(&[0]),
             B,
             OFFER,
         ),
@@ -292,7 +295,7 @@ fn quirks() -> Vec<Scenario> {
             "quirks/split-option-rfc3396",
             "RFC 3396 (concatenated instances)",
         )
-        .step(discover().raw(55, &[1]).raw(55, &[3, 6]), B, OFFER),
+        .step(bare_discover().raw(55, &[1]).raw(55, &[3, 6]), B, OFFER),
         Scenario::new("quirks/secs-max", "RFC 2131 2").step(
             {
                 let mut p = discover();

@@ -53,7 +53,7 @@ pub fn scenarios() -> Vec<Scenario> {
         )
         .step(relayed(discover()), R, OFFER),
         Scenario::new("relay/discover-no-broadcast-flag", "RFC 2131 4.1").step(
-            relayed(Packet::dhcp(DISCOVER)),
+            relayed(msg(DISCOVER)),
             R,
             OFFER,
         ),
@@ -87,7 +87,7 @@ pub fn scenarios() -> Vec<Scenario> {
             "RFC 3046 2.1 (SHOULD be last; echo anyway)",
         )
         .step(
-            relayed(Packet::dhcp(DISCOVER).raw(82, &a82).raw(12, b"early82")),
+            relayed(msg(DISCOVER).raw(82, &a82).raw(12, b"early82")),
             R,
             OFFER,
         ),
@@ -95,11 +95,7 @@ pub fn scenarios() -> Vec<Scenario> {
             "relay/nak-broadcast-bit",
             "RFC 2131 4.3.2 (NAK via relay: broadcast bit)",
         )
-        .step(
-            relayed(Packet::dhcp(REQUEST).addr(50, Addr::Lit(FOREIGN))),
-            R,
-            NAK,
-        ),
+        .step(relayed(msg(REQUEST).addr(50, Addr::Lit(FOREIGN))), R, NAK),
         Scenario::new(
             "relay/init-reboot-unknown",
             "RFC 2131 4.3.2 (no record: silent)",
@@ -128,7 +124,7 @@ pub fn scenarios() -> Vec<Scenario> {
             .setup(relayed(discover()), R, OFFER)
             .step(
                 relayed(
-                    Packet::dhcp(REQUEST)
+                    msg(REQUEST)
                         .broadcast()
                         .requested_from(0)
                         .addr(54, Addr::Lit(net0(99))),
@@ -155,7 +151,7 @@ pub fn scenarios() -> Vec<Scenario> {
             )
             .step(relayed(discover()), R, OFFER),
         Scenario::new("relay/inform", "RFC 2131 4.3.5 (relayed: to giaddr)").step(
-            relayed(Packet::dhcp(INFORM).ciaddr(Addr::Lit(Ipv4Addr::new(10, 99, 1, 7)))),
+            relayed(msg(INFORM).ciaddr(Addr::Lit(Ipv4Addr::new(10, 99, 1, 7)))),
             R,
             ACK,
         ),
@@ -205,7 +201,7 @@ pub fn scenarios() -> Vec<Scenario> {
             OFFER,
         ),
         Scenario::new("relay/prl-routers-dns", "RFC 2132 9.8").step(
-            relayed(discover()).raw(55, &[1, 3, 6, 15]),
+            relayed(bare_discover()).raw(55, &[1, 3, 6, 15]),
             R,
             OFFER,
         ),

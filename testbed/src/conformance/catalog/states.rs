@@ -25,15 +25,11 @@ fn selecting() -> Vec<Scenario> {
             "selecting/discover-no-broadcast-flag",
             "RFC 2131 4.1 (unicast to yiaddr)",
         )
-        .step(Packet::dhcp(DISCOVER), B, OFFER),
+        .step(msg(DISCOVER), B, OFFER),
         dora("selecting/dora", "RFC 2131 3.1, 4.3.2 SELECTING", &[]),
         Scenario::new("selecting/dora-no-broadcast-flag", "RFC 2131 4.1")
-            .step(Packet::dhcp(DISCOVER), B, OFFER)
-            .step(
-                Packet::dhcp(REQUEST).requested_from(0).server_id_from(0),
-                B,
-                ACK,
-            ),
+            .step(msg(DISCOVER), B, OFFER)
+            .step(msg(REQUEST).requested_from(0).server_id_from(0), B, ACK),
         Scenario::new(
             "selecting/discover-requests-free-address",
             "RFC 2131 4.3.1 (requested address if valid and free)",
@@ -68,7 +64,7 @@ fn selecting() -> Vec<Scenario> {
         )
         .setup(discover(), B, OFFER)
         .step(
-            Packet::dhcp(REQUEST)
+            msg(REQUEST)
                 .broadcast()
                 .requested_from(0)
                 .addr(54, lit(net0(99))),
@@ -81,7 +77,7 @@ fn selecting() -> Vec<Scenario> {
         )
         .setup(discover(), B, OFFER)
         .step(
-            Packet::dhcp(REQUEST)
+            msg(REQUEST)
                 .broadcast()
                 .requested_from(0)
                 .addr(54, lit(net0(99))),
@@ -94,14 +90,14 @@ fn selecting() -> Vec<Scenario> {
             "RFC 2131 Table 5 (50 MUST in SELECTING)",
         )
         .setup(discover(), B, OFFER)
-        .step(Packet::dhcp(REQUEST).broadcast().server_id_from(0), B, NAK),
+        .step(msg(REQUEST).broadcast().server_id_from(0), B, NAK),
         Scenario::new(
             "selecting/request-other-free-address",
             "RFC 2131 4.3.2 (not the offered address)",
         )
         .setup(discover(), B, OFFER)
         .step(
-            Packet::dhcp(REQUEST)
+            msg(REQUEST)
                 .broadcast()
                 .addr(50, lit(net0(249)))
                 .server_id_from(0),
@@ -111,7 +107,7 @@ fn selecting() -> Vec<Scenario> {
         Scenario::new("selecting/request-foreign-address", "RFC 2131 4.3.2")
             .setup(discover(), B, OFFER)
             .step(
-                Packet::dhcp(REQUEST)
+                msg(REQUEST)
                     .broadcast()
                     .addr(50, lit(FOREIGN))
                     .server_id_from(0),
@@ -123,7 +119,7 @@ fn selecting() -> Vec<Scenario> {
             "RFC 2131 4.3.2 (no offer made)",
         )
         .step(
-            Packet::dhcp(REQUEST)
+            msg(REQUEST)
                 .broadcast()
                 .addr(50, lit(net0(248)))
                 .addr(54, lit(SERVER)),
@@ -137,7 +133,7 @@ fn selecting() -> Vec<Scenario> {
         .setup(discover().client(1), B, OFFER)
         .setup(select(0).client(1), B, ACK)
         .step(
-            Packet::dhcp(REQUEST)
+            msg(REQUEST)
                 .broadcast()
                 .requested_from(1)
                 .addr(54, lit(SERVER)),
@@ -149,7 +145,7 @@ fn selecting() -> Vec<Scenario> {
             "RFC 2131 4.3.2",
         )
         .step(
-            Packet::dhcp(REQUEST)
+            msg(REQUEST)
                 .broadcast()
                 .addr(50, lit(RESERVED_ADDR))
                 .addr(54, lit(SERVER)),
@@ -183,7 +179,7 @@ fn init_reboot_state() -> Vec<Scenario> {
             "init-reboot/known-address-no-broadcast-flag",
             "RFC 2131 4.1, 4.3.2",
         )
-        .step(Packet::dhcp(REQUEST).addr(50, Addr::Yiaddr(1)), B, ACK),
+        .step(msg(REQUEST).addr(50, Addr::Yiaddr(1)), B, ACK),
         Scenario::new(
             "init-reboot/unknown-address",
             "RFC 2131 4.3.2 (no record: MUST remain silent)",
@@ -357,11 +353,7 @@ fn table3_and_flags() -> Vec<Scenario> {
         ),
         Scenario::new("flags/request-no-flag-after-flagged-offer", "RFC 2131 4.1")
             .setup(discover(), B, OFFER)
-            .step(
-                Packet::dhcp(REQUEST).requested_from(0).server_id_from(0),
-                B,
-                ACK,
-            ),
+            .step(msg(REQUEST).requested_from(0).server_id_from(0), B, ACK),
         Scenario::new("flags/reserved-flag-bits", "RFC 2131 2 (MBZ bits ignored)").step(
             {
                 let mut p = discover();
