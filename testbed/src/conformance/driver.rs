@@ -1,7 +1,9 @@
 //! Runs scenarios against the one server serving the lab: a client on the
 //! server's segment (replies read from a promiscuous packet socket, so
 //! unicast to `chaddr` is seen, with the address each was sent to) or the
-//! relay host (replies read on `giaddr`:67).
+//! relay host (replies read on `giaddr`:67, and, from a packet socket on its
+//! server-side link, replies a server sends past the relay straight to a
+//! client's `ciaddr`, as to a relayed DHCPINFORM).
 
 use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
 use std::time::{Duration, Instant};
@@ -75,7 +77,10 @@ pub fn run(site: &Site, index: usize, scenario: &Scenario) -> Result<Vec<StepRes
     };
     netns::in_namespace(&ns, move || {
         let mut link = if scenario.relayed() {
-            Link::Relay(relay_socket(RELAY_CLIENT_SIDE)?)
+            Link::Relay(
+                relay_socket(RELAY_CLIENT_SIDE)?,
+                SwarmSockets::open(&site.iface, ReceivePath::Packet)?,
+            )
         } else {
             Link::Direct(SwarmSockets::open(&site.iface, ReceivePath::Packet)?)
         };
@@ -129,7 +134,8 @@ fn set_address(site: &Site, addr: Option<Ipv4Addr>) -> Result<()> {
 
 enum Link {
     Direct(SwarmSockets),
-    Relay(UdpSocket),
+    /// The relay's port 67, and port 68 as seen on its server-side link.
+    Relay(UdpSocket, SwarmSockets),
 }
 
 impl Link {
@@ -146,7 +152,7 @@ impl Link {
         let server = SocketAddrV4::new(site.server, 67);
         let broadcast = SocketAddrV4::new(Ipv4Addr::BROADCAST, 67);
         let sent = match (&*self, dest) {
-            (Self::Relay(s), _) => s.send_to(bytes, server),
+            (Self::Relay(s, _), _) => s.send_to(bytes, server),
             (Self::Direct(s), Dest::Unicast) => send_from(&s.send, bytes, server, ciaddr),
             (Self::Direct(s), _) if !ciaddr.is_unspecified() => {
                 send_from(&s.send, bytes, broadcast, ciaddr)
@@ -162,11 +168,17 @@ impl Link {
                 return Ok(None);
             }
             let got = match self {
-                Self::Relay(s) => recv_udp(s, &mut buf, left)?.map(|n| (n, RELAY_CLIENT_SIDE)),
+                Self::Relay(s, past) => {
+                    let slice = left.min(Duration::from_millis(20));
+                    match recv_udp(s, &mut buf, slice)? {
+                        Some(n) => Some((n, RELAY_CLIENT_SIDE)),
+                        None => past.recv_to(&mut buf, slice)?,
+                    }
+                }
                 Self::Direct(s) => s.recv_to(&mut buf, left)?,
             };
             let Some((n, to)) = got else {
-                return Ok(None);
+                continue;
             };
             if n < 8 || buf[4..8] != xid.to_be_bytes() {
                 continue;

@@ -150,7 +150,7 @@ pub fn scenarios() -> Vec<Scenario> {
                 SILENCE,
             )
             .step(relayed(discover()), R, OFFER),
-        Scenario::new("relay/inform", "RFC 2131 4.3.5 (relayed: to giaddr)").step(
+        Scenario::new("relay/inform", "RFC 2131 4.3.5 (to ciaddr, relayed or not)").step(
             relayed(msg(INFORM).ciaddr(Addr::Lit(Ipv4Addr::new(10, 99, 1, 7)))),
             R,
             ACK,
