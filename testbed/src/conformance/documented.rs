@@ -87,3 +87,22 @@ pub const DOCUMENTED: &[Documented] = &[
 pub fn documented(scenario: &str) -> Option<&'static Documented> {
     DOCUMENTED.iter().find(|d| d.scenario == scenario)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::DOCUMENTED;
+
+    #[test]
+    fn docs_conformance_md_lists_every_documented_difference() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/conformance.md");
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        for d in DOCUMENTED {
+            assert!(
+                text.contains(&format!("| `{}` | {} |", d.scenario, d.clause)),
+                "docs/conformance.md lacks {} ({})",
+                d.scenario,
+                d.clause
+            );
+        }
+    }
+}
