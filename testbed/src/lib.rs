@@ -11,6 +11,7 @@
 //! * [`relay`], [`tftp`], [`ipxe`]: dhcrelay, tftpd-hpa, iPXE under QEMU.
 //! * [`demo`]: the `testbed demo` scenario; [`plot`]: its timeline as SVG.
 //! * [`isc`]: ISC dhcpd's lease file and failover log lines, for comparisons.
+//! * [`conformance`]: the differential suite against ISC dhcpd 4.4 and Kea 2.2.
 //! * [`probe`]: one scripted client exchange kept as raw bytes, to compare
 //!   two servers' answers field by field.
 //! * [`flood`]: random and malformed packets to port 67.
@@ -22,6 +23,7 @@
 pub mod capture;
 pub mod chaos;
 pub mod cleanup;
+pub mod conformance;
 pub mod demo;
 pub mod error;
 pub mod flood;

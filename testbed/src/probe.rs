@@ -243,16 +243,10 @@ impl Link {
     fn open(iface: &str, probe: &Probe, server: Ipv4Addr) -> Result<Self> {
         match probe.giaddr {
             None => Ok(Self::Direct(SwarmSockets::open(iface, ReceivePath::Udp)?)),
-            Some(giaddr) => {
-                let ctx = |what: &str| format!("relay socket {giaddr}:67: {what}");
-                let s = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))
-                    .map_err(|e| Error::io(ctx("socket"), e))?;
-                s.set_reuse_address(true)
-                    .map_err(|e| Error::io(ctx("SO_REUSEADDR"), e))?;
-                s.bind(&SocketAddrV4::new(giaddr, 67).into())
-                    .map_err(|e| Error::io(ctx("bind"), e))?;
-                Ok(Self::Relayed(s.into(), SocketAddrV4::new(server, 67)))
-            }
+            Some(giaddr) => Ok(Self::Relayed(
+                relay_socket(giaddr)?,
+                SocketAddrV4::new(server, 67),
+            )),
         }
     }
 
@@ -315,23 +309,39 @@ impl Link {
     fn recv(&mut self, buf: &mut [u8], wait: Duration) -> Result<Option<usize>> {
         match self {
             Self::Direct(s) => s.recv(buf, wait),
-            Self::Relayed(s, _) => {
-                s.set_read_timeout(Some(wait.max(Duration::from_millis(1))))
-                    .map_err(|e| Error::io("set_read_timeout", e))?;
-                match s.recv_from(buf) {
-                    Ok((n, _)) => Ok(Some(n)),
-                    Err(e)
-                        if matches!(
-                            e.kind(),
-                            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                        ) =>
-                    {
-                        Ok(None)
-                    }
-                    Err(e) => Err(Error::io("recv on port 67", e)),
-                }
-            }
+            Self::Relayed(s, _) => recv_udp(s, buf, wait),
         }
+    }
+}
+
+/// A relay agent's socket: UDP on `giaddr`:67, where servers send their
+/// replies to relayed requests. Must be called inside the relay's namespace.
+pub(crate) fn relay_socket(giaddr: Ipv4Addr) -> Result<UdpSocket> {
+    let ctx = |what: &str| format!("relay socket {giaddr}:67: {what}");
+    let s = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))
+        .map_err(|e| Error::io(ctx("socket"), e))?;
+    s.set_reuse_address(true)
+        .map_err(|e| Error::io(ctx("SO_REUSEADDR"), e))?;
+    s.bind(&SocketAddrV4::new(giaddr, 67).into())
+        .map_err(|e| Error::io(ctx("bind"), e))?;
+    Ok(s.into())
+}
+
+/// One datagram from `s` within `wait`: its length, or `None` on timeout.
+pub(crate) fn recv_udp(s: &UdpSocket, buf: &mut [u8], wait: Duration) -> Result<Option<usize>> {
+    s.set_read_timeout(Some(wait.max(Duration::from_millis(1))))
+        .map_err(|e| Error::io("set_read_timeout", e))?;
+    match s.recv_from(buf) {
+        Ok((n, _)) => Ok(Some(n)),
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(Error::io("recv on port 67", e)),
     }
 }
 

@@ -5,11 +5,14 @@ use super::*;
 impl Engine {
     pub(super) fn inform(&mut self, t: &Txn<'_>, out: &mut Outcome) {
         let (_, msg, c, network, info, _) = t.parts();
-        let addr = if msg.ciaddr().is_unspecified() {
-            info.src.ip().to_owned()
-        } else {
-            msg.ciaddr()
-        };
+        // RFC 2131 4.3.5: the ACK goes to `ciaddr`, which the client MUST
+        // fill in (Table 5); without it there is nowhere to send it, and
+        // ISC dhcpd and Kea drop the message too.
+        if msg.ciaddr().is_unspecified() {
+            out.verdict = Verdict::Ignored(IgnoreReason::Malformed);
+            return;
+        }
+        let addr = msg.ciaddr();
         let addr = if self.topo.on_network(network, addr) {
             addr
         } else {
@@ -21,13 +24,8 @@ impl Engine {
         let scope = self.scope(c, addr, None, info.local_addr);
         let mut m = reply::header(msg, Ipv4Addr::UNSPECIFIED, scope.next_server);
         m.set_ciaddr(msg.ciaddr());
-        let dest = if !msg.giaddr().is_unspecified() {
-            Destination::Relay(msg.giaddr())
-        } else if !msg.ciaddr().is_unspecified() {
-            Destination::Unicast(msg.ciaddr())
-        } else {
-            Destination::Broadcast
-        };
+        // Straight to ciaddr, relayed or not (4.3.5), as ISC dhcpd and Kea.
+        let dest = Destination::Unicast(msg.ciaddr());
         let parts = reply::ReplyParts {
             msg_type: MessageType::Ack,
             server_id: info.local_addr,

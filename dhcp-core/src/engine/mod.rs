@@ -264,10 +264,19 @@ impl Engine {
             addr: None,
             lease_time: None,
         };
-        let Some(network) = self
-            .topo
-            .network_for(msg.giaddr(), info.interface, info.local_addr)
-        else {
+        // A relay's link selection (RFC 3527) or the client's subnet
+        // selection (RFC 3011) names the link; then giaddr, else the
+        // interface. A named link with no subnet here gets no answer.
+        let network = match selected_link(req) {
+            Some(link) => self
+                .topo
+                .subnet_of(link)
+                .map(|s| self.topo.subnets[s].network),
+            None => self
+                .topo
+                .network_for(msg.giaddr(), info.interface, info.local_addr),
+        };
+        let Some(network) = network else {
             return out;
         };
         let policy = policies.policy(
@@ -530,4 +539,22 @@ struct Scope {
     next_server: Ipv4Addr,
     boot: Option<BootSelection>,
     host_boot_file: Option<String>,
+}
+
+/// The link a request names for itself: the link selection sub-option (5)
+/// of the relay agent information (RFC 3527), which wins, or the subnet
+/// selection option (118, RFC 3011).
+fn selected_link(req: &Request) -> Option<Ipv4Addr> {
+    let addr = |v: &[u8]| <[u8; 4]>::try_from(v).ok().map(Ipv4Addr::from);
+    if let Some(mut subs) = req.raw(82) {
+        while let [code, len, rest @ ..] = subs {
+            let len = usize::from(*len);
+            let Some(value) = rest.get(..len) else { break };
+            if *code == 5 {
+                return addr(value);
+            }
+            subs = &rest[len..];
+        }
+    }
+    req.raw(reply::SUBNET_SELECTION).and_then(addr)
 }

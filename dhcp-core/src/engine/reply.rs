@@ -139,6 +139,9 @@ pub struct ReplyParts<'a> {
     pub echo_client_id: bool,
 }
 
+/// The subnet selection option (RFC 3011).
+pub const SUBNET_SELECTION: u8 = 118;
+
 /// Adds options to `m` and encodes it within the client's size limit.
 pub fn finish(
     req: &Message,
@@ -177,7 +180,11 @@ pub fn finish(
             // uses the RFC 2131 §4.4.5 defaults (0.5 and 0.875 of the lease).
         }
         let o = parts.options;
-        if let Some(mask) = o.subnet_mask {
+        // The mask goes with every lease; without one (a DHCPINFORM
+        // ACK) only when asked for, as ISC dhcpd and Kea do.
+        if let Some(mask) = o.subnet_mask
+            && (parts.lease_time.is_some() || wanted(1))
+        {
             opts.insert(DhcpOption::SubnetMask(mask));
         }
         let mut add = |code: u8, opt: DhcpOption| {
@@ -268,6 +275,11 @@ pub fn finish(
     }
     if let Some(ri) = req.opts().get(OptionCode::RelayAgentInformation) {
         m.opts_mut().insert(ri.clone());
+    }
+    // RFC 3011 3: a subnet selection option comes back unaltered, asked
+    // for or not.
+    if let Some(sel) = req.opts().get(OptionCode::from(SUBNET_SELECTION)) {
+        m.opts_mut().insert(sel.clone());
     }
     // RFC 6842: a client identifier comes back unaltered, NAKs included, so
     // that a client can tell its replies from those of another client with

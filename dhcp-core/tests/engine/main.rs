@@ -7,6 +7,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod conformance;
 mod limits;
 mod policies;
 mod properties;

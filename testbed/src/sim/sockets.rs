@@ -56,6 +56,16 @@ impl SwarmSockets {
     /// Waits up to `timeout` for one datagram to port 68 and copies its UDP
     /// payload into `buf`; returns its length, or `None` on timeout.
     pub fn recv(&mut self, buf: &mut [u8], timeout: Duration) -> Result<Option<usize>> {
+        Ok(self.recv_to(buf, timeout)?.map(|(n, _)| n))
+    }
+
+    /// As [`Self::recv`], also giving the IPv4 destination the datagram was
+    /// sent to (with [`ReceivePath::Packet`]; 0.0.0.0 on the UDP path).
+    pub fn recv_to(
+        &mut self,
+        buf: &mut [u8],
+        timeout: Duration,
+    ) -> Result<Option<(usize, Ipv4Addr)>> {
         let timeout = timeout.max(Duration::from_millis(1));
         match &mut self.packet {
             None => {
@@ -63,7 +73,7 @@ impl SwarmSockets {
                     .set_read_timeout(Some(timeout))
                     .map_err(|e| Error::io("set_read_timeout", e))?;
                 match self.send.recv_from(buf) {
-                    Ok((n, _)) => Ok(Some(n)),
+                    Ok((n, _)) => Ok(Some((n, Ipv4Addr::UNSPECIFIED))),
                     Err(e) if transient(&e) => Ok(None),
                     Err(e) => Err(Error::io("recv on port 68", e)),
                 }
@@ -87,7 +97,8 @@ impl SwarmSockets {
                     if let Some(payload) = udp_to_port(&frame[..n], 68) {
                         let len = payload.len().min(buf.len());
                         buf[..len].copy_from_slice(&payload[..len]);
-                        return Ok(Some(len));
+                        let to = Ipv4Addr::new(frame[16], frame[17], frame[18], frame[19]);
+                        return Ok(Some((len, to)));
                     }
                     // Not for port 68 (the filter lets few through): keep
                     // reading until the deadline.
