@@ -89,17 +89,26 @@ impl Engine {
                 return;
             }
         } else {
-            // INIT-REBOOT, RENEWING, REBINDING: we answer only for a binding we
-            // have a record of (RFC 2131 §4.3.2); otherwise we stay silent.
-            if !mine {
-                let holds_other = self.table.by_client(&c.key).is_some_and(|h| {
+            // INIT-REBOOT: we answer only for a binding we have a record of
+            // (RFC 2131 §4.3.2: otherwise we MUST stay silent). RENEWING and
+            // REBINDING (ciaddr set) for a free address with no record, e.g.
+            // after the store was lost: the RFC is silent; ISC and Kea bind
+            // the address to the client, and so do we when it is ours to
+            // allocate (a failover peer's own free address).
+            let adopt = !ciaddr.is_unspecified()
+                && lease.client.is_none()
+                && lease.state.is_free()
+                && policy.may_allocate(&lease, now);
+            let holds_other = !mine
+                && self.table.by_client(&c.key).is_some_and(|h| {
                     h.addr != addr && h.state == BindingState::Active && h.ends > now
                 });
-                if holds_other {
-                    self.nak(msg, "client holds a different address", info, out);
-                } else {
-                    out.verdict = Verdict::Ignored(IgnoreReason::NoRecord);
-                }
+            if holds_other {
+                self.nak(msg, "client holds a different address", info, out);
+                return;
+            }
+            if !mine && !adopt {
+                out.verdict = Verdict::Ignored(IgnoreReason::NoRecord);
                 return;
             }
             if !usable {

@@ -206,9 +206,16 @@ fn renewing_and_rebinding() {
         reply_type(&run(&mut e, &renewing(2, a), T0 + 530)),
         Some(MessageType::Nak)
     );
-    // Renewing an address we have no record of: silence.
+    // Renewing a free address we have no record of (a store lost): bound
+    // to the client, as ISC and Kea do.
     let o = run(&mut e, &renewing(3, ip("10.99.0.107")), T0 + 531);
-    assert_eq!(o.verdict, Verdict::Ignored(IgnoreReason::NoRecord));
+    assert_eq!(reply_type(&o), Some(MessageType::Ack));
+    assert_eq!(o.writes[0].addr, ip("10.99.0.107"));
+    // But not one bound to another client.
+    assert_eq!(
+        reply_type(&run(&mut e, &renewing(4, ip("10.99.0.107")), T0 + 532)),
+        Some(MessageType::Nak)
+    );
 }
 
 #[test]

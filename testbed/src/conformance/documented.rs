@@ -32,16 +32,6 @@ pub const DOCUMENTED: &[Documented] = &[
         reason: "As init-reboot/unknown-address, through a relay: ours is silent as the RFC requires; ISC ACKs, Kea NAKs.",
     },
     Documented {
-        scenario: "renewing/unknown-address",
-        clause: "RFC 2131 4.3.2 (silent on this case)",
-        reason: "RENEWING from a free address with no lease record: ISC and Kea ACK it (they allocate it); ours stays silent, applying the INIT-REBOOT rule. Not changed here: the same path decides what a failover peer may grant after losing its records (issue 17, item 1), so it needs the failover ownership rules, not a one-line change.",
-    },
-    Documented {
-        scenario: "rebinding/unknown-address",
-        clause: "RFC 2131 4.3.2 (silent on this case)",
-        reason: "As renewing/unknown-address, by broadcast: ISC and Kea ACK, ours is silent (same reason).",
-    },
-    Documented {
         scenario: "renewing/address-of-other-client",
         clause: "RFC 2131 4.1, Table 3",
         reason: "The NAK to a client renewing another client's address: ours broadcasts it with the client's flags (4.1: without giaddr a NAK is broadcast; Table 3: flags from the request); ISC also broadcasts but sets the BROADCAST flag; Kea unicasts it to ciaddr, against 4.1. On the wire ours and ISC's reach the client the same way.",
