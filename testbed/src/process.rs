@@ -60,6 +60,8 @@ pub struct Process {
     started: Instant,
     last_status: Option<ExitStatus>,
     restarts: u32,
+    /// Extra environment of the next starts.
+    env: Vec<(String, String)>,
 }
 
 impl Process {
@@ -92,6 +94,7 @@ impl Process {
             started: Instant::now(),
             last_status: None,
             restarts: 0,
+            env: Vec::new(),
         };
         p.start()?;
         Ok(p)
@@ -107,6 +110,7 @@ impl Process {
             None => Command::new(&self.program),
         };
         cmd.args(&self.args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -241,6 +245,15 @@ impl Process {
         self.terminate(Duration::from_secs(2))?;
         self.restarts += 1;
         self.start()
+    }
+
+    /// Sets the extra environment variables of the next starts (replacing
+    /// those set before; empty: none).
+    pub fn set_env(&mut self, env: &[(&str, &str)]) {
+        self.env = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
     }
 
     /// Starts the same command again after the process was killed (no stop first).

@@ -1,6 +1,7 @@
 //! Seeded chaos schedules for a pair of our daemons (issue 16): failover
 //! link partitions (both ways, one way), a server's client link cut,
-//! SIGKILL + restart, restart with an empty store, while 60 clients bind
+//! SIGKILL + restart, restart with an empty store, a server restarted with
+//! its wall clock 5–45 s off (libfaketime), while 60 clients bind
 //! and renew 20 s leases. Every DHCPACK the clients receive is checked: no
 //! address may be ACKed to two clients with overlapping lease times.
 //!

@@ -60,6 +60,11 @@ pub enum Fault {
     /// This server is SIGKILLed, its store deleted, and restarted when the
     /// fault ends.
     KillEmptyStore(Side),
+    /// This server is restarted with its wall clock this many seconds off
+    /// (libfaketime; its monotonic clock untouched), and restarted with the
+    /// true time when the fault ends. Within the 60 s the failover
+    /// handshake accepts, beyond the MCLT.
+    ClockSkew(Side, i32),
 }
 
 impl Fault {
@@ -71,6 +76,7 @@ impl Fault {
             Fault::ClientLinkCut(_) => "client link cut",
             Fault::Kill(_) => "SIGKILL + restart",
             Fault::KillEmptyStore(_) => "restart with empty store",
+            Fault::ClockSkew(..) => "clock skew",
         }
     }
 }
@@ -111,12 +117,16 @@ impl Schedule {
                 } else {
                     Side::Secondary
                 };
-                let fault = match rng.random_range(0..10) {
+                let fault = match rng.random_range(0..12) {
                     0..=1 => Fault::PartitionBoth,
                     2..=3 => Fault::PartitionFrom(side),
                     4..=5 => Fault::ClientLinkCut(side),
                     6..=8 => Fault::Kill(side),
-                    _ => Fault::KillEmptyStore(side),
+                    9 => Fault::KillEmptyStore(side),
+                    _ => {
+                        let secs = rng.random_range(5..=45);
+                        Fault::ClockSkew(side, if rng.random_bool(0.5) { secs } else { -secs })
+                    }
                 };
                 let at = rng.random_range(0..ms / 2);
                 let lasts = rng.random_range(ms / 10..ms / 2);
@@ -128,11 +138,11 @@ impl Schedule {
             })
             .collect();
         steps.sort_by_key(|s| s.at);
-        // One kill of a server at a time: a second fault on a server that
-        // is down would be a no-op.
+        // One restart of a server at a time: a second fault on a server
+        // that is down (or running skewed) would be a no-op.
         let mut down: Vec<(Side, Duration)> = Vec::new();
         steps.retain(|s| match s.fault {
-            Fault::Kill(side) | Fault::KillEmptyStore(side) => {
+            Fault::Kill(side) | Fault::KillEmptyStore(side) | Fault::ClockSkew(side, _) => {
                 if down.iter().any(|(d, until)| *d == side && *until > s.at) {
                     false
                 } else {
@@ -219,6 +229,26 @@ mod tests {
         let v = overlapping_grants(&bad);
         assert_eq!(v.len(), 1, "{v:?}");
         assert!(v[0].starts_with("10.99.0.10"));
+    }
+
+    #[test]
+    fn schedules_cover_every_fault_kind() {
+        let mut kinds = std::collections::BTreeSet::new();
+        let mut skews = Vec::new();
+        for seed in 0..200 {
+            for st in Schedule::generate(seed, Duration::from_secs(10)).steps {
+                kinds.insert(st.fault.label());
+                if let Fault::ClockSkew(_, s) = st.fault {
+                    assert!((5..=45).contains(&s.abs()), "{s}");
+                    skews.push((seed, s));
+                }
+            }
+        }
+        assert_eq!(kinds.len(), 6, "{kinds:?}");
+        eprintln!(
+            "seeds with a clock skew: {:?}",
+            &skews[..skews.len().min(12)]
+        );
     }
 
     #[test]

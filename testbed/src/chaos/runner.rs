@@ -199,7 +199,7 @@ fn apply(
             std::thread::sleep(wait);
         }
         if start {
-            begin(lab, &mut held, servers, fault)?;
+            begin(lab, &mut held, ours, servers, fault)?;
         } else {
             end(lab, &mut held, ours, servers, fault)?;
         }
@@ -237,7 +237,37 @@ fn route(lab: &Lab, held: &mut Held, from: usize, to: usize, add: bool) -> Resul
     .map(|_| ())
 }
 
-fn begin(lab: &Lab, held: &mut Held, servers: &mut [Server], fault: Fault) -> Result<()> {
+/// libfaketime, preloaded into a server whose clock is skewed.
+const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+
+/// Restarts `s` with its wall clock `skew` seconds off (0: the true time).
+fn restart_skewed(ours: &OurDhcpd, s: &mut Server, skew: i32) -> Result<()> {
+    if skew != 0 && !std::path::Path::new(LIBFAKETIME).exists() {
+        return Err(Error::NoResult(format!(
+            "a clock-skew fault needs {LIBFAKETIME} (Debian package faketime)"
+        )));
+    }
+    s.proc_.kill()?;
+    let offset = format!("{skew:+}s");
+    if skew == 0 {
+        s.proc_.set_env(&[]);
+    } else {
+        s.proc_.set_env(&[
+            ("LD_PRELOAD", LIBFAKETIME),
+            ("FAKETIME", &offset),
+            ("FAKETIME_DONT_FAKE_MONOTONIC", "1"),
+        ]);
+    }
+    ours.start_again(&mut s.proc_)
+}
+
+fn begin(
+    lab: &Lab,
+    held: &mut Held,
+    ours: &OurDhcpd,
+    servers: &mut [Server],
+    fault: Fault,
+) -> Result<()> {
     match fault {
         Fault::PartitionBoth => {
             route(lab, held, 0, 1, true)?;
@@ -262,6 +292,7 @@ fn begin(lab: &Lab, held: &mut Held, servers: &mut [Server], fault: Fault) -> Re
             }
             Ok(())
         }
+        Fault::ClockSkew(side, skew) => restart_skewed(ours, &mut servers[side.index()], skew),
     }
 }
 
@@ -297,6 +328,7 @@ fn end(
             }
             Ok(())
         }
+        Fault::ClockSkew(side, _) => restart_skewed(ours, &mut servers[side.index()], 0),
     }
 }
 
