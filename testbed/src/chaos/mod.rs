@@ -11,9 +11,10 @@
 //! Faults: the failover link partitioned both ways or one way (a blackhole
 //! route on one side or both), one server's client link cut (its port on
 //! the bridge down), one server SIGKILLed and restarted, one server
-//! restarted with an empty store (a lost disk). Clock skew, a full and a
-//! slow disk are not scheduled here: the lab has no faketime, and the SIGKILL
-//! soak (`crate::soak`) covers the full disk.
+//! restarted with an empty store (a lost disk), one server restarted with
+//! its wall clock 5–45 s off (libfaketime), one server's disk writes
+//! throttled to a few a second (a blkio cgroup). A full disk is not
+//! scheduled here: the SIGKILL soak (`crate::soak`) covers it.
 
 pub mod runner;
 
@@ -65,6 +66,10 @@ pub enum Fault {
     /// true time when the fault ends. Within the 60 s the failover
     /// handshake accepts, beyond the MCLT.
     ClockSkew(Side, i32),
+    /// This server's writes to the disk holding its store are throttled to
+    /// a few operations a second (a blkio cgroup), so every commit's
+    /// `fdatasync` is slow; lifted when the fault ends.
+    SlowDisk(Side),
 }
 
 impl Fault {
@@ -77,6 +82,7 @@ impl Fault {
             Fault::Kill(_) => "SIGKILL + restart",
             Fault::KillEmptyStore(_) => "restart with empty store",
             Fault::ClockSkew(..) => "clock skew",
+            Fault::SlowDisk(_) => "slow disk",
         }
     }
 }
@@ -117,12 +123,13 @@ impl Schedule {
                 } else {
                     Side::Secondary
                 };
-                let fault = match rng.random_range(0..12) {
+                let fault = match rng.random_range(0..13) {
                     0..=1 => Fault::PartitionBoth,
                     2..=3 => Fault::PartitionFrom(side),
                     4..=5 => Fault::ClientLinkCut(side),
                     6..=8 => Fault::Kill(side),
                     9 => Fault::KillEmptyStore(side),
+                    10 => Fault::SlowDisk(side),
                     _ => {
                         let secs = rng.random_range(5..=45);
                         Fault::ClockSkew(side, if rng.random_bool(0.5) { secs } else { -secs })
@@ -139,10 +146,14 @@ impl Schedule {
             .collect();
         steps.sort_by_key(|s| s.at);
         // One restart of a server at a time: a second fault on a server
-        // that is down (or running skewed) would be a no-op.
+        // that is down (or running skewed) would be a no-op, and a restart
+        // would leave a slow disk's cgroup behind.
         let mut down: Vec<(Side, Duration)> = Vec::new();
         steps.retain(|s| match s.fault {
-            Fault::Kill(side) | Fault::KillEmptyStore(side) | Fault::ClockSkew(side, _) => {
+            Fault::Kill(side)
+            | Fault::KillEmptyStore(side)
+            | Fault::ClockSkew(side, _)
+            | Fault::SlowDisk(side) => {
                 if down.iter().any(|(d, until)| *d == side && *until > s.at) {
                     false
                 } else {
@@ -235,6 +246,7 @@ mod tests {
     fn schedules_cover_every_fault_kind() {
         let mut kinds = std::collections::BTreeSet::new();
         let mut skews = Vec::new();
+        let mut slow = Vec::new();
         for seed in 0..200 {
             for st in Schedule::generate(seed, Duration::from_secs(10)).steps {
                 kinds.insert(st.fault.label());
@@ -242,12 +254,16 @@ mod tests {
                     assert!((5..=45).contains(&s.abs()), "{s}");
                     skews.push((seed, s));
                 }
+                if let Fault::SlowDisk(_) = st.fault {
+                    slow.push(seed);
+                }
             }
         }
-        assert_eq!(kinds.len(), 6, "{kinds:?}");
+        assert_eq!(kinds.len(), 7, "{kinds:?}");
         eprintln!(
-            "seeds with a clock skew: {:?}",
-            &skews[..skews.len().min(12)]
+            "seeds with a clock skew: {:?}; with a slow disk: {:?}",
+            &skews[..skews.len().min(12)],
+            &slow[..slow.len().min(12)]
         );
     }
 

@@ -123,6 +123,8 @@ pub fn run(config: &ChaosConfig) -> Result<ChaosReport> {
         spec(FailoverRole::Primary, a1, a2),
         spec(FailoverRole::Secondary, a2, a1),
     ];
+    // Whatever happens, no slow-disk cgroup outlives the run.
+    let _cgroups = SlowDiskCgroups(["srv1", "srv2"].map(|h| slow_disk_cgroup(&lab, h)));
     let mut servers = Vec::new();
     for (host, s) in ["srv1", "srv2"].into_iter().zip(&specs) {
         servers.push(Server {
@@ -261,6 +263,72 @@ fn restart_skewed(ours: &OurDhcpd, s: &mut Server, skew: i32) -> Result<()> {
     ours.start_again(&mut s.proc_)
 }
 
+/// Write operations a second a slow disk allows the throttled server.
+const SLOW_DISK_WRITE_IOPS: u32 = 8;
+
+/// The blkio cgroup (v1) that throttles `host`'s writes during a slow-disk
+/// fault.
+fn slow_disk_cgroup(lab: &Lab, host: &str) -> std::path::PathBuf {
+    std::path::PathBuf::from(format!("/sys/fs/cgroup/blkio/testbed-{}-{host}", lab.id()))
+}
+
+fn write_file(path: &std::path::Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).map_err(|e| Error::io(format!("write {}", path.display()), e))
+}
+
+/// Removes the slow-disk cgroups when dropped (their processes back in the
+/// root cgroup first).
+struct SlowDiskCgroups([std::path::PathBuf; 2]);
+
+impl Drop for SlowDiskCgroups {
+    fn drop(&mut self) {
+        for cg in &self.0 {
+            if let Ok(pids) = std::fs::read_to_string(cg.join("cgroup.procs")) {
+                for pid in pids.lines() {
+                    let _ = std::fs::write("/sys/fs/cgroup/blkio/cgroup.procs", pid);
+                }
+                let _ = std::fs::remove_dir(cg);
+            }
+        }
+    }
+}
+
+/// Moves `s` into (`slow`) or out of a cgroup limiting its writes to the
+/// disk of the lab's directory to [`SLOW_DISK_WRITE_IOPS`].
+fn slow_disk(lab: &Lab, s: &Server, slow: bool) -> Result<()> {
+    use std::os::unix::fs::MetadataExt as _;
+    let cg = slow_disk_cgroup(lab, s.host);
+    let root = std::path::Path::new("/sys/fs/cgroup/blkio");
+    let pid = s.proc_.pid();
+    if slow {
+        if !root.join("blkio.throttle.write_iops_device").exists() {
+            return Err(Error::NoResult(
+                "a slow-disk fault needs the cgroup v1 blkio controller at /sys/fs/cgroup/blkio"
+                    .into(),
+            ));
+        }
+        let dev = std::fs::metadata(lab.dir())
+            .map_err(|e| Error::io(format!("stat {}", lab.dir().display()), e))?
+            .dev();
+        std::fs::create_dir_all(&cg)
+            .map_err(|e| Error::io(format!("create {}", cg.display()), e))?;
+        let (major, minor) = (libc::major(dev), libc::minor(dev));
+        write_file(
+            &cg.join("blkio.throttle.write_iops_device"),
+            &format!("{major}:{minor} {SLOW_DISK_WRITE_IOPS}"),
+        )?;
+        if let Some(pid) = pid {
+            write_file(&cg.join("cgroup.procs"), &pid.to_string())?;
+        }
+    } else {
+        if let Some(pid) = pid {
+            write_file(&root.join("cgroup.procs"), &pid.to_string())?;
+        }
+        let _ = std::fs::remove_dir(&cg);
+    }
+    Ok(())
+}
+
 fn begin(
     lab: &Lab,
     held: &mut Held,
@@ -293,6 +361,7 @@ fn begin(
             Ok(())
         }
         Fault::ClockSkew(side, skew) => restart_skewed(ours, &mut servers[side.index()], skew),
+        Fault::SlowDisk(side) => slow_disk(lab, &servers[side.index()], true),
     }
 }
 
@@ -329,6 +398,7 @@ fn end(
             Ok(())
         }
         Fault::ClockSkew(side, _) => restart_skewed(ours, &mut servers[side.index()], 0),
+        Fault::SlowDisk(side) => slow_disk(lab, &servers[side.index()], false),
     }
 }
 
