@@ -61,6 +61,24 @@ impl ConfigError {
             reason: reason.into(),
         }
     }
+
+    /// For a model error found by a reader of another format: of `places`
+    /// (model key paths, each with where it came from in the source), the
+    /// one with the longest key path that contains the error's path, with
+    /// the error's path and reason.
+    pub fn locate<'a, T>(&self, places: &'a [(String, T)]) -> Option<(&'a T, &str, &str)> {
+        let Self::Invalid { path, reason } = self else {
+            return None;
+        };
+        places
+            .iter()
+            .filter(|(p, _)| {
+                path.strip_prefix(p.as_str())
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+            })
+            .max_by_key(|(p, _)| p.len())
+            .map(|(_, at)| (at, path.as_str(), reason.as_str()))
+    }
 }
 
 /// The whole server configuration.

@@ -1,0 +1,69 @@
+//! The corpus: every `tests/corpus/valid/*.json` must be accepted and every
+//! `tests/corpus/invalid/*.json` refused, and the result (the TOML of the
+//! accepted configuration with its Kea-only notes, or the error) must equal
+//! the file's `.expected` exactly.
+//! `UPDATE_EXPECTED=1 cargo test -p dhcp-kea --test corpus` rewrites them.
+
+use std::path::{Path, PathBuf};
+
+fn files(kind: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/corpus")
+        .join(kind);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// The path as the parser sees it: relative to the crate, so outputs do
+/// not depend on where the repository is.
+fn relative(p: &Path) -> PathBuf {
+    p.strip_prefix(env!("CARGO_MANIFEST_DIR"))
+        .unwrap()
+        .to_owned()
+}
+
+fn check(kind: &str, min: usize) {
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let files = files(kind);
+    assert!(files.len() >= min, "{kind}: {} files", files.len());
+    let update = std::env::var_os("UPDATE_EXPECTED").is_some();
+    let mut failures = Vec::new();
+    for f in &files {
+        let (accepted, got) = match dhcp_kea::parse_file(&relative(f)) {
+            Ok(c) => (true, c.to_toml().unwrap()),
+            Err(e) => (false, format!("error: {e}\n")),
+        };
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        if accepted != (kind == "valid") {
+            failures.push(format!("{name}: accepted = {accepted}\n{got}"));
+        }
+        let exp = f.with_extension("expected");
+        if update {
+            std::fs::write(&exp, &got).unwrap();
+            continue;
+        }
+        let want = std::fs::read_to_string(&exp).unwrap_or_default();
+        if want != got {
+            failures.push(format!(
+                "{name}: output differs\n--- want\n{want}\n--- got\n{got}"
+            ));
+        }
+    }
+    println!("corpus {kind}: {} files", files.len());
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn valid_files_give_their_toml() {
+    check("valid", 4);
+}
+
+#[test]
+fn invalid_files_give_their_errors() {
+    check("invalid", 20);
+}
