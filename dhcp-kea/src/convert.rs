@@ -79,6 +79,8 @@ impl Converter {
         let mut cfg = Config::default();
         // Kea is not authoritative unless told so, and has no PXE lease class.
         cfg.server.authoritative = false;
+        // Kea sends option 28 only when it is configured.
+        cfg.server.derive_broadcast_address = false;
         cfg.pxe.pxe_lease_time = 0;
         cfg.lease_time = LeaseTimes {
             default: Some(KEA_DEFAULT_VALID_LIFETIME),

@@ -24,6 +24,7 @@ pub mod chaos;
 pub mod cleanup;
 pub mod demo;
 pub mod error;
+pub mod firmware;
 pub mod flood;
 pub mod ipxe;
 pub mod isc;

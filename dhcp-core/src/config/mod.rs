@@ -152,6 +152,12 @@ pub struct ServerConfig {
     /// asks and Kea does; ISC dhcpd does so only with `echo-client-id true`.
     #[serde(default = "default_true")]
     pub echo_client_id: bool,
+    /// Send a subnet's broadcast address (option 28, when requested)
+    /// derived from the subnet when none is configured, as ISC dhcpd does;
+    /// Kea sends it only when configured (a Kea file read by `dhcp-kea`
+    /// sets `false`).
+    #[serde(default = "default_true", skip_serializing_if = "is_true")]
+    pub derive_broadcast_address: bool,
 }
 
 fn default_store() -> PathBuf {
@@ -166,6 +172,9 @@ fn default_abandon_time() -> u32 {
 fn default_true() -> bool {
     true
 }
+fn is_true(b: &bool) -> bool {
+    *b
+}
 
 impl Default for ServerConfig {
     fn default() -> Self {
@@ -179,6 +188,7 @@ impl Default for ServerConfig {
             log_level: None,
             lease_file: None,
             echo_client_id: true,
+            derive_broadcast_address: true,
         }
     }
 }
