@@ -28,6 +28,7 @@ pub mod firmware;
 pub mod flood;
 pub mod ipxe;
 pub mod isc;
+pub mod kea;
 pub mod lab;
 pub mod names;
 pub mod netns;

@@ -18,18 +18,18 @@ use std::path::Path;
 use std::time::Duration;
 
 use testbed::firmware::{self, IPXE_PRL, OS_PRL, PXE_PRL};
+use testbed::kea::{self, KeaServer};
 use testbed::probe::{self, Outcome, Probe};
 use testbed::topology::{LabBuilder, RELAY_CLIENT_SIDE, RELAY_HOST};
 use testbed::{Lab, Process};
 
-const KEA: &str = "/usr/sbin/kea-dhcp4";
 const SERVER: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 1);
 
 fn runnable(test: &str) -> bool {
     if !testbed::can_run_root_test(test) {
         return false;
     }
-    if !Path::new(KEA).exists() {
+    if !kea::installed() {
         eprintln!("SKIPPED: needs Kea 2.2 (kea-dhcp4-server): {test}");
         return false;
     }
@@ -106,46 +106,14 @@ fn config(dir: &Path) -> String {
     )
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Kea,
-    Ours,
-}
-
-/// Starts `kind` on srv1 with a fresh directory and the file, by Kea's
-/// command line, and waits until it serves.
-fn start(lab: &Lab, kind: Kind) -> Process {
-    let tag = match kind {
-        Kind::Kea => "kea",
-        Kind::Ours => "ours",
+/// Starts `server` on srv1 with the file (in a fresh directory of its own).
+fn start(lab: &Lab, server: KeaServer) -> Process {
+    let name = match server {
+        KeaServer::Kea => "kea",
+        KeaServer::Ours => "ours",
     };
-    let dir = lab.path(tag);
-    std::fs::create_dir_all(&dir).unwrap();
-    let conf = lab
-        .write_file(&format!("{tag}/kea-dhcp4.conf"), &config(&dir))
-        .unwrap();
-    let conf = conf.to_string_lossy().into_owned();
-    let (mut p, ready) = match kind {
-        Kind::Kea => {
-            let pid = format!("KEA_PIDFILE_DIR={}", dir.display());
-            let lock = format!("KEA_LOCKFILE_DIR={}", dir.display());
-            let args = [pid.as_str(), lock.as_str(), KEA, "-c", &conf];
-            let p = lab.spawn("srv1", tag, "/usr/bin/env", &args).unwrap();
-            (p, "DHCP4_STARTED")
-        }
-        Kind::Ours => {
-            let link = dir.join("kea-dhcp4");
-            std::os::unix::fs::symlink(testbed::server::default_our_binary(), &link).unwrap();
-            let p = lab
-                .spawn("srv1", tag, &link.to_string_lossy(), &["-c", &conf])
-                .unwrap();
-            (p, "serving")
-        }
-    };
-    if let Err(e) = p.wait_for_log(ready, Duration::from_secs(30)) {
-        panic!("{tag} did not start: {e}\n{}", p.log_lines().join("\n"));
-    }
-    p
+    let dir = kea::directory(lab, name).unwrap();
+    kea::start(lab, "srv1", name, server, &config(&dir)).unwrap()
 }
 
 // ------------------------------------------------------------------ clients
@@ -244,10 +212,10 @@ fn ours_answers_a_kea_config_as_kea_does() {
         return;
     }
     let lab = lab();
-    let mut kea = start(&lab, Kind::Kea);
+    let mut kea = start(&lab, KeaServer::Kea);
     let theirs = run_clients(&lab);
     kea.kill().unwrap();
-    let mut our = start(&lab, Kind::Ours);
+    let mut our = start(&lab, KeaServer::Ours);
     let ours = run_clients(&lab);
     our.kill().unwrap();
 
