@@ -3,6 +3,7 @@
 //! accepted configuration with its Kea-only notes, or the error) must equal
 //! the file's `.expected` exactly.
 //! `UPDATE_EXPECTED=1 cargo test -p dhcp-kea --test corpus` rewrites them.
+//! An accepted file's TOML must load back as the same configuration.
 
 use std::path::{Path, PathBuf};
 
@@ -35,7 +36,13 @@ fn check(kind: &str, min: usize) {
     let mut failures = Vec::new();
     for f in &files {
         let (accepted, got) = match dhcp_kea::parse_file(&relative(f)) {
-            Ok(c) => (true, c.to_toml().unwrap()),
+            Ok(c) => {
+                let toml = c.to_toml().unwrap();
+                // What import-kea prints loads back as the same model.
+                let back = dhcp_core::config::Config::from_toml(&toml).unwrap();
+                assert_eq!(back, c.config, "{}: TOML round trip", f.display());
+                (true, toml)
+            }
             Err(e) => (false, format!("error: {e}\n")),
         };
         let name = f.file_name().unwrap().to_string_lossy().into_owned();
