@@ -296,9 +296,13 @@ impl Converter {
                     "\"*\" (every interface) is not supported: name the interfaces to serve",
                 );
             }
-            if !self.cfg.server.interfaces.iter().any(|x| x == iface) {
-                self.cfg.server.interfaces.push(iface.to_owned());
+            if self.cfg.server.interfaces.iter().any(|x| x == iface) {
+                return at(
+                    format!("Dhcp4/interfaces-config/interfaces[{i}]"),
+                    format!("interface {iface:?} is given twice (as Kea refuses it)"),
+                );
             }
+            self.cfg.server.interfaces.push(iface.to_owned());
         }
         if let Some(t) = &ic.dhcp_socket_type {
             if t != "raw" && t != "udp" {

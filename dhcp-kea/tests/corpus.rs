@@ -4,8 +4,13 @@
 //! the file's `.expected` exactly.
 //! `UPDATE_EXPECTED=1 cargo test -p dhcp-kea --test corpus` rewrites them.
 //! An accepted file's TOML must load back as the same configuration.
+//!
+//! Second test: when Kea 2.2 is installed (`/usr/sbin/kea-dhcp4`, Debian's
+//! kea-dhcp4-server), `kea-dhcp4 -t` must accept every valid file (those
+//! naming a hook library this machine lacks are skipped, and said so).
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 fn files(kind: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -73,4 +78,63 @@ fn valid_files_give_their_toml() {
 #[test]
 fn invalid_files_give_their_errors() {
     check("invalid", 20);
+}
+
+/// The hook library paths a Kea file names.
+fn libraries(text: &str) -> Vec<String> {
+    text.split("\"library\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').nth(1).map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn kea_accepts_what_we_accept() {
+    let kea = Path::new("/usr/sbin/kea-dhcp4");
+    if !kea.exists() {
+        println!(
+            "SKIPPED: /usr/sbin/kea-dhcp4 is not installed (apt-get install kea-dhcp4-server)"
+        );
+        return;
+    }
+    let scratch = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for f in files("valid") {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let missing: Vec<String> = libraries(&text)
+            .into_iter()
+            .filter(|l| !Path::new(l).exists())
+            .collect();
+        if !missing.is_empty() {
+            println!(
+                "{}: not checked by Kea: {} not installed",
+                f.display(),
+                missing.join(", ")
+            );
+            continue;
+        }
+        let out = Command::new(kea)
+            .arg("-t")
+            .arg(&f)
+            .env("KEA_PIDFILE_DIR", scratch.path())
+            .env("KEA_LOCKFILE_DIR", scratch.path())
+            .output()
+            .unwrap();
+        checked += 1;
+        if !out.status.success() {
+            failures.push(format!(
+                "{}: kea-dhcp4 -t refused:\n{}{}",
+                f.display(),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+    }
+    println!(
+        "kea-dhcp4 -t accepted {} of the {checked} files checked",
+        checked - failures.len()
+    );
+    assert!(checked >= 5, "only {checked} files checked");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
