@@ -1,7 +1,7 @@
 //! One Kea `Dhcp4` JSON file, MAAS-like (boot-loader client classes for
 //! every architecture of the boot table, iPXE, UEFI HTTP boot with
-//! `HTTPClient`, a path prefix sent always, a reservation, a relayed
-//! subnet), served by real Kea 2.2 (`/usr/sbin/kea-dhcp4 -c FILE`) and then
+//! `HTTPClient`, a path prefix sent always, a vendor-class PXE class with a
+//! 30 s lifetime, a reservation, a relayed subnet), served by real Kea 2.2 (`/usr/sbin/kea-dhcp4 -c FILE`) and then
 //! by ours started through the same command line (our binary under the name
 //! `kea-dhcp4`), in the same namespace topology. Every client must get the
 //! same OFFER and ACK from both: BOOTP fields (siaddr, file, …), the lease
@@ -66,6 +66,7 @@ fn config(dir: &Path) -> String {
       {{ "name": "ntp-servers", "data": "{s}" }}
     ],
     "client-classes": [
+      {{ "name": "PXE", "test": "substring(option[60].hex,0,9) == 'PXEClient'", "valid-lifetime": 30 }},
       {{ "name": "ipxe", "test": "option[77].hex == 'iPXE'",
          "boot-file-name": "http://{s}:5248/ipxe.cfg" }},
       {{ "name": "bios", "test": "option[93].hex == 0x0000 and not member('ipxe')",
