@@ -81,6 +81,8 @@ impl Converter {
         cfg.server.authoritative = false;
         // Kea sends option 28 only when it is configured.
         cfg.server.derive_broadcast_address = false;
+        // Kea sends configured T1/T2 whether or not they are asked for.
+        cfg.server.always_send_timers = true;
         cfg.pxe.pxe_lease_time = 0;
         cfg.lease_time = LeaseTimes {
             default: Some(KEA_DEFAULT_VALID_LIFETIME),

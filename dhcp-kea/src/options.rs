@@ -190,8 +190,6 @@ impl Names {
 pub(crate) struct Resolved {
     pub code: u8,
     pub value: OptionValue,
-    /// The value as domain names (options of type fqdn).
-    pub names: Option<Vec<String>>,
     pub always_send: bool,
 }
 
@@ -262,15 +260,14 @@ pub(crate) fn resolve(names: &Names, od: &OptionData, path: &str) -> R<Resolved>
     let data = od.data.as_deref().unwrap_or("");
     let dpath = format!("{path}/data");
     let csv = od.csv_format.unwrap_or(true);
-    let (value, names) = if csv {
+    let value = if csv {
         csv_value(&def, data, &dpath)?
     } else {
-        (OptionValue::Hex(format_hex(&hex(data, &dpath)?)), None)
+        OptionValue::Hex(format_hex(&hex(data, &dpath)?))
     };
     Ok(Resolved {
         code: def.code,
         value,
-        names,
         always_send: od.always_send.unwrap_or(false),
     })
 }
@@ -291,7 +288,7 @@ pub(crate) fn hex(text: &str, path: &str) -> R<Vec<u8>> {
         .or_else(|()| at(path, format!("{text:?} is not hex data")))
 }
 
-fn csv_value(def: &Def, data: &str, path: &str) -> R<(OptionValue, Option<Vec<String>>)> {
+fn csv_value(def: &Def, data: &str, path: &str) -> R<OptionValue> {
     let items: Vec<&str> = if def.array {
         data.split(',')
             .map(str::trim)
@@ -351,8 +348,9 @@ fn csv_value(def: &Def, data: &str, path: &str) -> R<(OptionValue, Option<Vec<St
                 }
                 bytes.push(0);
             }
-            let names = list.iter().map(|s| (*s).to_owned()).collect();
-            return Ok((OptionValue::Hex(format_hex(&bytes)), Some(names)));
+            // As Kea writes them: each name in full, no RFC 1035
+            // compression (the model's typed domain_search compresses).
+            return Ok(OptionValue::Hex(format_hex(&bytes)));
         }
         (ty, _, list) => {
             let mut bytes = Vec::new();
@@ -391,7 +389,7 @@ fn csv_value(def: &Def, data: &str, path: &str) -> R<(OptionValue, Option<Vec<St
             OptionValue::Hex(format_hex(&bytes))
         }
     };
-    Ok((value, None))
+    Ok(value)
 }
 
 /// Puts a resolved option into `set` (the model's typed field where it has
@@ -420,7 +418,6 @@ pub(crate) fn insert(set: &mut OptionSet, r: Resolved, path: &str) -> R<()> {
         (28, OptionValue::Ip(a)) => typed!(broadcast_address, *a),
         (42, OptionValue::Ips(v)) => typed!(ntp_servers, v.clone()),
         (26, OptionValue::U16(n)) => typed!(mtu, *n),
-        (119, _) if r.names.is_some() => typed!(domain_search, r.names.clone().unwrap_or_default()),
         _ => {}
     }
     if set.custom.iter().any(|c| c.code == r.code) {
@@ -488,11 +485,14 @@ mod tests {
             set.routers,
             Some(vec![Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2)])
         );
-        assert_eq!(
-            set.domain_search,
-            Some(vec!["a.example".into(), "b".into()])
-        );
         assert_eq!(set.custom[0].value, OptionValue::Text("boot".into()));
+        // Domain search lists go as Kea writes them, uncompressed.
+        assert_eq!(set.domain_search, None);
+        assert_eq!(set.custom[1].code, 119);
+        assert_eq!(
+            set.custom[1].value,
+            OptionValue::Hex("01:61:07:65:78:61:6d:70:6c:65:00:01:62:00".into())
+        );
     }
 
     #[test]

@@ -63,7 +63,13 @@ fn config(dir: &Path) -> String {
     "option-def": [ {{ "name": "path-prefix", "code": 210, "type": "string" }} ],
     "option-data": [
       {{ "name": "domain-name-servers", "data": "{s}" }},
-      {{ "name": "ntp-servers", "data": "{s}" }}
+      {{ "name": "ntp-servers", "data": "{s}" }},
+      {{ "name": "domain-name", "data": "maas.test" }},
+      {{ "name": "domain-search", "data": "maas.test, example.test" }},
+      {{ "name": "time-offset", "data": "-3600" }},
+      {{ "name": "interface-mtu", "data": "1500" }},
+      {{ "name": "netbios-name-servers", "data": "{s}, 10.99.0.254" }},
+      {{ "code": 47, "csv-format": false, "data": "6e6f6465" }}
     ],
     "client-classes": [
       {{ "name": "PXE", "test": "substring(option[60].hex,0,9) == 'PXEClient'", "valid-lifetime": 30 }},
@@ -91,6 +97,7 @@ fn config(dir: &Path) -> String {
     ],
     "subnet4": [
       {{ "id": 1, "subnet": "10.99.0.0/24", "next-server": "{s}",
+         "renew-timer": 300, "rebind-timer": 525,
          "option-data": [ {{ "name": "routers", "data": "10.99.0.254" }} ],
          "pools": [ {{ "pool": "10.99.0.100 - 10.99.0.199" }} ],
          "reservations": [ {{ "hw-address": "52:54:00:aa:bb:01", "ip-address": "10.99.0.50" }} ] }},

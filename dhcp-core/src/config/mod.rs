@@ -158,6 +158,12 @@ pub struct ServerConfig {
     /// sets `false`).
     #[serde(default = "default_true", skip_serializing_if = "is_true")]
     pub derive_broadcast_address: bool,
+    /// Send configured T1 and T2 (options 58 and 59) even to clients whose
+    /// parameter request list does not ask for them, as Kea does (a Kea
+    /// file read by `dhcp-kea` sets `true`); by default they go, like any
+    /// option, only to clients that ask.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub always_send_timers: bool,
 }
 
 fn default_store() -> PathBuf {
@@ -175,6 +181,9 @@ fn default_true() -> bool {
 fn is_true(b: &bool) -> bool {
     *b
 }
+fn is_false(b: &bool) -> bool {
+    !*b
+}
 
 impl Default for ServerConfig {
     fn default() -> Self {
@@ -189,6 +198,7 @@ impl Default for ServerConfig {
             lease_file: None,
             echo_client_id: true,
             derive_broadcast_address: true,
+            always_send_timers: false,
         }
     }
 }
