@@ -15,7 +15,7 @@ cd "$(dirname "$0")"
 SECONDS_EACH=${1:?usage: fuzz/run.sh SECONDS [TARGET...]}
 shift
 TARGETS=("$@")
-[ "${#TARGETS[@]}" -gt 0 ] || TARGETS=(dhcp_engine failover_frame failover_peer config_toml isc_config omapi_message control_request)
+[ "${#TARGETS[@]}" -gt 0 ] || TARGETS=(dhcp_engine failover_frame failover_peer config_toml isc_config kea_config omapi_message control_request)
 SAN=${FUZZ_SANITIZER:-none}
 export CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-1}
 

@@ -114,9 +114,11 @@ impl Topology {
             options = options.or(&cfg.options);
             lease_time = lease_time.or(cfg.lease_time);
             options.subnet_mask.get_or_insert(s.subnet.netmask());
-            options
-                .broadcast_address
-                .get_or_insert(s.subnet.broadcast());
+            if cfg.server.derive_broadcast_address {
+                options
+                    .broadcast_address
+                    .get_or_insert(s.subnet.broadcast());
+            }
             t.networks[ni].subnets.push(t.subnets.len());
             t.subnets.push(Subnet {
                 net: s.subnet,
@@ -242,5 +244,30 @@ pub fn client_key(client_id: Option<&[u8]>, hw: &HwAddr, ignore_uids: bool) -> C
     match client_id {
         Some(id) if !ignore_uids && !id.is_empty() => ClientKey::ClientId(id.to_vec()),
         _ => ClientKey::Hw(hw.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broadcast_address_is_derived_unless_told_not_to() {
+        let mut cfg = Config::from_toml(
+            "[[subnets]]\nsubnet = \"10.99.0.0/24\"\npools = [{ start = \"10.99.0.10\", end = \"10.99.0.20\" }]\n",
+        )
+        .unwrap();
+        let t = Topology::new(&cfg);
+        assert_eq!(
+            t.subnets[0].options.broadcast_address,
+            Some(Ipv4Addr::new(10, 99, 0, 255))
+        );
+        cfg.server.derive_broadcast_address = false;
+        let t = Topology::new(&cfg);
+        assert_eq!(t.subnets[0].options.broadcast_address, None);
+        assert_eq!(
+            t.subnets[0].options.subnet_mask,
+            Some(Ipv4Addr::new(255, 255, 255, 0))
+        );
     }
 }

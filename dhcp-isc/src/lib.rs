@@ -204,18 +204,8 @@ fn locate(sources: &[parser::Source], e: error::Located) -> IscError {
 
 /// A model validation error, placed at the statement its key path came from.
 fn model_error(sources: &[parser::Source], paths: &[(String, Pos)], e: ConfigError) -> IscError {
-    let ConfigError::Invalid { path, reason } = &e else {
-        return IscError::Model(e);
-    };
-    let best = paths
-        .iter()
-        .filter(|(p, _)| {
-            path.strip_prefix(p.as_str())
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
-        })
-        .max_by_key(|(p, _)| p.len());
-    match best {
-        Some((_, pos)) => locate(
+    match e.locate(paths) {
+        Some((pos, path, reason)) => locate(
             sources,
             error::Located::new(*pos, ErrorKind::Invalid, format!("{reason} ({path})")),
         ),

@@ -29,6 +29,8 @@ pub enum Command {
     CheckConfig(CheckArgs),
     /// Read an ISC dhcpd.conf and print the equivalent TOML configuration.
     ImportIsc(ImportArgs),
+    /// Read a Kea Dhcp4 JSON configuration and print the equivalent TOML.
+    ImportKea(ImportArgs),
     /// Show the running daemon's state (pools, failover, reload, counters).
     Status(ClientArgs),
     /// Inspect or release leases of the running daemon.
@@ -251,10 +253,10 @@ pub struct RunArgs {
     pub event_queue: usize,
 }
 
-/// `dhcpd import-isc`.
+/// `dhcpd import-isc` and `dhcpd import-kea`.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The ISC configuration file (includes are followed).
+    /// The configuration file (ISC: includes are followed).
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
 }

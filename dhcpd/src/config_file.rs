@@ -1,11 +1,14 @@
-//! Loading the configuration file: our TOML, or an ISC `dhcpd.conf` (read
-//! by `dhcp-isc` into the same model). A file named `*.toml` is TOML; any
+//! Loading the configuration file: our TOML, an ISC `dhcpd.conf` (read
+//! by `dhcp-isc` into the same model) or a Kea `Dhcp4` JSON file (read by
+//! `dhcp-kea`). A file named `*.toml` is TOML; a file whose first thing
+//! after comments is `{` is Kea's (neither TOML nor ISC starts so); any
 //! other file is TOML if it parses as TOML, else ISC.
 
 use std::path::Path;
 
 use dhcp_core::config::{Config, ConfigError};
 use dhcp_isc::IscError;
+use dhcp_kea::KeaError;
 
 /// Why a configuration file could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +27,9 @@ pub enum LoadError {
     /// An ISC configuration that is refused.
     #[error("{0}")]
     Isc(IscError),
+    /// A Kea configuration that is refused.
+    #[error("{0}")]
+    Kea(KeaError),
 }
 
 impl LoadError {
@@ -37,9 +43,27 @@ impl LoadError {
     }
 }
 
+/// Whether `text` (from `path`) is a Kea JSON configuration: its first
+/// character outside whitespace and `#`, `//` and `/* */` comments is `{`.
+pub fn is_kea(path: &Path, text: &str) -> bool {
+    if path.extension().is_some_and(|e| e == "toml") {
+        return false;
+    }
+    let mut rest = text.trim_start();
+    loop {
+        if rest.starts_with('#') || rest.starts_with("//") {
+            rest = rest.split_once('\n').map_or("", |(_, r)| r).trim_start();
+        } else if let Some(r) = rest.strip_prefix("/*") {
+            rest = r.split_once("*/").map_or("", |(_, r)| r).trim_start();
+        } else {
+            return rest.starts_with('{');
+        }
+    }
+}
+
 /// Whether `text` (from `path`) is an ISC configuration.
 pub fn is_isc(path: &Path, text: &str) -> bool {
-    if path.extension().is_some_and(|e| e == "toml") {
+    if path.extension().is_some_and(|e| e == "toml") || is_kea(path, text) {
         return false;
     }
     matches!(Config::from_toml(text), Err(ConfigError::Parse(_)))
@@ -51,6 +75,11 @@ pub fn load(path: &Path) -> Result<Config, LoadError> {
         path: path.display().to_string(),
         source,
     })?;
+    if is_kea(path, &text) {
+        return dhcp_kea::parse_str(&text, &path.display().to_string())
+            .map(|c| c.config)
+            .map_err(LoadError::Kea);
+    }
     if is_isc(path, &text) {
         return dhcp_isc::parse_file(path)
             .map(|c| c.config)
@@ -107,5 +136,33 @@ mod tests {
         let bad_toml = dir.path().join("b.toml");
         std::fs::write(&bad_toml, "subnet 10.99.0.0 netmask 255.255.255.0 {}\n").unwrap();
         assert!(matches!(load(&bad_toml), Err(LoadError::Toml(_))));
+    }
+
+    #[test]
+    fn kea_files_load_into_the_same_model() {
+        let dir = tempfile::tempdir().unwrap();
+        let kea = dir.path().join("kea-dhcp4.conf");
+        std::fs::write(
+            &kea,
+            "# Kea\n/* block */ // line\n{ \"Dhcp4\": { \"subnet4\": [ { \"id\": 1, \"subnet\": \"10.99.0.0/24\",\n  \"pools\": [ { \"pool\": \"10.99.0.10 - 10.99.0.20\" } ] } ] } }\n",
+        )
+        .unwrap();
+        let text = std::fs::read_to_string(&kea).unwrap();
+        assert!(is_kea(&kea, &text) && !is_isc(&kea, &text));
+        let c = load(&kea).unwrap();
+        assert_eq!(c.subnets[0].pools[0].start.to_string(), "10.99.0.10");
+        std::fs::write(&kea, "{ \"Dhcp4\": { \"bogus\": 1 } }").unwrap();
+        let e = load(&kea).unwrap_err();
+        assert!(matches!(e, LoadError::Kea(_)));
+        assert!(
+            e.render().ends_with("Dhcp4/bogus: unknown key"),
+            "{}",
+            e.render()
+        );
+        let isc = dir.path().join("dhcpd.conf");
+        assert!(!is_kea(
+            &isc,
+            "# {\nsubnet 10.99.0.0 netmask 255.255.255.0 { }\n"
+        ));
     }
 }

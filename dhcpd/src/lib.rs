@@ -8,6 +8,7 @@
 //!           [--quiet] [--stats-file FILE]
 //! dhcpd check-config --config FILE          (TOML or ISC dhcpd.conf)
 //! dhcpd import-isc FILE                      (prints the equivalent TOML)
+//! dhcpd import-kea FILE                      (the same for a Kea Dhcp4 JSON file)
 //! dhcpd -t [-cf FILE] | [-f] [-q] -4 -cf FILE -lf FILE -pf FILE [-user U -group G] IFACE…
 //! dhcpd status | reload                       [--socket PATH] [--json]
 //! dhcpd leases list [--state S] [--all] | show KEY | release KEY
@@ -113,6 +114,7 @@ pub mod config_file;
 pub mod failover;
 pub mod failure_log;
 pub mod isc_cli;
+pub mod kea_cli;
 pub mod net;
 pub mod ops;
 pub mod privileges;

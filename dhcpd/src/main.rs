@@ -15,6 +15,7 @@ use dhcpd::cli::{
 };
 use dhcpd::config_file;
 use dhcpd::isc_cli::{self, IscArgs};
+use dhcpd::kea_cli::{self, KeaAction, KeaArgs};
 use dhcpd::net::coalesce::Coalescer;
 use dhcpd::ops::control::{Request, client};
 use dhcpd::privileges;
@@ -36,6 +37,11 @@ fn main() -> ExitCode {
     // MAAS's service unit runs `dhcpd -user … -f -q -4 -cf …`: ISC's command
     // line, recognised before clap sees it.
     let argv: Vec<String> = std::env::args().collect();
+    // Kea's (`kea-dhcp4 -c FILE`): by program name, or a first flag that
+    // neither ISC nor we have (kea_cli says why they never collide).
+    if kea_cli::is_kea_argv(&argv) {
+        return kea_main(&argv);
+    }
     if isc_cli::is_isc_argv(&argv) {
         return isc_main(&argv);
     }
@@ -44,6 +50,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(&args),
         Command::CheckConfig(args) => check_config(&args),
         Command::ImportIsc(args) => return import_isc(&args),
+        Command::ImportKea(args) => return import_kea(&args),
         other => control(other),
     };
     match result {
@@ -59,7 +66,10 @@ fn main() -> ExitCode {
 /// The control-socket subcommands.
 fn control(cmd: Command) -> Result<()> {
     let (req, c): (Request, ClientArgs) = match cmd {
-        Command::Run(_) | Command::CheckConfig(_) | Command::ImportIsc(_) => {
+        Command::Run(_)
+        | Command::CheckConfig(_)
+        | Command::ImportIsc(_)
+        | Command::ImportKea(_) => {
             anyhow::bail!("not a control command")
         }
         Command::Status(c) => (Request::Status, c),
@@ -181,6 +191,97 @@ fn import_isc(args: &ImportArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `dhcpd import-kea FILE`: the TOML on stdout, or the error.
+fn import_kea(args: &ImportArgs) -> ExitCode {
+    match dhcp_kea::parse_file(&args.file).and_then(|c| c.to_toml()) {
+        Ok(toml) => {
+            print!("{toml}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Kea's command line: `-t FILE` tests, `-c FILE` serves, `-v`/`-V`/`-W`
+/// print what this server is.
+fn kea_main(argv: &[String]) -> ExitCode {
+    let a = match kea_cli::parse(argv) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{}: {e}", kea_cli::KEA_NAME);
+            return ExitCode::FAILURE;
+        }
+    };
+    match &a.action {
+        KeaAction::Version => println!("{}", env!("CARGO_PKG_VERSION")),
+        KeaAction::ExtendedVersion => println!("{}", kea_cli::extended_version()),
+        KeaAction::BuildConfig => println!("{}", kea_cli::build_config()),
+        KeaAction::Test(path) => return kea_test(path),
+        KeaAction::Run(path) => {
+            if let Err(e) = kea_run(&a, path) {
+                eprintln!("{}: error: {e:#}", kea_cli::KEA_NAME);
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// `-t FILE`: exit 0 when the file is accepted, else 1 with Kea's words.
+fn kea_test(path: &Path) -> ExitCode {
+    match dhcp_kea::parse_file(path) {
+        Ok(c) => {
+            eprintln!("{}", summary(path, &c.config));
+            if !c.config.failover.is_empty() {
+                eprintln!("{}: note: {}", kea_cli::KEA_NAME, dhcp_kea::HA_NOTE);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{}", e.kea_render());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `-c FILE`: the same daemon as `dhcpd run --config FILE`; the store is
+/// beside the memfile the file names (`lease-database`).
+fn kea_run(a: &KeaArgs, path: &Path) -> Result<()> {
+    // Refused here with Kea's words, before the daemon's own start.
+    let parsed = dhcp_kea::parse_file(path).map_err(|e| anyhow::anyhow!(e.kea_render()))?;
+    let mut run_argv: Vec<String> = vec![
+        "dhcpd".into(),
+        "run".into(),
+        "--config".into(),
+        path.display().to_string(),
+    ];
+    if let Some(p) = a.port {
+        run_argv.push("--server-port".into());
+        run_argv.push(p.to_string());
+    }
+    if a.debug {
+        run_argv.push("--log-level".into());
+        run_argv.push("debug".into());
+    }
+    let Command::Run(args) = Cli::try_parse_from(&run_argv)?.command else {
+        anyhow::bail!("internal error: not a run command");
+    };
+    if !parsed.config.failover.is_empty() {
+        eprintln!("{}: note: {}", kea_cli::KEA_NAME, dhcp_kea::HA_NOTE);
+    }
+    eprintln!(
+        "{} {} (Kea command line): config {}, store {}",
+        kea_cli::KEA_NAME,
+        env!("CARGO_PKG_VERSION"),
+        path.display(),
+        parsed.config.server.store.display()
+    );
+    run(&args)
 }
 
 /// ISC's command line: `-t` tests the configuration, otherwise serve.

@@ -402,6 +402,77 @@ pub fn differences(a: &RawReply, b: &RawReply, same_address: bool, skip: &[u8]) 
     d
 }
 
+/// One line of a comparison table: the address, siaddr, file, lease time
+/// and option codes of the ACK (or the OFFER when there was no ACK).
+pub fn summary(o: &Outcome) -> String {
+    let Some(a) = o.ack.as_ref().or(o.offer.as_ref()) else {
+        return "(silent)".into();
+    };
+    let codes: Vec<String> = a.options.keys().map(u8::to_string).collect();
+    format!(
+        "{} siaddr={} file={:?} lease={:?} opts={}",
+        a.yiaddr,
+        a.siaddr,
+        a.file,
+        a.lease_time(),
+        codes.join(",")
+    )
+}
+
+/// The reference server's and ours answers to the same clients, compared:
+/// `clients` gives each client's name and whether its address is reserved
+/// (then `yiaddr` counts too), `reference` names the other server, `skip`
+/// the option codes left out. Returns the table (one row per client:
+/// both summaries and the differences, or "same") and the names of the
+/// clients whose answers differ (or whose reference gave no ACK, so that
+/// the row tests nothing).
+pub fn comparison(
+    clients: &[(String, bool)],
+    reference: (&str, &[Outcome]),
+    ours: &[Outcome],
+    skip: &[u8],
+) -> (String, Vec<String>) {
+    let (label, theirs) = reference;
+    let mut table = format!("client | {label} | ours | differences\n");
+    let mut failures = Vec::new();
+    for (((name, reserved), r), o) in clients.iter().zip(theirs).zip(ours) {
+        let mut diffs = Vec::new();
+        for (what, a, b) in [("OFFER", &r.offer, &o.offer), ("ACK", &r.ack, &o.ack)] {
+            match (a, b) {
+                (Some(a), Some(b)) => {
+                    for d in differences(a, b, *reserved, skip) {
+                        diffs.push(format!("{what} {d}"));
+                    }
+                }
+                (None, None) => {}
+                (a, b) => diffs.push(format!(
+                    "{what}: {label} {} | ours {}",
+                    if a.is_some() { "answered" } else { "silent" },
+                    if b.is_some() { "answered" } else { "silent" }
+                )),
+            }
+        }
+        if r.ack.is_none() {
+            diffs.push(format!("{label} gave no ACK (the scenario tests nothing)"));
+        }
+        let verdict = if diffs.is_empty() {
+            "same".to_owned()
+        } else {
+            diffs.join("; ")
+        };
+        let _ = writeln!(
+            table,
+            "{name} | {} | {} | {verdict}",
+            summary(r),
+            summary(o)
+        );
+        if !diffs.is_empty() {
+            failures.push(name.clone());
+        }
+    }
+    (table, failures)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,6 +22,7 @@ use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use testbed::firmware::{self, IPXE_PRL, ONIE_PRL, OS_PRL, PXE_PRL};
 use testbed::probe::{self, Outcome, Probe};
 use testbed::topology::{LabBuilder, RELAY_CLIENT_SIDE, RELAY_HOST};
 use testbed::{Lab, Process};
@@ -121,61 +122,21 @@ fn pair(lab: &Lab, p: Kind, s: Kind, tag: &str) -> (Process, Process) {
 
 // ------------------------------------------------------------------ clients
 
-/// Parameter request list of a BIOS PXE ROM.
-const PXE_PRL: &[u8] = &[
-    1, 2, 3, 4, 5, 6, 11, 12, 13, 15, 16, 17, 18, 22, 23, 28, 40, 41, 42, 43, 50, 51, 54, 58, 59,
-    60, 66, 67, 97, 128, 129, 130, 131, 132, 133, 134, 135,
-];
-/// Parameter request list of a UEFI PXE / HTTP boot client.
-const UEFI_PRL: &[u8] = &[
-    1, 2, 3, 4, 5, 6, 12, 13, 15, 17, 18, 22, 23, 28, 40, 41, 42, 43, 50, 51, 54, 58, 59, 60, 66,
-    67, 97, 128, 129, 130, 131, 132, 133, 134, 135,
-];
-/// Parameter request list of iPXE.
-const IPXE_PRL: &[u8] = &[
-    1, 3, 6, 7, 12, 15, 17, 26, 43, 60, 66, 67, 119, 128, 129, 130, 131, 132, 133, 134, 135, 175,
-    203,
-];
-/// Parameter request list of ONIE's DHCP client (a network switch).
-const ONIE_PRL: &[u8] = &[
-    1, 3, 6, 7, 12, 15, 28, 42, 43, 54, 66, 67, 72, 114, 119, 125,
-];
-/// Parameter request list of an installed OS's client (dhclient).
-const OS_PRL: &[u8] = &[1, 28, 2, 3, 15, 6, 119, 12, 44, 47, 26, 121, 42];
-
 fn mac(n: u8) -> [u8; 6] {
     [0x52, 0x54, 0x00, 0x99, 0x00, n]
 }
 
-/// A firmware client: option 93 = `arch`, 60 = `vendor` class, 94, 97, 57.
+/// A firmware client (see [`firmware::firmware`]) with the test's MAC `n`.
 fn firmware(name: &str, n: u8, arch: u16, vendor: &str, prl: &[u8]) -> Probe {
-    Probe::new(name, mac(n))
-        .option(57, &1472u16.to_be_bytes())
-        .option(93, &arch.to_be_bytes())
-        .option(94, &[1, 3, 16])
-        .option(97, &[0; 17])
-        .option(60, vendor.as_bytes())
-        .option(55, prl)
+    firmware::firmware(name, mac(n), arch, vendor, prl)
 }
 
 fn pxe(name: &str, n: u8, arch: u16) -> Probe {
-    firmware(
-        name,
-        n,
-        arch,
-        &format!("PXEClient:Arch:{arch:05}:UNDI:003016"),
-        UEFI_PRL,
-    )
+    firmware::pxe(name, mac(n), arch)
 }
 
 fn http(name: &str, n: u8, arch: u16) -> Probe {
-    firmware(
-        name,
-        n,
-        arch,
-        &format!("HTTPClient:Arch:{arch:05}:UNDI:003001"),
-        UEFI_PRL,
-    )
+    firmware::http(name, mac(n), arch)
 }
 
 fn ipxe(name: &str, n: u8) -> Probe {
@@ -289,21 +250,6 @@ fn run_clients(lab: &Lab) -> Vec<Outcome> {
         .collect()
 }
 
-fn summary(o: &Outcome) -> String {
-    let Some(a) = o.ack.as_ref().or(o.offer.as_ref()) else {
-        return "(silent)".into();
-    };
-    let codes: Vec<String> = a.options.keys().map(u8::to_string).collect();
-    format!(
-        "{} siaddr={} file={:?} lease={:?} opts={}",
-        a.yiaddr,
-        a.siaddr,
-        a.file,
-        a.lease_time(),
-        codes.join(",")
-    )
-}
-
 #[test]
 fn ours_answers_the_maas_config_as_isc_does() {
     if !runnable("ours_answers_the_maas_config_as_isc_does") {
@@ -319,43 +265,11 @@ fn ours_answers_the_maas_config_as_isc_does() {
     p.kill().unwrap();
     s.kill().unwrap();
 
-    let mut table = String::from("client | ISC dhcpd 4.4 | ours | differences\n");
-    let mut failures = Vec::new();
-    for (((probe, reserved, _), i), o) in clients().iter().zip(&isc).zip(&ours) {
-        let mut diffs = Vec::new();
-        for (what, a, b) in [("OFFER", &i.offer, &o.offer), ("ACK", &i.ack, &o.ack)] {
-            match (a, b) {
-                (Some(a), Some(b)) => {
-                    for d in probe::differences(a, b, *reserved, &[]) {
-                        diffs.push(format!("{what} {d}"));
-                    }
-                }
-                (None, None) => {}
-                (a, b) => diffs.push(format!(
-                    "{what}: ISC {} | ours {}",
-                    if a.is_some() { "answered" } else { "silent" },
-                    if b.is_some() { "answered" } else { "silent" }
-                )),
-            }
-        }
-        if i.ack.is_none() {
-            diffs.push("ISC gave no ACK (the scenario tests nothing)".into());
-        }
-        table.push_str(&format!(
-            "{} | {} | {} | {}\n",
-            probe.name,
-            summary(i),
-            summary(o),
-            if diffs.is_empty() {
-                "same".into()
-            } else {
-                diffs.join("; ")
-            }
-        ));
-        if !diffs.is_empty() {
-            failures.push(probe.name.clone());
-        }
-    }
+    let names: Vec<(String, bool)> = clients()
+        .into_iter()
+        .map(|(p, reserved, _)| (p.name, reserved))
+        .collect();
+    let (table, failures) = probe::comparison(&names, ("ISC dhcpd 4.4", &isc), &ours, &[]);
     eprintln!("{table}");
     assert!(
         failures.is_empty(),

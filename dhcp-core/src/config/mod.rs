@@ -61,6 +61,24 @@ impl ConfigError {
             reason: reason.into(),
         }
     }
+
+    /// For a model error found by a reader of another format: of `places`
+    /// (model key paths, each with where it came from in the source), the
+    /// one with the longest key path that contains the error's path, with
+    /// the error's path and reason.
+    pub fn locate<'a, T>(&self, places: &'a [(String, T)]) -> Option<(&'a T, &str, &str)> {
+        let Self::Invalid { path, reason } = self else {
+            return None;
+        };
+        places
+            .iter()
+            .filter(|(p, _)| {
+                path.strip_prefix(p.as_str())
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+            })
+            .max_by_key(|(p, _)| p.len())
+            .map(|(_, at)| (at, path.as_str(), reason.as_str()))
+    }
 }
 
 /// The whole server configuration.
@@ -134,6 +152,18 @@ pub struct ServerConfig {
     /// asks and Kea does; ISC dhcpd does so only with `echo-client-id true`.
     #[serde(default = "default_true")]
     pub echo_client_id: bool,
+    /// Send a subnet's broadcast address (option 28, when requested)
+    /// derived from the subnet when none is configured, as ISC dhcpd does;
+    /// Kea sends it only when configured (a Kea file read by `dhcp-kea`
+    /// sets `false`).
+    #[serde(default = "default_true", skip_serializing_if = "is_true")]
+    pub derive_broadcast_address: bool,
+    /// Send configured T1 and T2 (options 58 and 59) even to clients whose
+    /// parameter request list does not ask for them, as Kea does (a Kea
+    /// file read by `dhcp-kea` sets `true`); by default they go, like any
+    /// option, only to clients that ask.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub always_send_timers: bool,
 }
 
 fn default_store() -> PathBuf {
@@ -148,6 +178,12 @@ fn default_abandon_time() -> u32 {
 fn default_true() -> bool {
     true
 }
+fn is_true(b: &bool) -> bool {
+    *b
+}
+fn is_false(b: &bool) -> bool {
+    !*b
+}
 
 impl Default for ServerConfig {
     fn default() -> Self {
@@ -161,6 +197,8 @@ impl Default for ServerConfig {
             log_level: None,
             lease_file: None,
             echo_client_id: true,
+            derive_broadcast_address: true,
+            always_send_timers: false,
         }
     }
 }

@@ -35,6 +35,7 @@ impl Engine {
             host_boot_file: scope.host_boot_file.as_deref(),
             message: None,
             echo_client_id: self.cfg.server.echo_client_id,
+            always_send_timers: self.cfg.server.always_send_timers,
         };
         self.emit(reply::finish(msg, m, parts, dest), out);
     }

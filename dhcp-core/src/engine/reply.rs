@@ -115,6 +115,7 @@ pub fn nak(
         host_boot_file: None,
         message: Some(message),
         echo_client_id,
+        always_send_timers: false,
     };
     finish(req, m, parts, Destination::for_nak(req))
 }
@@ -137,6 +138,8 @@ pub struct ReplyParts<'a> {
     pub message: Option<&'a str>,
     /// Return the client's option 61 (RFC 6842).
     pub echo_client_id: bool,
+    /// Send configured T1/T2 whether or not the client asks for them.
+    pub always_send_timers: bool,
 }
 
 /// The subnet selection option (RFC 3011).
@@ -163,7 +166,12 @@ pub fn finish(
         _ => None,
     };
     let forced: &[u8] = parts.boot.map_or(&[], |b| b.force_options.as_slice());
-    let wanted = |code: u8| forced.contains(&code) || prl.is_none_or(|p| p.contains(&code));
+    let timers = parts.always_send_timers;
+    let wanted = |code: u8| {
+        forced.contains(&code)
+            || (timers && TIMER_CODES.contains(&code))
+            || prl.is_none_or(|p| p.contains(&code))
+    };
     let opts = m.opts_mut();
     opts.insert(DhcpOption::MessageType(parts.msg_type));
     opts.insert(DhcpOption::ServerIdentifier(parts.server_id));

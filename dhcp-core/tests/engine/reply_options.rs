@@ -38,6 +38,32 @@ fn configured_t1_t2_are_sent_only_below_the_lease_time() {
     assert!(err.contains("T1/T2"), "{err}");
 }
 
+/// A client whose parameter request list leaves T1/T2 out gets them only
+/// with `server.always_send_timers` (Kea's behaviour).
+#[test]
+fn unrequested_t1_t2_go_only_with_always_send_timers() {
+    for always in [false, true] {
+        let toml = CONFIG
+            .replace(
+                "offer_hold = 10",
+                &format!("offer_hold = 10\nalways_send_timers = {always}"),
+            )
+            .replace(
+                "domain_name = \"lab.test\"",
+                "domain_name = \"lab.test\"\ncustom = [{ code = 58, type = \"u32\", value = 200 }]",
+            );
+        let mut e =
+            dhcp_core::engine::Engine::new(dhcp_core::config::Config::from_toml(&toml).unwrap());
+        let m = with(
+            msg(MessageType::Discover, 1),
+            DhcpOption::ParameterRequestList(vec![OptionCode::SubnetMask, OptionCode::Router]),
+        );
+        let o = run(&mut e, &m, T0);
+        assert_eq!(opt(&o, OptionCode::Renewal).is_some(), always, "{always}");
+        assert!(opt(&o, OptionCode::DomainName).is_none());
+    }
+}
+
 #[test]
 fn parameter_request_list_limits_options() {
     let mut e = engine();

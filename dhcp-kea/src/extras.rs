@@ -1,0 +1,40 @@
+//! What a Kea file says that the configuration model does not hold.
+
+use ipnet::Ipv4Net;
+
+/// `libdhcp_run_script.so`'s parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunScript {
+    /// The script (`parameters.name`).
+    pub name: String,
+    /// `parameters.sync` (Kea runs the script without waiting unless true).
+    pub sync: bool,
+}
+
+/// `control-socket`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ControlSocketConfig {
+    /// The unix socket path (`socket-name`).
+    pub socket_name: String,
+}
+
+/// The Kea-only settings of a file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeaExtras {
+    /// The memfile path (`lease-database/name`), when a lease database is
+    /// configured; the store is kept beside it (`NAME.store`).
+    pub lease_file: Option<String>,
+    /// Subnet ids and the subnets they name.
+    pub subnet_ids: Vec<(u32, Ipv4Net)>,
+    /// `libdhcp_run_script.so`, when loaded.
+    pub run_script: Option<RunScript>,
+    /// The other hook libraries accepted, by file name.
+    pub hooks: Vec<String>,
+    /// `control-socket`.
+    pub control_socket: Option<ControlSocketConfig>,
+    /// `option-def` entries, as text.
+    pub option_definitions: Vec<String>,
+    /// Keys accepted because they state what the server does anyway, or
+    /// that it does otherwise, with the reason.
+    pub acknowledged: Vec<String>,
+}
