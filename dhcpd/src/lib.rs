@@ -111,6 +111,7 @@
 pub mod cli;
 pub mod clock;
 pub mod config_file;
+pub mod error_text;
 pub mod failover;
 pub mod failure_log;
 pub mod isc_cli;

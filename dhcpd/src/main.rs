@@ -14,6 +14,7 @@ use dhcpd::cli::{
     RunArgs,
 };
 use dhcpd::config_file;
+use dhcpd::error_text;
 use dhcpd::isc_cli::{self, IscArgs};
 use dhcpd::kea_cli::{self, KeaAction, KeaArgs};
 use dhcpd::net::coalesce::Coalescer;
@@ -56,8 +57,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            // `{:#}` prints the whole context chain on one line.
-            eprintln!("dhcpd: error: {e:#}");
+            eprintln!("dhcpd: error: {}", error_text::one_line(&e));
             ExitCode::FAILURE
         }
     }
@@ -224,7 +224,7 @@ fn kea_main(argv: &[String]) -> ExitCode {
         KeaAction::Test(path) => return kea_test(path),
         KeaAction::Run(path) => {
             if let Err(e) = kea_run(&a, path) {
-                eprintln!("{}: error: {e:#}", kea_cli::KEA_NAME);
+                eprintln!("{}: error: {}", kea_cli::KEA_NAME, error_text::one_line(&e));
                 return ExitCode::FAILURE;
             }
         }
@@ -299,7 +299,7 @@ fn isc_main(argv: &[String]) -> ExitCode {
     match isc_run(&a) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("dhcpd: error: {e:#}");
+            eprintln!("dhcpd: error: {}", error_text::one_line(&e));
             ExitCode::FAILURE
         }
     }
