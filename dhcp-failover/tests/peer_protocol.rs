@@ -377,6 +377,15 @@ fn dueling_updates_less_critical_is_rejected() {
 fn update_requests_are_answered_then_done() {
     let mut h = H::linked_in(Role::Secondary, S::Recover);
     let _ = h.output(T0);
+    // Every address has a history (given to us by balancing, acknowledged).
+    for last in 10..=19 {
+        let mut l = h.lease(last);
+        l.state = BindingState::Backup;
+        l.starts = T0;
+        l.tstp = T0;
+        l.atsfp = T0;
+        h.set_lease(l);
+    }
     // UPDREQALL: every lease of the relationship, then UPDDONE with the request's xid
     // once the last one is acknowledged. The partner's window (10) lets all 10 go.
     send!(h, T0 + 1, xid 500, Body::UpdReqAll);
@@ -606,4 +615,25 @@ fn a_partner_that_says_it_is_short_gets_its_clients_answered_until_it_holds_what
         send!(h, T0 + 4, xid m.xid, Body::BndAck(BindingAck::accept(b.assigned_ip.unwrap())));
     }
     assert_eq!(h.peer.policy().partner_short_until, None);
+}
+
+#[test]
+fn a_pool_never_used_is_not_sent_for_updreqall() {
+    // A fresh pair: every address as a new table holds it. The requester
+    // assumes exactly that, so UPDREQALL is done at once, with no update.
+    let mut h = H::linked_in(Role::Secondary, S::Recover);
+    let _ = h.output(T0);
+    send!(h, T0 + 1, xid 600, Body::UpdReqAll);
+    let done = recv!(h, T0 + 1, [Body::UpdDone]);
+    assert_eq!(done[0].xid, 600);
+    // One address with a history is sent, and only it.
+    let mut l = h.lease(12);
+    l.state = BindingState::Backup;
+    l.tstp = T0 + 1;
+    l.atsfp = T0 + 1;
+    h.set_lease(l);
+    send!(h, T0 + 2, xid 601, Body::UpdReqAll);
+    let out = h.output(T0 + 2);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert!(matches!(&out[0].body, Body::BndUpd(b) if b.assigned_ip == Some(ip(12))));
 }

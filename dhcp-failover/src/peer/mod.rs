@@ -965,7 +965,13 @@ impl Peer {
     }
 
     fn reject(&mut self, xid: u32, ip: Ipv4Addr, reason: RejectReason, text: String) {
-        tracing::info!(%ip, %reason, %text, "rejecting binding update");
+        if reason == RejectReason::LessCriticalBindingInfo {
+            // Dueling updates are part of the protocol (both peers may
+            // update one address at once): counted, not logged one by one.
+            tracing::debug!(%ip, %reason, %text, "rejecting binding update");
+        } else {
+            tracing::info!(%ip, %reason, %text, "rejecting binding update");
+        }
         self.events.push_back(Event::UpdateRejected {
             addr: ip,
             reason,
@@ -1023,7 +1029,11 @@ impl Peer {
     fn on_update_request(&mut self, xid: u32, all: bool, table: &mut LeaseTable) {
         let mut addrs = BTreeSet::new();
         for l in self.relationship_leases(table) {
-            let wanted = all || needs_update(&l);
+            // UPDREQALL: every lease we know anything of. An address never
+            // touched (FREE, as a new table holds it) says nothing the
+            // requester does not already assume: a fresh pair would
+            // otherwise trade every address of its pools both ways.
+            let wanted = (all && !is_pristine(&l)) || needs_update(&l);
             if wanted {
                 addrs.insert(l.addr);
                 self.updates.push(l);
@@ -1277,6 +1287,12 @@ impl Peer {
 
 /// Whether the partner has not acknowledged the current record of `l`
 /// (ISC: `tstp > atsfp`, or a transitional state that awaits its ack).
+/// An address never touched since the pool was created: FREE, no client,
+/// no times (what [`LeaseTable::new`] holds for every address).
+fn is_pristine(l: &Lease) -> bool {
+    *l == Lease::new_free(l.addr, BindingState::Free)
+}
+
 fn needs_update(l: &Lease) -> bool {
     l.tstp > l.atsfp
         || matches!(
