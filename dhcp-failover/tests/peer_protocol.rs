@@ -637,3 +637,48 @@ fn a_pool_never_used_is_not_sent_for_updreqall() {
     assert_eq!(out.len(), 1, "{out:?}");
     assert!(matches!(&out[0].body, Body::BndUpd(b) if b.assigned_ip == Some(ip(12))));
 }
+
+#[test]
+fn a_large_pool_is_balanced_in_bounded_runs() {
+    use dhcp_core::table::{LeaseTable, PoolSpec};
+    use dhcp_failover::peer::MAX_GIVE_PER_RUN;
+    // 10,000 addresses, never used: the primary owes its secondary 5,000,
+    // given at most MAX_GIVE_PER_RUN at a time, the next run once the
+    // partner has acknowledged the last.
+    let mut h = H::new(Role::Primary, Some(H::saved(S::Normal, S::Normal)));
+    h.table = LeaseTable::new(vec![PoolSpec {
+        start: std::net::Ipv4Addr::new(10, 99, 0, 10),
+        end: std::net::Ipv4Addr::new(10, 99, 39, 25),
+        network: 0,
+        failover_peer: Some(NAME.into()),
+    }]);
+    assert_eq!(h.table.counts(0).free, 10_000);
+    h.handshake(T0);
+    h.partner_state(T0, S::Normal, false);
+    for round in 0..2_000 {
+        let out = h.output(T0 + 1);
+        if round == 0 {
+            // The first run stopped at its bound (5,000 were owed).
+            let (queued, unacked) = h.peer.pending_updates();
+            assert_eq!(queued + unacked, MAX_GIVE_PER_RUN);
+        }
+        let ups: Vec<_> = out
+            .iter()
+            .filter_map(|m| match &m.body {
+                Body::BndUpd(b) => b.assigned_ip.map(|a| (m.xid, a)),
+                _ => None,
+            })
+            .collect();
+        if ups.is_empty() && round > 0 {
+            break;
+        }
+        for (xid, a) in ups {
+            send!(h, T0 + 1, xid xid, Body::BndAck(BindingAck::accept(a)));
+        }
+        // Never more than one run's worth handed over and unacknowledged.
+        let (queued, unacked) = h.peer.pending_updates();
+        assert!(queued + unacked <= MAX_GIVE_PER_RUN, "{queued} + {unacked}");
+    }
+    assert_eq!(h.table.counts(0).backup, 5_000);
+    assert_eq!(h.table.counts(0).free, 5_000);
+}

@@ -96,13 +96,15 @@ pub fn has_surplus(table: &LeaseTable, pool: PoolIndex, role: Role, p: BalancePa
     s.lts > s.thresh
 }
 
-/// Plans the balancing of `pool` for a server with `role`.
+/// Plans the balancing of `pool` for a server with `role`, giving at most
+/// `limit` addresses (the rest waits for a later run).
 pub fn plan(
     table: &LeaseTable,
     pool: PoolIndex,
     role: Role,
     hba: Option<&[u8; 32]>,
     p: BalanceParams,
+    limit: usize,
 ) -> Plan {
     let Standing {
         mut lts,
@@ -119,7 +121,7 @@ pub fn plan(
     // Pass 1: leases whose last client the partner would serve.
     if let Some(hba) = hba {
         for l in table.in_state(pool, own_free(role)) {
-            if lts <= -hold {
+            if lts <= -hold || give.len() >= limit {
                 break;
             }
             let wanted = hash::lease_key(l)
@@ -138,8 +140,8 @@ pub fn plan(
         if given.contains(&l.addr) {
             continue;
         }
-        let limit = if l.ends == 0 { 0 } else { hold };
-        if lts <= limit {
+        let keep = if l.ends == 0 { 0 } else { hold };
+        if lts <= keep || give.len() >= limit {
             break;
         }
         give.push(l.addr);
@@ -201,16 +203,24 @@ mod tests {
     #[test]
     fn primary_gives_half_of_never_used_leases() {
         let t = table(100);
-        let plan = plan(&t, 0, Role::Primary, None, P);
+        let plan = plan(&t, 0, Role::Primary, None, P, usize::MAX);
         assert_eq!(plan.give.len(), 50);
         assert_eq!(plan.lts, 50);
         assert!(!plan.short);
     }
 
     #[test]
+    fn a_plan_gives_at_most_its_limit() {
+        let t = table(100);
+        let plan = plan(&t, 0, Role::Primary, None, P, 7);
+        assert_eq!(plan.give.len(), 7);
+        assert_eq!(plan.lts, 50, "the imbalance is reported whole");
+    }
+
+    #[test]
     fn secondary_with_nothing_is_short_and_gives_nothing() {
         let t = table(100);
-        let plan = plan(&t, 0, Role::Secondary, None, P);
+        let plan = plan(&t, 0, Role::Secondary, None, P, usize::MAX);
         assert!(plan.give.is_empty());
         assert!(plan.short);
     }

@@ -70,6 +70,12 @@ pub use transition::{Reaction, on_disconnect, on_partner_state, on_update_done};
 /// state's duration (ISC).
 pub const STARTUP_SECS: u32 = 15;
 
+/// Most addresses one balance run gives the partner; the next run comes
+/// once the partner has acknowledged them. Bounds the update queue (and
+/// the memory it holds) when a large pool is balanced for the first time:
+/// half of a million-address pool would otherwise be queued at once.
+pub const MAX_GIVE_PER_RUN: usize = 4096;
+
 /// Largest clock difference accepted in CONNECT/CONNECTACK (ISC).
 pub const MAX_SKEW_SECS: u32 = 60;
 
@@ -149,6 +155,9 @@ pub struct Peer {
     /// Addresses given to the partner by balancing and not yet
     /// acknowledged (in this state).
     giving: usize,
+    /// The last balance run stopped at [`MAX_GIVE_PER_RUN`]: run again once
+    /// the partner has acknowledged what it gave.
+    balance_more: bool,
     restore: Vec<Ipv4Addr>,
     /// Since when the link has been down (since start, or since it was
     /// lost); `None` while the handshake is complete. No binding update of
@@ -200,6 +209,7 @@ impl Peer {
             balance_nudged: None,
             partner_short_until: None,
             giving: 0,
+            balance_more: false,
             restore,
             down_since: Some(now),
             clock_offset: None,
@@ -850,6 +860,7 @@ impl Peer {
         self.balance_at = None;
         self.partner_short_until = None;
         self.giving = 0;
+        self.balance_more = false;
         self.queue_state();
         match new {
             FailoverState::CommunicationsInterrupted if self.cfg.auto_partner_down > 0 => {
@@ -1109,6 +1120,9 @@ impl Peer {
         self.giving = self.giving.saturating_sub(1);
         if self.giving == 0 {
             self.partner_short_until = None;
+            if std::mem::take(&mut self.balance_more) {
+                self.balance_at = Some(self.now);
+            }
         }
     }
 
@@ -1131,7 +1145,10 @@ impl Peer {
         let mut moved = 0u32;
         let mut short = false;
         for &pool in &pools {
-            let plan = balance::plan(table, pool, role, hba.as_ref(), params);
+            let room = MAX_GIVE_PER_RUN.saturating_sub(moved as usize);
+            let plan = balance::plan(table, pool, role, hba.as_ref(), params, room);
+            // Stopped by the bound, not by the even split: more to give.
+            self.balance_more |= room > 0 && plan.give.len() == room;
             short |= plan.short;
             if plan.lts > plan.thresh {
                 tracing::debug!(pool, lts = plan.lts, "pool imbalanced");
