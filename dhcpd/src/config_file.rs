@@ -103,6 +103,29 @@ pub fn isc_hooks(path: &Path) -> Vec<dhcp_isc::EventHook> {
         .unwrap_or_default()
 }
 
+/// The Kea-only settings of the Kea configuration at `path` (none for
+/// another format, or a file that does not load: its error is reported by
+/// [`load`]).
+pub fn kea_extras(path: &Path) -> Option<dhcp_kea::KeaExtras> {
+    let text = std::fs::read_to_string(path).ok()?;
+    if !is_kea(path, &text) {
+        return None;
+    }
+    dhcp_kea::parse_str(&text, &path.display().to_string())
+        .ok()
+        .map(|c| c.extras)
+}
+
+/// The run_script hook of the Kea configuration at `path`, if it has one.
+pub fn kea_script(path: &Path) -> Option<crate::ops::kea_script::KeaScript> {
+    let x = kea_extras(path)?;
+    let r = x.run_script?;
+    Some(crate::ops::kea_script::KeaScript {
+        program: r.name.into(),
+        subnet_ids: x.subnet_ids,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -233,6 +233,38 @@ pub fn exchange(
     })
 }
 
+/// Sends one DHCPRELEASE of `addr` for a relayed `probe` (its options,
+/// client identifier included, as in its DISCOVER) to `server`, from the
+/// relay host `host`; no reply is expected.
+pub fn release(
+    lab: &Lab,
+    host: &str,
+    server: Ipv4Addr,
+    probe: &Probe,
+    addr: Ipv4Addr,
+) -> Result<()> {
+    let Some(giaddr) = probe.giaddr else {
+        return Err(Error::NoResult(
+            "release: only relayed probes release".into(),
+        ));
+    };
+    let ns = lab.namespace(host)?.to_owned();
+    let probe = probe.clone();
+    netns::in_namespace(&ns, move || {
+        let xid = u32::from_be_bytes([probe.mac[2], probe.mac[3], probe.mac[4], probe.mac[5]]) ^ 1;
+        let mut m = probe.message(xid, MessageType::Release, None);
+        m.set_ciaddr(addr).set_flags(Flags::default());
+        m.opts_mut().insert(DhcpOption::ServerIdentifier(server));
+        let mut bytes = Vec::new();
+        m.encode(&mut Encoder::new(&mut bytes))
+            .map_err(|e| Error::NoResult(format!("encode: {e}")))?;
+        relay_socket(giaddr)?
+            .send_to(&bytes, SocketAddrV4::new(server, 67))
+            .map(drop)
+            .map_err(|e| Error::io(format!("unicast to {server}"), e))
+    })
+}
+
 /// The sockets of one probe.
 enum Link {
     Direct(SwarmSockets),

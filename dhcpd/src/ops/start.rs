@@ -29,7 +29,7 @@ use crate::failover::status::SharedFailoverOps;
 use crate::ops::control::engine::{EngineCall, EngineContext, EngineRequest};
 use crate::ops::control::server::{ControlServer, DaemonInfo};
 use crate::ops::control::{self, hosts};
-use crate::ops::events::{self, Action, EventSink, LeaseEvent};
+use crate::ops::events::{self, Action, EventSink, KeaDetail, LeaseEvent};
 use crate::ops::metrics::{self, DaemonCollector};
 use crate::ops::omapi::{self, OmapiCall, backend::OmapiHosts};
 use crate::ops::reload::Reloader;
@@ -133,7 +133,12 @@ impl EngineOps {
     /// The lease event for one transaction, if events are on and it is one.
     pub fn transaction_event(&self, req: &Request, out: &Outcome) -> Option<LeaseEvent> {
         if self.events.is_enabled() {
-            LeaseEvent::from_outcome(req, out, self.events.wants_options())
+            LeaseEvent::from_outcome(
+                req,
+                out,
+                self.events.wants_options(),
+                self.events.wants_kea(),
+            )
         } else {
             None
         }
@@ -159,8 +164,13 @@ impl EngineOps {
             .iter()
             .filter(|l| l.state != BindingState::Active && due.contains(&l.addr))
             .filter_map(|l| {
-                l.hw.as_ref()
-                    .map(|hw| LeaseEvent::end(Action::Expiry, hw, l.addr))
+                l.hw.as_ref().map(|hw| {
+                    let mut ev = LeaseEvent::end(Action::Expiry, hw, l.addr);
+                    if self.events.wants_kea() {
+                        ev.kea = Some(KeaDetail::of(l, None));
+                    }
+                    ev
+                })
             })
             .collect()
     }
