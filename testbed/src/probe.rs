@@ -243,17 +243,45 @@ pub fn release(
     probe: &Probe,
     addr: Ipv4Addr,
 ) -> Result<()> {
+    send_final(lab, host, server, probe, addr, MessageType::Release)
+}
+
+/// Sends one DHCPDECLINE of `addr` (option 50) for a relayed `probe`, as
+/// [`release`] sends a RELEASE.
+pub fn decline(
+    lab: &Lab,
+    host: &str,
+    server: Ipv4Addr,
+    probe: &Probe,
+    addr: Ipv4Addr,
+) -> Result<()> {
+    send_final(lab, host, server, probe, addr, MessageType::Decline)
+}
+
+fn send_final(
+    lab: &Lab,
+    host: &str,
+    server: Ipv4Addr,
+    probe: &Probe,
+    addr: Ipv4Addr,
+    kind: MessageType,
+) -> Result<()> {
     let Some(giaddr) = probe.giaddr else {
-        return Err(Error::NoResult(
-            "release: only relayed probes release".into(),
-        ));
+        return Err(Error::NoResult(format!(
+            "{kind:?}: only relayed probes send it"
+        )));
     };
     let ns = lab.namespace(host)?.to_owned();
     let probe = probe.clone();
     netns::in_namespace(&ns, move || {
         let xid = u32::from_be_bytes([probe.mac[2], probe.mac[3], probe.mac[4], probe.mac[5]]) ^ 1;
-        let mut m = probe.message(xid, MessageType::Release, None);
-        m.set_ciaddr(addr).set_flags(Flags::default());
+        let mut m = probe.message(xid, kind, None);
+        m.set_flags(Flags::default());
+        if kind == MessageType::Release {
+            m.set_ciaddr(addr);
+        } else {
+            m.opts_mut().insert(DhcpOption::RequestedIpAddress(addr));
+        }
         m.opts_mut().insert(DhcpOption::ServerIdentifier(server));
         let mut bytes = Vec::new();
         m.encode(&mut Encoder::new(&mut bytes))

@@ -1,6 +1,7 @@
 //! Kea's `libdhcp_run_script.so` events from real Kea 2.2 and from ours on
 //! the same `Dhcp4` JSON file: a relayed client does DORA, renews (a second
-//! DORA) and releases; another client gets a 4 s lease and lets it expire.
+//! DORA) and releases; another declines its address; a third gets a 4 s
+//! lease and lets it expire.
 //! The script (a shell script dumping its arguments and environment into a
 //! file per call) must receive the same hook point names, in the same
 //! order, and the same variables; values are compared where they are
@@ -41,8 +42,10 @@ const DOCUMENTED: &[(&str, &str)] = &[
     ("*", "QUERY4_REMOTE_HWADDR"),
     ("*", "QUERY4_REMOTE_HWADDR_TYPE"),
     ("*", "QUERY4_REMOTE_PORT"),
-    // A released lease is reported as released: lifetime 0.
+    // A released or declined lease is reported as it was written (released:
+    // lifetime 0; declined: the probation period), Kea reports it as it was.
     ("lease4_release", "LEASE4_VALID_LIFETIME"),
+    ("lease4_decline", "LEASE4_VALID_LIFETIME"),
     ("leases4_committed", "DELETED_LEASES4_AT0_VALID_LIFETIME"),
 ];
 
@@ -105,6 +108,10 @@ fn alpha() -> Probe {
         .option(61, &[1, 0x52, 0x54, 0x00, 0x99, 0x00, 0x01])
         .option(12, b"alpha")
         .relayed(RELAY_CLIENT_SIDE)
+}
+
+fn gamma() -> Probe {
+    Probe::new("gamma", [0x52, 0x54, 0x00, 0x99, 0x00, 0x03]).relayed(RELAY_CLIENT_SIDE)
 }
 
 fn brief() -> Probe {
@@ -198,12 +205,19 @@ fn scenario(lab: &Lab, server: KeaServer) -> Vec<Call> {
     );
     probe::release(lab, RELAY_HOST, SERVER, &alpha(), addr).unwrap();
     wait_calls(&out, &["lease4_release"], Duration::from_secs(5));
+    let g = probe::exchange(lab, RELAY_HOST, "eth0", SERVER, &gamma(), t).unwrap();
+    let gaddr = g.ack.as_ref().map(|r| r.yiaddr).unwrap();
+    probe::decline(lab, RELAY_HOST, SERVER, &gamma(), gaddr).unwrap();
+    wait_calls(&out, &["lease4_decline"], Duration::from_secs(5));
     probe::exchange(lab, RELAY_HOST, "eth0", SERVER, &brief(), t).unwrap();
     let want = [
         "leases4_committed",
         "leases4_committed",
         "leases4_committed",
+        "leases4_committed",
+        "leases4_committed",
         "lease4_release",
+        "lease4_decline",
         "lease4_expire",
     ];
     let calls = wait_calls(&out, &want, Duration::from_secs(30));
@@ -279,6 +293,10 @@ fn compare(theirs: &[Call], ours: &[Call]) -> (String, Vec<String>) {
                 "NOT CALLED BY OURS"
             };
             let _ = writeln!(table, "#{i} {hook} {addr} {qtype}: {how}");
+            for (var, v) in &k.vars {
+                let v = normalised(var, v);
+                let _ = writeln!(table, "  {var:<34} {v:<24} {:<24}", "(missing)");
+            }
             continue;
         };
         used[j] = true;

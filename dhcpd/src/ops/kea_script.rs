@@ -97,7 +97,8 @@ pub enum KeaEvent {
     Release,
     /// A lease ran out: `lease4_expire`.
     Expire,
-    /// A DECLINE: `lease4_decline`.
+    /// A DECLINE: `lease4_decline`, then `leases4_committed` (the lease
+    /// in probation).
     Decline,
 }
 
@@ -168,8 +169,20 @@ impl KeaScript {
                 vec![("lease4_expire", vars)]
             }
             KeaEvent::Decline => {
-                let vars = self.lease_vars("LEASE4_", lease, "declined");
-                vec![("lease4_decline", with_query(vars))]
+                let declined = self.lease_vars("LEASE4_", lease, "default");
+                // The lease as committed: in probation, nobody's.
+                let probation = KeaLease {
+                    hwaddr: Vec::new(),
+                    client_id: None,
+                    hostname: None,
+                    ..lease.clone()
+                };
+                let mut committed = vec![size("LEASES4_SIZE", 1), size("DELETED_LEASES4_SIZE", 0)];
+                committed.extend(self.lease_vars("LEASES4_AT0_", &probation, "declined"));
+                vec![
+                    ("lease4_decline", with_query(declined)),
+                    ("leases4_committed", with_query(committed)),
+                ]
             }
         }
     }
