@@ -182,7 +182,16 @@ mod tests {
             "{}",
             e.render()
         );
+        std::fs::write(
+            &kea,
+            "{ \"Dhcp4\": { \"hooks-libraries\": [ { \"library\": \"/usr/lib/kea/hooks/libdhcp_run_script.so\",\n  \"parameters\": { \"name\": \"/usr/local/bin/notify\", \"sync\": false } } ],\n  \"subnet4\": [ { \"id\": 7, \"subnet\": \"10.99.0.0/24\" } ] } }",
+        )
+        .unwrap();
+        let script = kea_script(&kea).unwrap();
+        assert_eq!(script.program, Path::new("/usr/local/bin/notify"));
+        assert_eq!(script.subnet_ids[0].0, 7);
         let isc = dir.path().join("dhcpd.conf");
+        assert!(kea_script(&isc).is_none());
         assert!(!is_kea(
             &isc,
             "# {\nsubnet 10.99.0.0 netmask 255.255.255.0 { }\n"

@@ -233,32 +233,11 @@ pub fn exchange(
     })
 }
 
-/// Sends one DHCPRELEASE of `addr` for a relayed `probe` (its options,
-/// client identifier included, as in its DISCOVER) to `server`, from the
-/// relay host `host`; no reply is expected.
-pub fn release(
-    lab: &Lab,
-    host: &str,
-    server: Ipv4Addr,
-    probe: &Probe,
-    addr: Ipv4Addr,
-) -> Result<()> {
-    send_final(lab, host, server, probe, addr, MessageType::Release)
-}
-
-/// Sends one DHCPDECLINE of `addr` (option 50) for a relayed `probe`, as
-/// [`release`] sends a RELEASE.
-pub fn decline(
-    lab: &Lab,
-    host: &str,
-    server: Ipv4Addr,
-    probe: &Probe,
-    addr: Ipv4Addr,
-) -> Result<()> {
-    send_final(lab, host, server, probe, addr, MessageType::Decline)
-}
-
-fn send_final(
+/// Sends one DHCPRELEASE (`ciaddr` = `addr`) or DHCPDECLINE (option 50 =
+/// `addr`), `kind`, for a relayed `probe` (its options, client identifier
+/// included, as in its DISCOVER) to `server`, from the relay host `host`;
+/// no reply is expected.
+pub fn send_final(
     lab: &Lab,
     host: &str,
     server: Ipv4Addr,

@@ -19,6 +19,7 @@ use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use dhcproto::v4::MessageType;
 use testbed::kea::{self, KeaServer};
 use testbed::probe::{self, Probe};
 use testbed::topology::{LabBuilder, RELAY_CLIENT_SIDE, RELAY_HOST};
@@ -203,11 +204,27 @@ fn scenario(lab: &Lab, server: KeaServer) -> Vec<Call> {
         &["leases4_committed", "leases4_committed"],
         Duration::from_secs(5),
     );
-    probe::release(lab, RELAY_HOST, SERVER, &alpha(), addr).unwrap();
+    probe::send_final(
+        lab,
+        RELAY_HOST,
+        SERVER,
+        &alpha(),
+        addr,
+        MessageType::Release,
+    )
+    .unwrap();
     wait_calls(&out, &["lease4_release"], Duration::from_secs(5));
     let g = probe::exchange(lab, RELAY_HOST, "eth0", SERVER, &gamma(), t).unwrap();
     let gaddr = g.ack.as_ref().map(|r| r.yiaddr).unwrap();
-    probe::decline(lab, RELAY_HOST, SERVER, &gamma(), gaddr).unwrap();
+    probe::send_final(
+        lab,
+        RELAY_HOST,
+        SERVER,
+        &gamma(),
+        gaddr,
+        MessageType::Decline,
+    )
+    .unwrap();
     wait_calls(&out, &["lease4_decline"], Duration::from_secs(5));
     probe::exchange(lab, RELAY_HOST, "eth0", SERVER, &brief(), t).unwrap();
     let want = [
