@@ -30,7 +30,7 @@ use tokio::task::JoinHandle;
 
 use crate::clock::unix_now;
 use crate::failure_log::FailureLog;
-use crate::ops::kea_script::{KeaEvent, KeaLease, KeaScript, Query};
+use crate::ops::kea_script::{KeaEvent, KeaLease, KeaScript, Query, Via};
 use crate::ops::programs::{self, Program};
 use crate::serve::counters::Counters;
 
@@ -106,15 +106,20 @@ pub struct KeaDetail {
 }
 
 impl KeaDetail {
-    /// The detail of `lease` (as written), for the message `req` if any.
-    pub fn of(lease: &dhcp_core::lease::Lease, req: Option<&Request>) -> Box<Self> {
+    /// The detail of `lease` (as written), for the message `req` if any,
+    /// which came in `via`.
+    pub fn of(
+        lease: &dhcp_core::lease::Lease,
+        req: Option<&Request>,
+        via: Option<Via>,
+    ) -> Box<Self> {
         Box::new(Self {
             client_id: lease.client_id.clone(),
             hostname: lease.hostname.clone(),
             // An expired lease keeps its end and last transaction time.
             valid_lifetime: lease.ends.saturating_sub(lease.cltt),
             cltt: lease.cltt,
-            query: req.map(Query::of),
+            query: req.map(|r| Query::of(r, via)),
         })
     }
 }
@@ -167,18 +172,20 @@ impl LeaseEvent {
     /// The event for a transaction's outcome, if it is one MAAS hears about:
     /// an ACK to a REQUEST (commit) or a client's RELEASE (and, with
     /// `kea`, a DECLINE); a commit carries the request's options when
-    /// `with_options`, every event the [`KeaDetail`] when `kea`.
+    /// `with_options`, every event the [`KeaDetail`] (with `via`, where the
+    /// request came in) when `kea`.
     pub fn from_outcome(
         req: &Request,
         out: &Outcome,
         with_options: bool,
         kea: bool,
+        via: impl FnOnce() -> Via,
     ) -> Option<Self> {
         let mut ev = Self::of_outcome(req, out, with_options, kea)?;
         if kea {
             let lease = out.writes.iter().find(|l| l.addr == ev.ip);
             ev.kea = lease.map(|l| {
-                let mut d = KeaDetail::of(l, Some(req));
+                let mut d = KeaDetail::of(l, Some(req), Some(via()));
                 if let Some(t) = ev.lease_time {
                     d.valid_lifetime = t;
                 }

@@ -6,7 +6,7 @@
 //! This module only builds the calls; the events module runs them with the
 //! same bounds as ISC hook programs.
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, SocketAddrV4};
 use std::path::PathBuf;
 
 use dhcp_core::packet::Request;
@@ -40,11 +40,27 @@ pub struct Query {
     pub hops: u8,
     /// `secs`.
     pub secs: u16,
+    /// Where it came in, when known.
+    pub via: Option<Via>,
+}
+
+/// Where a message came in (`QUERY4_IFACE_*`, `QUERY4_LOCAL_*`,
+/// `QUERY4_REMOTE_*`, the hardware addresses aside).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Via {
+    /// The receiving interface's kernel index.
+    pub ifindex: u32,
+    /// Its name.
+    pub interface: String,
+    /// Our address on it.
+    pub local: Ipv4Addr,
+    /// The datagram's source.
+    pub remote: SocketAddrV4,
 }
 
 impl Query {
-    /// The fields of `req`.
-    pub fn of(req: &Request) -> Self {
+    /// The fields of `req`, which came in `via`.
+    pub fn of(req: &Request, via: Option<Via>) -> Self {
         let m = &req.msg;
         let kind = match u8::from(req.msg_type) {
             1 => "DHCPDISCOVER",
@@ -64,6 +80,7 @@ impl Query {
             flags: m.flags().into(),
             hops: m.hops(),
             secs: m.secs(),
+            via,
         }
     }
 }
@@ -191,7 +208,7 @@ impl KeaScript {
 fn query_vars(q: &Query) -> Vec<(String, String)> {
     let v = |k: &str, v: String| (format!("QUERY4_{k}"), v);
     let [ci, si, yi, gi] = q.addrs;
-    vec![
+    let mut vars = vec![
         v("TYPE", q.kind.to_owned()),
         v("TXID", q.txid.to_string()),
         v("HWADDR", hex(&q.chaddr)),
@@ -204,7 +221,18 @@ fn query_vars(q: &Query) -> Vec<(String, String)> {
         v("HOPS", q.hops.to_string()),
         v("SECS", q.secs.to_string()),
         v("FLAGS", q.flags.to_string()),
-    ]
+    ];
+    if let Some(w) = &q.via {
+        vars.extend([
+            v("IFACE_INDEX", w.ifindex.to_string()),
+            v("IFACE_NAME", w.interface.clone()),
+            v("LOCAL_ADDR", w.local.to_string()),
+            v("LOCAL_PORT", "67".to_owned()),
+            v("REMOTE_ADDR", w.remote.ip().to_string()),
+            v("REMOTE_PORT", w.remote.port().to_string()),
+        ]);
+    }
+    vars
 }
 
 #[cfg(test)]

@@ -30,6 +30,7 @@ use crate::ops::control::engine::{EngineCall, EngineContext, EngineRequest};
 use crate::ops::control::server::{ControlServer, DaemonInfo};
 use crate::ops::control::{self, hosts};
 use crate::ops::events::{self, Action, EventSink, KeaDetail, LeaseEvent};
+use crate::ops::kea_script::Via;
 use crate::ops::metrics::{self, DaemonCollector};
 use crate::ops::omapi::{self, OmapiCall, backend::OmapiHosts};
 use crate::ops::reload::Reloader;
@@ -130,14 +131,21 @@ impl EngineOps {
         );
     }
 
-    /// The lease event for one transaction, if events are on and it is one.
-    pub fn transaction_event(&self, req: &Request, out: &Outcome) -> Option<LeaseEvent> {
+    /// The lease event for one transaction, if events are on and it is one;
+    /// `via` says where the request came in (asked only for a Kea script).
+    pub fn transaction_event(
+        &self,
+        req: &Request,
+        out: &Outcome,
+        via: impl FnOnce() -> Via,
+    ) -> Option<LeaseEvent> {
         if self.events.is_enabled() {
             LeaseEvent::from_outcome(
                 req,
                 out,
                 self.events.wants_options(),
                 self.events.wants_kea(),
+                via,
             )
         } else {
             None
@@ -167,7 +175,7 @@ impl EngineOps {
                 l.hw.as_ref().map(|hw| {
                     let mut ev = LeaseEvent::end(Action::Expiry, hw, l.addr);
                     if self.events.wants_kea() {
-                        ev.kea = Some(KeaDetail::of(l, None));
+                        ev.kea = Some(KeaDetail::of(l, None, None));
                     }
                     ev
                 })

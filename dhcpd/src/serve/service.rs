@@ -31,6 +31,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::clock::engine_now;
 use crate::failover::driver::{Driver, DurableNotifier, Input};
 use crate::net::transmit::SendJob;
+use crate::ops::kea_script::Via;
 use crate::ops::lease_file::LeaseFile;
 use crate::ops::omapi::{self, backend::EngineBackend};
 use crate::ops::start::EngineOps;
@@ -232,7 +233,13 @@ impl Service {
             {
                 tracing::info!(target: LOG_TARGET, "{l}");
             }
-            events.extend(self.ops.transaction_event(&inbound.request, &out));
+            let via = || Via {
+                ifindex: o.ifindex,
+                interface: o.interface.to_string(),
+                local: o.local_addr,
+                remote: o.src,
+            };
+            events.extend(self.ops.transaction_event(&inbound.request, &out, via));
             writes.extend(out.writes);
             if let Some(reply) = out.reply {
                 let o = Outgoing {

@@ -193,7 +193,7 @@ fn release(ctx: EngineContext<'_>, key: &str, reply: oneshot::Sender<Result<Repl
     let event = l.hw.as_ref().map(|hw| {
         let mut ev = LeaseEvent::end(Action::Release, hw, l.addr);
         if ctx.events.wants_kea() {
-            ev.kea = Some(KeaDetail::of(&l, None));
+            ev.kea = Some(KeaDetail::of(&l, None, None));
         }
         ev
     });
