@@ -99,10 +99,14 @@ pub struct KeaDetail {
     pub hostname: Option<String>,
     /// The lease's valid lifetime.
     pub valid_lifetime: u32,
+    /// The valid lifetime as written (a declined lease's probation).
+    pub written_lifetime: u32,
     /// The client's last transaction time (unix).
     pub cltt: u32,
     /// The client's message, when there was one.
     pub query: Option<Query>,
+    /// A commit renewed the client's ACTIVE lease (Kea: `lease4_renew`).
+    pub renewed: bool,
 }
 
 impl KeaDetail {
@@ -118,8 +122,10 @@ impl KeaDetail {
             hostname: lease.hostname.clone(),
             // An expired lease keeps its end and last transaction time.
             valid_lifetime: lease.ends.saturating_sub(lease.cltt),
+            written_lifetime: lease.ends.saturating_sub(lease.cltt),
             cltt: lease.cltt,
             query: req.map(|r| Query::of(r, via)),
+            renewed: false,
         })
     }
 }
@@ -493,6 +499,7 @@ fn hook_programs(hooks: &[dhcp_isc::EventHook], ev: &LeaseEvent) -> Vec<Program>
 /// The runs of a Kea file's run_script for one event, in Kea's order.
 fn kea_programs(script: &KeaScript, ev: &LeaseEvent) -> Vec<Program> {
     let event = match ev.action {
+        Action::Commit if ev.kea.as_ref().is_some_and(|d| d.renewed) => KeaEvent::Renew,
         Action::Commit => KeaEvent::Commit,
         Action::Release => KeaEvent::Release,
         Action::Expiry => KeaEvent::Expire,
@@ -508,6 +515,7 @@ fn kea_programs(script: &KeaScript, ev: &LeaseEvent) -> Vec<Program> {
             .and_then(|d| d.hostname.clone())
             .or(ev.hostname.clone()),
         valid_lifetime: detail.map_or(ev.lease_time.unwrap_or(0), |d| d.valid_lifetime),
+        written_lifetime: detail.map_or(0, |d| d.written_lifetime),
         cltt: detail.map_or(ev.timestamp, |d| u64::from(d.cltt)),
     };
     let query = detail.and_then(|d| d.query.as_ref());

@@ -98,8 +98,10 @@ pub struct KeaLease {
     pub client_id: Option<Vec<u8>>,
     /// The host name, if any.
     pub hostname: Option<String>,
-    /// The valid lifetime in seconds.
+    /// The valid lifetime in seconds (before the change the event reports).
     pub valid_lifetime: u32,
+    /// The valid lifetime as written (a declined lease's probation).
+    pub written_lifetime: u32,
     /// Client last transaction time (unix).
     pub cltt: u64,
 }
@@ -109,6 +111,9 @@ pub struct KeaLease {
 pub enum KeaEvent {
     /// An ACK to a REQUEST: `leases4_committed`.
     Commit,
+    /// An ACK to a REQUEST renewing the client's lease: `lease4_renew`,
+    /// then `leases4_committed`.
+    Renew,
     /// A RELEASE: `leases4_committed` (the lease deleted), then
     /// `lease4_release`.
     Release,
@@ -166,10 +171,15 @@ impl KeaScript {
         };
         let size = |k: &str, n: usize| (k.to_owned(), n.to_string());
         match event {
-            KeaEvent::Commit => {
+            KeaEvent::Commit | KeaEvent::Renew => {
                 let mut vars = vec![size("LEASES4_SIZE", 1), size("DELETED_LEASES4_SIZE", 0)];
                 vars.extend(self.lease_vars("LEASES4_AT0_", lease, "default"));
-                vec![("leases4_committed", with_query(vars))]
+                let committed = ("leases4_committed", with_query(vars));
+                if event == KeaEvent::Commit {
+                    return vec![committed];
+                }
+                let renewed = self.lease_vars("LEASE4_", lease, "default");
+                vec![("lease4_renew", with_query(renewed)), committed]
             }
             KeaEvent::Release => {
                 let mut deleted = vec![size("LEASES4_SIZE", 0), size("DELETED_LEASES4_SIZE", 1)];
@@ -192,6 +202,7 @@ impl KeaScript {
                     hwaddr: Vec::new(),
                     client_id: None,
                     hostname: None,
+                    valid_lifetime: lease.written_lifetime,
                     ..lease.clone()
                 };
                 let mut committed = vec![size("LEASES4_SIZE", 1), size("DELETED_LEASES4_SIZE", 0)];
@@ -247,6 +258,7 @@ mod tests {
             client_id: Some(vec![1, 0x52, 0x54, 0, 0x99, 0, 1]),
             hostname: Some("alpha".into()),
             valid_lifetime: 600,
+            written_lifetime: 600,
             cltt: 1796356709,
         }
     }
@@ -281,6 +293,14 @@ mod tests {
             get(&r[0].1, "DELETED_LEASES4_AT0_ADDRESS"),
             Some("10.99.1.100")
         );
+        let n = s.calls(KeaEvent::Renew, &lease(), None);
+        assert_eq!(
+            n.iter().map(|c| c.0).collect::<Vec<_>>(),
+            ["lease4_renew", "leases4_committed"]
+        );
+        let d = s.calls(KeaEvent::Decline, &lease(), None);
+        assert_eq!(get(&d[1].1, "LEASES4_AT0_STATE"), Some("declined"));
+        assert_eq!(get(&d[1].1, "LEASES4_AT0_HWADDR"), Some(""));
         let mut anon = lease();
         anon.client_id = None;
         anon.hostname = None;

@@ -19,6 +19,7 @@ use dhcp_core::lease::{BindingState, Lease};
 use dhcp_core::packet::Request;
 use dhcp_core::policy::Policies;
 use dhcp_store::{GroupCommit, LeaseStore};
+use dhcproto::v4::MessageType;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -132,24 +133,61 @@ impl EngineOps {
     }
 
     /// The lease event for one transaction, if events are on and it is one;
-    /// `via` says where the request came in (asked only for a Kea script).
+    /// `via` says where the request came in and `prior` is what
+    /// [`EngineOps::prior_lease`] found (both only for a Kea script).
     pub fn transaction_event(
         &self,
         req: &Request,
         out: &Outcome,
+        prior: Option<Lease>,
         via: impl FnOnce() -> Via,
     ) -> Option<LeaseEvent> {
-        if self.events.is_enabled() {
-            LeaseEvent::from_outcome(
-                req,
-                out,
-                self.events.wants_options(),
-                self.events.wants_kea(),
-                via,
-            )
-        } else {
-            None
+        if !self.events.is_enabled() {
+            return None;
         }
+        let mut ev = LeaseEvent::from_outcome(
+            req,
+            out,
+            self.events.wants_options(),
+            self.events.wants_kea(),
+            via,
+        )?;
+        if let (Some(d), Some(p)) = (ev.kea.as_mut(), prior) {
+            match ev.action {
+                // Kea reports the lease as it was before.
+                Action::Release | Action::Decline => {
+                    d.valid_lifetime = p.ends.saturating_sub(p.cltt);
+                }
+                Action::Commit => d.renewed = p.hw.as_ref() == Some(&out.hw),
+                Action::Expiry => {}
+            }
+        }
+        Some(ev)
+    }
+
+    /// With a Kea script, before the engine handles `req`: the ACTIVE lease
+    /// at the address a REQUEST (renewal), RELEASE or DECLINE names.
+    pub fn prior_lease(&self, engine: &Engine, req: &Request) -> Option<Lease> {
+        if !self.events.wants_kea() {
+            return None;
+        }
+        let requested = || {
+            req.raw(50)
+                .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                .map(Ipv4Addr::from)
+        };
+        let ciaddr = Some(req.msg.ciaddr()).filter(|a| !a.is_unspecified());
+        let addr = match req.msg_type {
+            MessageType::Request => requested().or(ciaddr),
+            MessageType::Release => ciaddr,
+            MessageType::Decline => requested(),
+            _ => None,
+        }?;
+        engine
+            .table()
+            .get(addr)
+            .filter(|l| l.state == BindingState::Active)
+            .cloned()
     }
 
     /// Addresses whose ACTIVE lease is due at `now` (call before

@@ -219,6 +219,7 @@ impl Service {
                 });
                 continue;
             }
+            let prior = self.ops.prior_lease(&self.engine, &inbound.request);
             let out = self
                 .engine
                 .handle(&self.policies, &inbound.request, &info, now);
@@ -239,7 +240,10 @@ impl Service {
                 local: o.local_addr,
                 remote: o.src,
             };
-            events.extend(self.ops.transaction_event(&inbound.request, &out, via));
+            events.extend(
+                self.ops
+                    .transaction_event(&inbound.request, &out, prior, via),
+            );
             writes.extend(out.writes);
             if let Some(reply) = out.reply {
                 let o = Outgoing {
