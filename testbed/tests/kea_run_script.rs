@@ -34,9 +34,7 @@ const HOOK: &str = "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_run_script.so";
 /// (docs/kea.md, "run_script"), by hook point (`*`: any): their value may
 /// differ or ours may lack them.
 const DOCUMENTED: &[(&str, &str)] = &[
-    // The link-layer addresses of the message: not kept by our sockets.
-    ("*", "QUERY4_LOCAL_HWADDR"),
-    ("*", "QUERY4_LOCAL_HWADDR_TYPE"),
+    // The frame's source Ethernet address: not kept by our sockets.
     ("*", "QUERY4_REMOTE_HWADDR"),
     ("*", "QUERY4_REMOTE_HWADDR_TYPE"),
 ];

@@ -518,9 +518,12 @@ fn kea_programs(script: &KeaScript, ev: &LeaseEvent) -> Vec<Program> {
         written_lifetime: detail.map_or(0, |d| d.written_lifetime),
         cltt: detail.map_or(ev.timestamp, |d| u64::from(d.cltt)),
     };
-    let query = detail.and_then(|d| d.query.as_ref());
+    let mut query = detail.and_then(|d| d.query.clone());
+    if let Some(w) = query.as_mut().and_then(|q| q.via.as_mut()) {
+        w.local_hwaddr = crate::ops::kea_script::local_hwaddr(&w.interface);
+    }
     script
-        .calls(event, &lease, query)
+        .calls(event, &lease, query.as_ref())
         .into_iter()
         .map(|(hook, env)| Program {
             program: script.program.clone(),

@@ -56,6 +56,19 @@ pub struct Via {
     pub local: Ipv4Addr,
     /// The datagram's source.
     pub remote: SocketAddrV4,
+    /// The receiving interface's Ethernet address (`QUERY4_LOCAL_HWADDR`),
+    /// filled in off the reply path ([`local_hwaddr`]).
+    pub local_hwaddr: Option<String>,
+}
+
+/// The Ethernet address of `interface`, as the kernel shows it
+/// (`/sys/class/net/IFACE/address`: lowercase, two digits, `:`).
+pub fn local_hwaddr(interface: &str) -> Option<String> {
+    if interface.is_empty() || interface.contains('/') || interface.starts_with('.') {
+        return None;
+    }
+    let text = std::fs::read_to_string(format!("/sys/class/net/{interface}/address")).ok()?;
+    Some(text.trim().to_owned()).filter(|a| !a.is_empty())
 }
 
 impl Query {
@@ -234,6 +247,10 @@ fn query_vars(q: &Query) -> Vec<(String, String)> {
         v("FLAGS", q.flags.to_string()),
     ];
     if let Some(w) = &q.via {
+        if let Some(hw) = &w.local_hwaddr {
+            vars.push(v("LOCAL_HWADDR", hw.clone()));
+            vars.push(v("LOCAL_HWADDR_TYPE", "1".to_owned()));
+        }
         vars.extend([
             v("IFACE_INDEX", w.ifindex.to_string()),
             v("IFACE_NAME", w.interface.clone()),

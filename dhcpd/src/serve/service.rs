@@ -239,6 +239,7 @@ impl Service {
                 interface: o.interface.to_string(),
                 local: o.local_addr,
                 remote: o.src,
+                local_hwaddr: None,
             };
             events.extend(
                 self.ops
