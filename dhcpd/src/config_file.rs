@@ -103,6 +103,29 @@ pub fn isc_hooks(path: &Path) -> Vec<dhcp_isc::EventHook> {
         .unwrap_or_default()
 }
 
+/// The Kea-only settings of the Kea configuration at `path` (none for
+/// another format, or a file that does not load: its error is reported by
+/// [`load`]).
+pub fn kea_extras(path: &Path) -> Option<dhcp_kea::KeaExtras> {
+    let text = std::fs::read_to_string(path).ok()?;
+    if !is_kea(path, &text) {
+        return None;
+    }
+    dhcp_kea::parse_str(&text, &path.display().to_string())
+        .ok()
+        .map(|c| c.extras)
+}
+
+/// The run_script hook of the Kea configuration at `path`, if it has one.
+pub fn kea_script(path: &Path) -> Option<crate::ops::kea_script::KeaScript> {
+    let x = kea_extras(path)?;
+    let r = x.run_script?;
+    Some(crate::ops::kea_script::KeaScript {
+        program: r.name.into(),
+        subnet_ids: x.subnet_ids,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,7 +182,16 @@ mod tests {
             "{}",
             e.render()
         );
+        std::fs::write(
+            &kea,
+            "{ \"Dhcp4\": { \"hooks-libraries\": [ { \"library\": \"/usr/lib/kea/hooks/libdhcp_run_script.so\",\n  \"parameters\": { \"name\": \"/usr/local/bin/notify\", \"sync\": false } } ],\n  \"subnet4\": [ { \"id\": 7, \"subnet\": \"10.99.0.0/24\" } ] } }",
+        )
+        .unwrap();
+        let script = kea_script(&kea).unwrap();
+        assert_eq!(script.program, Path::new("/usr/local/bin/notify"));
+        assert_eq!(script.subnet_ids[0].0, 7);
         let isc = dir.path().join("dhcpd.conf");
+        assert!(kea_script(&isc).is_none());
         assert!(!is_kea(
             &isc,
             "# {\nsubnet 10.99.0.0 netmask 255.255.255.0 { }\n"

@@ -110,6 +110,7 @@ impl Settings {
                     socket: args.event_socket.clone(),
                     command: args.event_command.clone(),
                     hooks: crate::config_file::isc_hooks(&args.config),
+                    kea_script: crate::config_file::kea_script(&args.config),
                     queue: args.event_queue,
                 },
                 forget_runtime_hosts: args.forget_runtime_hosts,

@@ -233,6 +233,45 @@ pub fn exchange(
     })
 }
 
+/// Sends one DHCPRELEASE (`ciaddr` = `addr`) or DHCPDECLINE (option 50 =
+/// `addr`), `kind`, for a relayed `probe` (its options, client identifier
+/// included, as in its DISCOVER) to `server`, from the relay host `host`;
+/// no reply is expected.
+pub fn send_final(
+    lab: &Lab,
+    host: &str,
+    server: Ipv4Addr,
+    probe: &Probe,
+    addr: Ipv4Addr,
+    kind: MessageType,
+) -> Result<()> {
+    let Some(giaddr) = probe.giaddr else {
+        return Err(Error::NoResult(format!(
+            "{kind:?}: only relayed probes send it"
+        )));
+    };
+    let ns = lab.namespace(host)?.to_owned();
+    let probe = probe.clone();
+    netns::in_namespace(&ns, move || {
+        let xid = u32::from_be_bytes([probe.mac[2], probe.mac[3], probe.mac[4], probe.mac[5]]) ^ 1;
+        let mut m = probe.message(xid, kind, None);
+        m.set_flags(Flags::default());
+        if kind == MessageType::Release {
+            m.set_ciaddr(addr);
+        } else {
+            m.opts_mut().insert(DhcpOption::RequestedIpAddress(addr));
+        }
+        m.opts_mut().insert(DhcpOption::ServerIdentifier(server));
+        let mut bytes = Vec::new();
+        m.encode(&mut Encoder::new(&mut bytes))
+            .map_err(|e| Error::NoResult(format!("encode: {e}")))?;
+        relay_socket(giaddr)?
+            .send_to(&bytes, SocketAddrV4::new(server, 67))
+            .map(drop)
+            .map_err(|e| Error::io(format!("unicast to {server}"), e))
+    })
+}
+
 /// The sockets of one probe.
 enum Link {
     Direct(SwarmSockets),

@@ -7,6 +7,10 @@
 //! into a bounded queue per destination; a full queue, a missing socket, a
 //! slow receiver or a failing command drop events (counted in
 //! `Counters::events_dropped`) and never delay serving.
+//!
+//! A Kea file's `libdhcp_run_script.so` is one more destination: its
+//! script runs like an ISC hook's program, with Kea's hook point names and
+//! variables ([`crate::ops::kea_script`]).
 
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
@@ -18,7 +22,7 @@ use dhcp_core::engine::{Outcome, Verdict};
 use dhcp_core::lease::HwAddr;
 use dhcp_core::packet::Request;
 use dhcp_isc::Event;
-use dhcp_isc::hooks::{self, HookContext, Invocation};
+use dhcp_isc::hooks::{self, HookContext};
 use dhcproto::v4::MessageType;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
@@ -26,17 +30,15 @@ use tokio::task::JoinHandle;
 
 use crate::clock::unix_now;
 use crate::failure_log::FailureLog;
+use crate::ops::kea_script::{KeaEvent, KeaLease, KeaScript, Query, Via};
+use crate::ops::programs::{self, Program};
 use crate::serve::counters::Counters;
 
 /// Default capacity of each destination's queue.
 pub const DEFAULT_QUEUE: usize = 1024;
 /// How long one datagram send may wait for room in the receiver's buffer.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(1);
-/// How long the event command (or a hook's program) may run.
-pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
-/// How many programs of ISC hooks may run at once; later events wait in
-/// the queue (and are dropped, counted, when it is full).
-pub const MAX_HOOK_PROGRAMS: usize = 8;
+pub use crate::ops::programs::{COMMAND_TIMEOUT, MAX_HOOK_PROGRAMS};
 
 /// What happened to the lease.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +49,8 @@ pub enum Action {
     Expiry,
     /// A lease was released (by its client or an operator).
     Release,
+    /// A client declined the address (only a Kea script hears of it).
+    Decline,
 }
 
 impl Action {
@@ -56,6 +60,7 @@ impl Action {
             Self::Commit => "commit",
             Self::Expiry => "expiry",
             Self::Release => "release",
+            Self::Decline => "decline",
         }
     }
 }
@@ -81,6 +86,48 @@ pub struct LeaseEvent {
     /// The options of the client's message (commit only), for ISC hooks'
     /// `option NAME`.
     pub options: Vec<(u8, Vec<u8>)>,
+    /// What only a Kea script reads (set when one is configured).
+    pub kea: Option<Box<KeaDetail>>,
+}
+
+/// The parts of an event only a Kea run_script reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeaDetail {
+    /// The lease's client identifier.
+    pub client_id: Option<Vec<u8>>,
+    /// The lease's host name.
+    pub hostname: Option<String>,
+    /// The lease's valid lifetime.
+    pub valid_lifetime: u32,
+    /// The valid lifetime as written (a declined lease's probation).
+    pub written_lifetime: u32,
+    /// The client's last transaction time (unix).
+    pub cltt: u32,
+    /// The client's message, when there was one.
+    pub query: Option<Query>,
+    /// A commit renewed the client's ACTIVE lease (Kea: `lease4_renew`).
+    pub renewed: bool,
+}
+
+impl KeaDetail {
+    /// The detail of `lease` (as written), for the message `req` if any,
+    /// which came in `via`.
+    pub fn of(
+        lease: &dhcp_core::lease::Lease,
+        req: Option<&Request>,
+        via: Option<Via>,
+    ) -> Box<Self> {
+        Box::new(Self {
+            client_id: lease.client_id.clone(),
+            hostname: lease.hostname.clone(),
+            // An expired lease keeps its end and last transaction time.
+            valid_lifetime: lease.ends.saturating_sub(lease.cltt),
+            written_lifetime: lease.ends.saturating_sub(lease.cltt),
+            cltt: lease.cltt,
+            query: req.map(|r| Query::of(r, via)),
+            renewed: false,
+        })
+    }
 }
 
 /// A MAC as ISC prints it in hooks: lowercase hex octets without zero
@@ -109,6 +156,7 @@ impl LeaseEvent {
             hostname,
             htype: hw.htype,
             options: Vec::new(),
+            kea: None,
         }
     }
 
@@ -123,13 +171,37 @@ impl LeaseEvent {
             hostname: None,
             htype: hw.htype,
             options: Vec::new(),
+            kea: None,
         }
     }
 
     /// The event for a transaction's outcome, if it is one MAAS hears about:
-    /// an ACK to a REQUEST (commit) or a client's RELEASE; a commit carries
-    /// the request's options when `with_options`.
-    pub fn from_outcome(req: &Request, out: &Outcome, with_options: bool) -> Option<Self> {
+    /// an ACK to a REQUEST (commit) or a client's RELEASE (and, with
+    /// `kea`, a DECLINE); a commit carries the request's options when
+    /// `with_options`, every event the [`KeaDetail`] (with `via`, where the
+    /// request came in) when `kea`.
+    pub fn from_outcome(
+        req: &Request,
+        out: &Outcome,
+        with_options: bool,
+        kea: bool,
+        via: impl FnOnce() -> Via,
+    ) -> Option<Self> {
+        let mut ev = Self::of_outcome(req, out, with_options, kea)?;
+        if kea {
+            let lease = out.writes.iter().find(|l| l.addr == ev.ip);
+            ev.kea = lease.map(|l| {
+                let mut d = KeaDetail::of(l, Some(req), Some(via()));
+                if let Some(t) = ev.lease_time {
+                    d.valid_lifetime = t;
+                }
+                d
+            });
+        }
+        Some(ev)
+    }
+
+    fn of_outcome(req: &Request, out: &Outcome, with_options: bool, kea: bool) -> Option<Self> {
         let addr = out.addr?;
         match (&out.verdict, out.request_type) {
             (Verdict::Replied(MessageType::Ack), MessageType::Request) => {
@@ -141,6 +213,7 @@ impl LeaseEvent {
                 Some(ev)
             }
             (Verdict::Released, _) => Some(Self::end(Action::Release, &out.hw, addr)),
+            (Verdict::Declined, _) if kea => Some(Self::end(Action::Decline, &out.hw, addr)),
             _ => None,
         }
     }
@@ -183,6 +256,8 @@ pub struct EventSettings {
     /// `execute(…)` names run with the evaluated arguments (MAAS's notify
     /// helper excepted: [`EventSettings::socket`] does its work).
     pub hooks: Vec<dhcp_isc::EventHook>,
+    /// A Kea file's `libdhcp_run_script.so`.
+    pub kea_script: Option<KeaScript>,
     /// Capacity of each destination's queue.
     pub queue: usize,
 }
@@ -190,10 +265,13 @@ pub struct EventSettings {
 /// The producer side: cheap to clone, never blocks.
 #[derive(Debug, Clone)]
 pub struct EventSink {
-    queues: Vec<mpsc::Sender<LeaseEvent>>,
+    /// Each destination's queue, and whether it takes declines.
+    queues: Vec<(mpsc::Sender<LeaseEvent>, bool)>,
     counters: Arc<Counters>,
     /// Whether a destination reads the client's options (ISC hooks).
     wants_options: bool,
+    /// Whether a Kea script is configured (events carry [`KeaDetail`]).
+    wants_kea: bool,
 }
 
 impl EventSink {
@@ -203,6 +281,7 @@ impl EventSink {
             queues: Vec::new(),
             counters,
             wants_options: false,
+            wants_kea: false,
         }
     }
 
@@ -217,11 +296,19 @@ impl EventSink {
         self.wants_options
     }
 
+    /// Whether events must carry their [`KeaDetail`].
+    pub fn wants_kea(&self) -> bool {
+        self.wants_kea
+    }
+
     /// Stamps the event with the current time and queues it for every
     /// destination; a full queue drops it (counted).
     pub fn emit(&self, mut ev: LeaseEvent) {
         ev.timestamp = unix_now();
-        for q in &self.queues {
+        for (q, declines) in &self.queues {
+            if ev.action == Action::Decline && !declines {
+                continue;
+            }
             match q.try_send(ev.clone()) {
                 Ok(()) => self.counters.events_queued.fetch_add(1, Ordering::Relaxed),
                 Err(_) => self.counters.events_dropped.fetch_add(1, Ordering::Relaxed),
@@ -248,7 +335,7 @@ pub fn start(
     let mut tasks = Vec::new();
     if let Some(path) = &settings.socket {
         let (tx, rx) = mpsc::channel(cap);
-        queues.push(tx);
+        queues.push((tx, false));
         tasks.push(tokio::spawn(deliver_datagrams(
             path.clone(),
             rx,
@@ -257,7 +344,7 @@ pub fn start(
     }
     if let Some(cmd) = &settings.command {
         let (tx, rx) = mpsc::channel(cap);
-        queues.push(tx);
+        queues.push((tx, false));
         tasks.push(tokio::spawn(run_commands(
             cmd.clone(),
             rx,
@@ -269,11 +356,22 @@ pub fn start(
         .any(|e| hooks::runs_programs(&settings.hooks, e));
     if wants_options {
         let (tx, rx) = mpsc::channel(cap);
-        queues.push(tx);
-        tasks.push(tokio::spawn(run_hooks(
-            settings.hooks.clone(),
+        queues.push((tx, false));
+        let hooks = settings.hooks.clone();
+        tasks.push(tokio::spawn(programs::run(
             rx,
             counters.clone(),
+            move |ev| hook_programs(&hooks, ev),
+        )));
+    }
+    if let Some(script) = &settings.kea_script {
+        let (tx, rx) = mpsc::channel(cap);
+        queues.push((tx, true));
+        let script = script.clone();
+        tasks.push(tokio::spawn(programs::run(
+            rx,
+            counters.clone(),
+            move |ev| kea_programs(&script, ev),
         )));
     }
     (
@@ -281,6 +379,7 @@ pub fn start(
             queues,
             counters,
             wants_options,
+            wants_kea: settings.kea_script.is_some(),
         },
         tasks,
     )
@@ -371,69 +470,67 @@ async fn run_commands(cmd: String, mut rx: mpsc::Receiver<LeaseEvent>, counters:
     }
 }
 
-/// Runs the programs of ISC hooks for each event: at most
-/// [`MAX_HOOK_PROGRAMS`] at a time, each for at most [`COMMAND_TIMEOUT`],
-/// no shell, stdin and stdout closed. Each program run counts as one
-/// delivered or dropped event.
-async fn run_hooks(
-    hooks: Vec<dhcp_isc::EventHook>,
-    mut rx: mpsc::Receiver<LeaseEvent>,
-    counters: Arc<Counters>,
-) {
-    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_HOOK_PROGRAMS));
-    let log = Arc::new(FailureLog::default());
-    while let Some(ev) = rx.recv().await {
-        let event = match ev.action {
-            Action::Commit => Event::Commit,
-            Action::Release => Event::Release,
-            Action::Expiry => Event::Expiry,
-        };
-        let mut hardware = vec![ev.htype];
-        hardware.extend_from_slice(&ev.mac);
-        let ctx = HookContext {
-            hardware: &hardware,
-            leased_address: ev.ip,
-            lease_time: ev.lease_time,
-            options: &ev.options,
-        };
-        for inv in hooks::invocations(&hooks, event, &ctx) {
-            let Ok(permit) = slots.clone().acquire_owned().await else {
-                return;
-            };
-            let (counters, log) = (counters.clone(), log.clone());
-            tokio::spawn(async move {
-                match run_program(&inv).await {
-                    Ok(()) => {
-                        counters.events_delivered.fetch_add(1, Ordering::Relaxed);
-                        log.ok("hook programs run again");
-                    }
-                    Err(e) => {
-                        counters.events_dropped.fetch_add(1, Ordering::Relaxed);
-                        log.failed(&format!("hook program {}", inv.program), &e);
-                    }
-                }
-                drop(permit);
-            });
-        }
-    }
-    // Let the programs still running finish (bounded by their timeout).
-    let _ = slots.acquire_many(MAX_HOOK_PROGRAMS as u32).await;
+/// The programs of ISC hooks for one event.
+fn hook_programs(hooks: &[dhcp_isc::EventHook], ev: &LeaseEvent) -> Vec<Program> {
+    let event = match ev.action {
+        Action::Commit => Event::Commit,
+        Action::Release => Event::Release,
+        Action::Expiry => Event::Expiry,
+        Action::Decline => return Vec::new(),
+    };
+    let mut hardware = vec![ev.htype];
+    hardware.extend_from_slice(&ev.mac);
+    let ctx = HookContext {
+        hardware: &hardware,
+        leased_address: ev.ip,
+        lease_time: ev.lease_time,
+        options: &ev.options,
+    };
+    hooks::invocations(hooks, event, &ctx)
+        .into_iter()
+        .map(|inv| Program {
+            program: inv.program.into(),
+            args: inv.args,
+            env: Vec::new(),
+        })
+        .collect()
 }
 
-async fn run_program(inv: &Invocation) -> Result<(), String> {
-    let mut child = tokio::process::Command::new(&inv.program)
-        .args(&inv.args)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| format!("cannot start: {e}"))?;
-    match tokio::time::timeout(COMMAND_TIMEOUT, child.wait()).await {
-        Ok(Ok(status)) if status.success() => Ok(()),
-        Ok(Ok(status)) => Err(format!("exited with {status}")),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err(format!("still running after {COMMAND_TIMEOUT:?}; killed")),
+/// The runs of a Kea file's run_script for one event, in Kea's order.
+fn kea_programs(script: &KeaScript, ev: &LeaseEvent) -> Vec<Program> {
+    let event = match ev.action {
+        Action::Commit if ev.kea.as_ref().is_some_and(|d| d.renewed) => KeaEvent::Renew,
+        Action::Commit => KeaEvent::Commit,
+        Action::Release => KeaEvent::Release,
+        Action::Expiry => KeaEvent::Expire,
+        Action::Decline => KeaEvent::Decline,
+    };
+    let detail = ev.kea.as_deref();
+    let lease = KeaLease {
+        addr: ev.ip,
+        htype: ev.htype,
+        hwaddr: ev.mac.clone(),
+        client_id: detail.and_then(|d| d.client_id.clone()),
+        hostname: detail
+            .and_then(|d| d.hostname.clone())
+            .or(ev.hostname.clone()),
+        valid_lifetime: detail.map_or(ev.lease_time.unwrap_or(0), |d| d.valid_lifetime),
+        written_lifetime: detail.map_or(0, |d| d.written_lifetime),
+        cltt: detail.map_or(ev.timestamp, |d| u64::from(d.cltt)),
+    };
+    let mut query = detail.and_then(|d| d.query.clone());
+    if let Some(w) = query.as_mut().and_then(|q| q.via.as_mut()) {
+        w.local_hwaddr = crate::ops::kea_script::local_hwaddr(&w.interface);
     }
+    script
+        .calls(event, &lease, query.as_ref())
+        .into_iter()
+        .map(|(hook, env)| Program {
+            program: script.program.clone(),
+            args: vec![hook.to_owned()],
+            env,
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -474,9 +571,10 @@ mod tests {
         let counters = Arc::new(Counters::default());
         let (tx, mut rx) = mpsc::channel(1);
         let sink = EventSink {
-            queues: vec![tx],
+            queues: vec![(tx, false)],
             counters: counters.clone(),
             wants_options: false,
+            wants_kea: false,
         };
         let hw = HwAddr::ethernet([2, 0, 0, 0, 0, 1]);
         let ev = LeaseEvent::end(Action::Release, &hw, Ipv4Addr::new(10, 99, 0, 1));

@@ -5,9 +5,11 @@
 
 pub mod control;
 pub mod events;
+pub mod kea_script;
 pub mod lease_file;
 pub mod metrics;
 pub mod omapi;
+pub mod programs;
 pub mod reload;
 pub mod reload_status;
 pub mod start;

@@ -19,6 +19,7 @@ use dhcp_core::lease::{BindingState, Lease};
 use dhcp_core::packet::Request;
 use dhcp_core::policy::Policies;
 use dhcp_store::{GroupCommit, LeaseStore};
+use dhcproto::v4::MessageType;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -29,7 +30,8 @@ use crate::failover::status::SharedFailoverOps;
 use crate::ops::control::engine::{EngineCall, EngineContext, EngineRequest};
 use crate::ops::control::server::{ControlServer, DaemonInfo};
 use crate::ops::control::{self, hosts};
-use crate::ops::events::{self, Action, EventSink, LeaseEvent};
+use crate::ops::events::{self, Action, EventSink, KeaDetail, LeaseEvent};
+use crate::ops::kea_script::Via;
 use crate::ops::metrics::{self, DaemonCollector};
 use crate::ops::omapi::{self, OmapiCall, backend::OmapiHosts};
 use crate::ops::reload::Reloader;
@@ -130,13 +132,62 @@ impl EngineOps {
         );
     }
 
-    /// The lease event for one transaction, if events are on and it is one.
-    pub fn transaction_event(&self, req: &Request, out: &Outcome) -> Option<LeaseEvent> {
-        if self.events.is_enabled() {
-            LeaseEvent::from_outcome(req, out, self.events.wants_options())
-        } else {
-            None
+    /// The lease event for one transaction, if events are on and it is one;
+    /// `via` says where the request came in and `prior` is what
+    /// [`EngineOps::prior_lease`] found (both only for a Kea script).
+    pub fn transaction_event(
+        &self,
+        req: &Request,
+        out: &Outcome,
+        prior: Option<Lease>,
+        via: impl FnOnce() -> Via,
+    ) -> Option<LeaseEvent> {
+        if !self.events.is_enabled() {
+            return None;
         }
+        let mut ev = LeaseEvent::from_outcome(
+            req,
+            out,
+            self.events.wants_options(),
+            self.events.wants_kea(),
+            via,
+        )?;
+        if let (Some(d), Some(p)) = (ev.kea.as_mut(), prior) {
+            match ev.action {
+                // Kea reports the lease as it was before.
+                Action::Release | Action::Decline => {
+                    d.valid_lifetime = p.ends.saturating_sub(p.cltt);
+                }
+                Action::Commit => d.renewed = p.hw.as_ref() == Some(&out.hw),
+                Action::Expiry => {}
+            }
+        }
+        Some(ev)
+    }
+
+    /// With a Kea script, before the engine handles `req`: the ACTIVE lease
+    /// at the address a REQUEST (renewal), RELEASE or DECLINE names.
+    pub fn prior_lease(&self, engine: &Engine, req: &Request) -> Option<Lease> {
+        if !self.events.wants_kea() {
+            return None;
+        }
+        let requested = || {
+            req.raw(50)
+                .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                .map(Ipv4Addr::from)
+        };
+        let ciaddr = Some(req.msg.ciaddr()).filter(|a| !a.is_unspecified());
+        let addr = match req.msg_type {
+            MessageType::Request => requested().or(ciaddr),
+            MessageType::Release => ciaddr,
+            MessageType::Decline => requested(),
+            _ => None,
+        }?;
+        engine
+            .table()
+            .get(addr)
+            .filter(|l| l.state == BindingState::Active)
+            .cloned()
     }
 
     /// Addresses whose ACTIVE lease is due at `now` (call before
@@ -159,8 +210,13 @@ impl EngineOps {
             .iter()
             .filter(|l| l.state != BindingState::Active && due.contains(&l.addr))
             .filter_map(|l| {
-                l.hw.as_ref()
-                    .map(|hw| LeaseEvent::end(Action::Expiry, hw, l.addr))
+                l.hw.as_ref().map(|hw| {
+                    let mut ev = LeaseEvent::end(Action::Expiry, hw, l.addr);
+                    if self.events.wants_kea() {
+                        ev.kea = Some(KeaDetail::of(l, None, None));
+                    }
+                    ev
+                })
             })
             .collect()
     }

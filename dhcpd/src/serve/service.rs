@@ -31,6 +31,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::clock::engine_now;
 use crate::failover::driver::{Driver, DurableNotifier, Input};
 use crate::net::transmit::SendJob;
+use crate::ops::kea_script::Via;
 use crate::ops::lease_file::LeaseFile;
 use crate::ops::omapi::{self, backend::EngineBackend};
 use crate::ops::start::EngineOps;
@@ -218,6 +219,7 @@ impl Service {
                 });
                 continue;
             }
+            let prior = self.ops.prior_lease(&self.engine, &inbound.request);
             let out = self
                 .engine
                 .handle(&self.policies, &inbound.request, &info, now);
@@ -232,7 +234,17 @@ impl Service {
             {
                 tracing::info!(target: LOG_TARGET, "{l}");
             }
-            events.extend(self.ops.transaction_event(&inbound.request, &out));
+            let via = || Via {
+                ifindex: o.ifindex,
+                interface: o.interface.to_string(),
+                local: o.local_addr,
+                remote: o.src,
+                local_hwaddr: None,
+            };
+            events.extend(
+                self.ops
+                    .transaction_event(&inbound.request, &out, prior, via),
+            );
             writes.extend(out.writes);
             if let Some(reply) = out.reply {
                 let o = Outgoing {

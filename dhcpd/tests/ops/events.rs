@@ -209,6 +209,55 @@ fn a_missing_receiver_never_blocks_serving() {
     assert_eq!(s["events_delivered"], 0, "{s:?}");
 }
 
+/// A daemon on `cfg` (store in `dir`), relayed through `relay`.
+fn start_with(dir: &std::path::Path, cfg: &std::path::Path, relay: &Relay) -> Daemon {
+    Daemon::start(dir, cfg, &dir.join("store"), relay.port(), &[])
+}
+
+/// An executable script `name` in `dir`.
+fn script(dir: &std::path::Path, name: &str, body: &str) -> std::path::PathBuf {
+    let path = write(dir, name, body);
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    path
+}
+
+/// DORA for `m` sending host name `name`; the address acknowledged.
+fn dora_named(d: &Daemon, relay: &Relay, m: [u8; 6], name: &str) -> std::net::Ipv4Addr {
+    let offer = d.exchange(
+        relay,
+        &with(discover(m, RELAY, 1), DhcpOption::Hostname(name.into())),
+    );
+    let ip = offer.yiaddr();
+    d.exchange(
+        relay,
+        &with(
+            request_selecting(m, RELAY, 2, ip, server_id(&offer)),
+            DhcpOption::Hostname(name.into()),
+        ),
+    );
+    ip
+}
+
+/// Waits (10 s at most) until the lines of `out`, sorted, are `want`
+/// (sorted): programs run concurrently.
+fn wait_lines(d: &Daemon, out: &std::path::Path, want: &[String]) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = std::fs::read_to_string(out).unwrap_or_default();
+        let mut got: Vec<String> = text.lines().map(str::to_owned).collect();
+        got.sort();
+        if got == want {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "program log {got:?}, want {want:?}\n{}",
+            d.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// An ISC file's `on commit` / `on release` hooks run their programs with
 /// the evaluated arguments (MAAS's argument expressions), after the lease is
 /// durable, without a shell; MAAS's own notify helper is not run (its
@@ -217,12 +266,11 @@ fn a_missing_receiver_never_blocks_serving() {
 fn isc_hooks_run_their_programs_with_evaluated_arguments() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("hook.log");
-    let script = write(
+    let script = script(
         dir.path(),
         "hook.sh",
         &format!("#!/bin/sh\necho \"$@\" >> {}\n", out.display()),
     );
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let conf = format!(
         "default-lease-time 600;\nmax-lease-time 600;\n\
          subnet 127.0.0.0 netmask 255.255.255.0 {{ range 127.0.0.100 127.0.0.199; }}\n\
@@ -241,26 +289,9 @@ fn isc_hooks_run_their_programs_with_evaluated_arguments() {
     );
     let cfg = write(dir.path(), "dhcpd.conf", &conf);
     let relay = Relay::bind(RELAY);
-    let d = Daemon::start(
-        dir.path(),
-        &cfg,
-        &dir.path().join("store"),
-        relay.port(),
-        &[],
-    );
+    let d = start_with(dir.path(), &cfg, &relay);
     let m = [0x52, 0x54, 0, 0x0a, 0xbb, 7];
-    let offer = d.exchange(
-        &relay,
-        &with(discover(m, RELAY, 1), DhcpOption::Hostname("node-7".into())),
-    );
-    let ip = offer.yiaddr();
-    d.exchange(
-        &relay,
-        &with(
-            request_selecting(m, RELAY, 2, ip, server_id(&offer)),
-            DhcpOption::Hostname("node-7".into()),
-        ),
-    );
+    let ip = dora_named(&d, &relay, m, "node-7");
     send_only(&d, &relay, &release(m, RELAY, 3, ip));
     // Programs run concurrently: the two lines may come in either order.
     let mut want = vec![
@@ -268,19 +299,50 @@ fn isc_hooks_run_their_programs_with_evaluated_arguments() {
         format!("release {ip}"),
     ];
     want.sort();
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let text = std::fs::read_to_string(&out).unwrap_or_default();
-        let mut got: Vec<String> = text.lines().map(str::to_owned).collect();
-        got.sort();
-        if got == want {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "hook log {got:?}, want {want:?}\n{}",
-            d.log_text()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_lines(&d, &out, &want);
+}
+
+/// A Kea file's run_script runs its script, without a shell, with the hook
+/// point as argument and Kea's variables: a commit (`leases4_committed`),
+/// then a release (`leases4_committed` with the deleted lease, and
+/// `lease4_release`).
+#[test]
+fn kea_run_script_gets_keas_arguments_and_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("script.log");
+    let script = script(
+        dir.path(),
+        "script.sh",
+        &format!(
+            "#!/bin/sh\necho \"$1 $LEASES4_SIZE $DELETED_LEASES4_SIZE $LEASES4_AT0_ADDRESS$LEASE4_ADDRESS $LEASES4_AT0_HWADDR$LEASE4_HWADDR $LEASES4_AT0_HOSTNAME$LEASE4_HOSTNAME $LEASES4_AT0_VALID_LIFETIME$LEASE4_VALID_LIFETIME $LEASES4_AT0_SUBNET_ID$LEASE4_SUBNET_ID $QUERY4_TYPE\" >> {}\n",
+            out.display()
+        ),
+    );
+    let conf = format!(
+        r#"{{ "Dhcp4": {{
+  "valid-lifetime": 600,
+  "hooks-libraries": [ {{ "library": "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_run_script.so",
+                         "parameters": {{ "name": "{s}", "sync": false }} }} ],
+  "subnet4": [ {{ "id": 5, "subnet": "127.0.0.0/24", "pools": [ {{ "pool": "127.0.0.100 - 127.0.0.199" }} ] }} ]
+}} }}"#,
+        s = script.display()
+    );
+    let cfg = write(dir.path(), "kea-dhcp4.conf", &conf);
+    let relay = Relay::bind(RELAY);
+    let d = start_with(dir.path(), &cfg, &relay);
+    let m = [0x52, 0x54, 0, 0x0a, 0xbb, 8];
+    let ip = dora_named(&d, &relay, m, "node-8");
+    // The commit's script run first, so that the lines are in order.
+    let committed =
+        format!("leases4_committed 1 0 {ip} 52:54:00:0a:bb:08 node-8 600 5 DHCPREQUEST");
+    wait_lines(&d, &out, std::slice::from_ref(&committed));
+    send_only(&d, &relay, &release(m, RELAY, 3, ip));
+    let mut want = vec![
+        committed,
+        // The deleted lease is in DELETED_LEASES4_AT0_*, not printed.
+        "leases4_committed 0 1      DHCPRELEASE".to_owned(),
+        format!("lease4_release   {ip} 52:54:00:0a:bb:08 node-8 600 5 DHCPRELEASE"),
+    ];
+    want.sort();
+    wait_lines(&d, &out, &want);
 }

@@ -16,7 +16,7 @@ use super::hosts;
 use super::protocol::{EngineStatus, HostEntry, LeaseInfo, Reply};
 use crate::clock::engine_now;
 use crate::failover::driver::DurableNotifier;
-use crate::ops::events::{Action, EventSink, LeaseEvent};
+use crate::ops::events::{Action, EventSink, KeaDetail, LeaseEvent};
 use crate::ops::omapi::backend::OmapiHosts;
 use crate::serve::pool_stats::PoolGauges;
 
@@ -190,9 +190,13 @@ fn release(ctx: EngineContext<'_>, key: &str, reply: oneshot::Sender<Result<Repl
         let _ = reply.send(Err(ControlError::Store(e.to_string())));
         return;
     }
-    let event =
-        l.hw.as_ref()
-            .map(|hw| LeaseEvent::end(Action::Release, hw, l.addr));
+    let event = l.hw.as_ref().map(|hw| {
+        let mut ev = LeaseEvent::end(Action::Release, hw, l.addr);
+        if ctx.events.wants_kea() {
+            ev.kea = Some(KeaDetail::of(&l, None, None));
+        }
+        ev
+    });
     let events = ctx.events.clone();
     let info = lease_info(&l);
     tracing::info!(ip = %l.addr, "lease released by an operator");
