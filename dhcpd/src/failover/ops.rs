@@ -33,6 +33,7 @@ impl FailoverOps for FailoverHandle {
                 .map(|(r, n)| (r.label().to_owned(), n))
                 .collect(),
             fencing: s.fencing,
+            partner_maintenance: false,
         }]
     }
 
@@ -62,6 +63,14 @@ impl FailoverOps for FailoverHandle {
              for up to MCLT before it serves again.",
             s.name, s.state, s.mclt
         ))
+    }
+
+    fn maintenance(
+        &self,
+        _relationship: Option<&str>,
+        _start: bool,
+    ) -> Result<String, FailoverOpsError> {
+        Err(FailoverOpsError::Refused("not implemented yet".to_owned()))
     }
 
     fn reconfigure(
@@ -100,6 +109,25 @@ impl FailoverOps for Relationships {
             (Some(name), all) => all.iter().find(|h| h.current().name == name).map_or_else(
                 || Err(FailoverOpsError::NoSuchRelationship(name.to_owned())),
                 |h| FailoverOps::partner_down(h, Some(name)),
+            ),
+        }
+    }
+
+    fn maintenance(
+        &self,
+        relationship: Option<&str>,
+        start: bool,
+    ) -> Result<String, FailoverOpsError> {
+        match (relationship, self.0.as_slice()) {
+            (_, []) => Err(FailoverOpsError::Standalone),
+            (None, [one]) => one.maintenance(None, start),
+            (None, _) => Err(FailoverOpsError::Refused(format!(
+                "{} relationships run here: name one",
+                self.0.len()
+            ))),
+            (Some(name), all) => all.iter().find(|h| h.current().name == name).map_or_else(
+                || Err(FailoverOpsError::NoSuchRelationship(name.to_owned())),
+                |h| h.maintenance(Some(name), start),
             ),
         }
     }

@@ -59,6 +59,11 @@ pub struct RelationshipStatus {
     /// Fencing-aware partner-down figures, when `[failover.fencing]` is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fencing: Option<crate::failover::FencingStatus>,
+    /// Whether an operator announced the partner's maintenance
+    /// (Kea's `ha-maintenance-start`): this server answers every client,
+    /// and goes to PARTNER-DOWN when the partner closes the connection.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partner_maintenance: bool,
 }
 
 impl RelationshipStatus {
@@ -76,6 +81,7 @@ impl RelationshipStatus {
             local_state_since: None,
             refused: Default::default(),
             fencing: None,
+            partner_maintenance: false,
         }
     }
 }
@@ -104,6 +110,17 @@ pub trait FailoverOps: Send + Sync {
     /// the operator.
     fn partner_down(&self, relationship: Option<&str>) -> Result<String, FailoverOpsError>;
 
+    /// Operator command: the partner is about to be stopped for maintenance
+    /// (`start`, Kea's `ha-maintenance-start`) or is back (`!start`,
+    /// `ha-maintenance-cancel`). While announced, this server answers every
+    /// client and goes to PARTNER-DOWN as soon as the partner closes the
+    /// failover connection. `relationship` `None` means the only one.
+    fn maintenance(
+        &self,
+        relationship: Option<&str>,
+        start: bool,
+    ) -> Result<String, FailoverOpsError>;
+
     /// Reload hook, called before a new configuration is applied, only when
     /// the failover relationships differ (`old != new`): restart or retune
     /// what changed, or refuse (the reload is then refused and the old
@@ -126,6 +143,14 @@ impl FailoverOps for NoFailover {
     }
 
     fn partner_down(&self, _relationship: Option<&str>) -> Result<String, FailoverOpsError> {
+        Err(FailoverOpsError::Standalone)
+    }
+
+    fn maintenance(
+        &self,
+        _relationship: Option<&str>,
+        _start: bool,
+    ) -> Result<String, FailoverOpsError> {
         Err(FailoverOpsError::Standalone)
     }
 

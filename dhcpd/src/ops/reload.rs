@@ -147,6 +147,9 @@ mod tests {
         fn partner_down(&self, _r: Option<&str>) -> Result<String, FailoverOpsError> {
             Err(FailoverOpsError::Standalone)
         }
+        fn maintenance(&self, _r: Option<&str>, _s: bool) -> Result<String, FailoverOpsError> {
+            Err(FailoverOpsError::Standalone)
+        }
         fn reconfigure(
             &self,
             _old: &[FailoverConfig],

@@ -439,6 +439,9 @@ mod tests {
         fn partner_down(&self, _r: Option<&str>) -> Result<String, FailoverOpsError> {
             Ok("ok".into())
         }
+        fn maintenance(&self, _r: Option<&str>, _s: bool) -> Result<String, FailoverOpsError> {
+            Err(FailoverOpsError::Standalone)
+        }
         fn reconfigure(
             &self,
             _old: &[FailoverConfig],
