@@ -50,6 +50,9 @@ pub struct FailoverPolicy {
     /// meanwhile, as ISC answers them when it sees the partner without free
     /// leases.
     pub partner_short_until: Option<UnixTime>,
+    /// The operator announced the partner's maintenance (Kea's
+    /// `ha-maintenance-start`): every client is answered here.
+    pub partner_maintenance: bool,
 }
 
 impl FailoverPolicy {
@@ -87,6 +90,7 @@ impl LeasePolicy for FailoverPolicy {
                     || self.balancer.is_mine(q.hash_key, q.secs)
                     || q.network_counts.get(peer_free(self.role)) == 0
                     || self.partner_short_until.is_some_and(|t| q.now < t)
+                    || self.partner_maintenance
             }
             _ => true,
         }
@@ -210,6 +214,7 @@ mod tests {
             balancer: LoadBalancer::new(role, Some(hba), 3),
             unsent_since: None,
             partner_short_until: None,
+            partner_maintenance: false,
         }
     }
 
@@ -363,6 +368,13 @@ mod tests {
             now: 10,
             ..query(both)
         }));
+        // The partner's maintenance was announced: every client is answered.
+        assert!(!secondary.should_serve(&mine(both)));
+        let maint = FailoverPolicy {
+            partner_maintenance: true,
+            ..secondary.clone()
+        };
+        assert!(maint.should_serve(&mine(both)));
     }
 
     #[test]

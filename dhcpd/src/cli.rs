@@ -141,6 +141,26 @@ pub enum FailoverCommand {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// The partner is about to be stopped (`start`: answer every client
+    /// here, PARTNER-DOWN as soon as it stops) or is not (`cancel`).
+    Maintenance {
+        /// `start` or `cancel`.
+        action: MaintenanceAction,
+        /// The relationship (the only one if omitted).
+        relationship: Option<String>,
+        /// Socket and output options.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+/// `dhcpd failover maintenance start|cancel`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MaintenanceAction {
+    /// Announce the partner's maintenance.
+    Start,
+    /// Cancel it.
+    Cancel,
 }
 
 fn parse_mode(s: &str) -> Result<u32, String> {

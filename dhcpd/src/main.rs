@@ -11,7 +11,7 @@ use dhcp_core::config::{Config, HostConfig, parse_hex_bytes, parse_mac};
 use dhcp_core::lease::HwAddr;
 use dhcpd::cli::{
     CheckArgs, Cli, ClientArgs, Command, FailoverCommand, HostsCommand, ImportArgs, LeasesCommand,
-    RunArgs,
+    MaintenanceAction, RunArgs,
 };
 use dhcpd::config_file;
 use dhcpd::error_text;
@@ -132,6 +132,17 @@ fn control(cmd: Command) -> Result<()> {
             relationship,
             client,
         }) => (Request::FailoverPartnerDown { relationship }, client),
+        Command::Failover(FailoverCommand::Maintenance {
+            action,
+            relationship,
+            client,
+        }) => (
+            Request::FailoverMaintenance {
+                relationship,
+                start: action == MaintenanceAction::Start,
+            },
+            client,
+        ),
     };
     client::execute(&c.socket, c.json, &req)?;
     Ok(())

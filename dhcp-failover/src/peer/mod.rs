@@ -39,6 +39,7 @@
 pub(crate) mod balance;
 mod binding;
 mod event;
+mod maintenance;
 mod persist;
 pub(crate) mod state;
 mod transition;
@@ -62,6 +63,7 @@ use crate::wire::{
 pub use balance::{own_free, peer_free};
 pub use binding::EXPIRY_FUDGE;
 pub use event::{CloseReason, CommitToken, Event};
+pub use maintenance::{Maintenance, MaintenanceError};
 pub use persist::PersistedState;
 pub use state::{FailoverState, ServiceState};
 pub use transition::{Reaction, on_disconnect, on_partner_state, on_update_done};
@@ -167,6 +169,8 @@ pub struct Peer {
     clock_offset: Option<i64>,
     /// Client-link evidence for a fencing-aware auto-partner-down.
     fence: Option<Fence>,
+    /// The partner's announced maintenance ([`Peer::maintenance`]).
+    maintenance: Maintenance,
 }
 
 impl Peer {
@@ -214,6 +218,7 @@ impl Peer {
             down_since: Some(now),
             clock_offset: None,
             fence,
+            maintenance: Maintenance::Off,
         };
         peer.events.push_back(Event::StateChanged {
             from: peer.p.my_state,
@@ -319,6 +324,7 @@ impl Peer {
             ),
             unsent_since: self.down_since,
             partner_short_until: self.partner_short_until,
+            partner_maintenance: self.maintenance == Maintenance::Announced,
         }
     }
 
@@ -372,14 +378,70 @@ impl Peer {
         }
     }
 
-    /// The TCP connection closed or failed.
+    /// The TCP connection closed or failed (the partner closed or reset it;
+    /// not our receive timeout, which [`Peer::handle_timeout`] detects).
     pub fn handle_disconnected(&mut self, now: UnixTime, table: &mut LeaseTable) {
         self.now = now;
         if !self.has_connection() {
             return;
         }
+        let leaving = self.maintenance == Maintenance::Announced;
         self.link_lost(table);
+        if leaving {
+            self.partner_left(table);
+        }
         self.flush_commit();
+    }
+
+    /// Where the partner's maintenance stands.
+    pub fn maintenance_state(&self) -> Maintenance {
+        self.maintenance
+    }
+
+    /// Operator command (Kea's `ha-maintenance-start` when `start`,
+    /// `ha-maintenance-cancel` otherwise): the partner is about to be stopped.
+    /// See [`Maintenance`] for what this server then does. Start needs
+    /// NORMAL with the partner connected; cancel ends an announcement (or
+    /// the PARTNER-DOWN it led to, which then runs on as any PARTNER-DOWN).
+    pub fn maintenance(
+        &mut self,
+        now: UnixTime,
+        start: bool,
+    ) -> Result<Maintenance, MaintenanceError> {
+        self.now = now;
+        match (start, self.maintenance) {
+            (true, Maintenance::Announced) => Err(MaintenanceError::AlreadyAnnounced),
+            (true, _) if self.state() != FailoverState::Normal || !self.is_linked() => {
+                Err(MaintenanceError::NotNormal {
+                    state: self.state(),
+                    link: if self.is_linked() {
+                        ""
+                    } else {
+                        ", partner not connected"
+                    },
+                })
+            }
+            (true, _) => {
+                tracing::warn!(peer = %self.cfg.name, "partner maintenance announced: answering every client");
+                self.maintenance = Maintenance::Announced;
+                Ok(self.maintenance)
+            }
+            (false, Maintenance::Off) => Err(MaintenanceError::NotInMaintenance),
+            (false, _) => {
+                tracing::info!(peer = %self.cfg.name, "partner maintenance cancelled");
+                self.maintenance = Maintenance::Off;
+                Ok(self.maintenance)
+            }
+        }
+    }
+
+    /// The partner left during its announced maintenance: PARTNER-DOWN now.
+    fn partner_left(&mut self, table: &mut LeaseTable) {
+        if self.state() == FailoverState::CommunicationsInterrupted {
+            tracing::warn!(peer = %self.cfg.name, "partner stopped for its announced maintenance: partner-down");
+            self.set_state(FailoverState::PartnerDown, table);
+            self.maintenance = Maintenance::PartnerGone;
+        }
     }
 
     /// The driver committed every lease batch up to and including `token`.
@@ -525,7 +587,11 @@ impl Peer {
             Body::ConnectAck(c) => self.on_connect_ack(msg.time, c, table),
             Body::Disconnect(d) => {
                 let reason = CloseReason::PartnerDisconnected(d.reject_reason);
+                let leaving = self.maintenance == Maintenance::Announced;
                 self.close(reason, None, table);
+                if leaving {
+                    self.partner_left(table);
+                }
             }
             _ if !self.is_linked() => {
                 tracing::debug!("failover message before the handshake ignored");
@@ -859,6 +925,14 @@ impl Peer {
         self.recover_wait_until = None;
         self.balance_at = None;
         self.partner_short_until = None;
+        self.maintenance = match (self.maintenance, new) {
+            (Maintenance::Announced, FailoverState::Normal) => Maintenance::Announced,
+            (Maintenance::Announced | Maintenance::PartnerGone, FailoverState::PartnerDown) => {
+                Maintenance::PartnerGone
+            }
+            (Maintenance::PartnerGone, s) if s != FailoverState::Normal => Maintenance::PartnerGone,
+            _ => Maintenance::Off,
+        };
         self.giving = 0;
         self.balance_more = false;
         self.queue_state();

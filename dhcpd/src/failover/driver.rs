@@ -354,6 +354,11 @@ impl Driver {
                 self.pump(engine, commit);
                 let _ = reply.send(self.peer.state());
             }
+            Input::Command(Command::Maintenance(start, reply)) => {
+                let verdict = self.peer.maintenance(now, start);
+                tracing::warn!(target: LOG_TARGET, start, ?verdict, "operator command: partner maintenance");
+                let _ = reply.send(verdict);
+            }
             Input::ClientProbe(answered) => {
                 self.peer.client_probe_result(now, answered);
                 if self.peer.poll_timeout().is_some_and(|t| t <= now) {
@@ -689,5 +694,6 @@ fn status_of(peer: &Peer, last_contact: Option<UnixTime>, refused: [u64; 5]) -> 
         mclt: peer.mclt(),
         refused,
         fencing: None,
+        maintenance: peer.maintenance_state(),
     }
 }

@@ -48,7 +48,7 @@ pub mod transport;
 
 use dhcp_core::config::Role;
 use dhcp_core::lease::UnixTime;
-use dhcp_failover::peer::FailoverState;
+use dhcp_failover::peer::{FailoverState, Maintenance};
 use tokio::sync::{mpsc, oneshot, watch};
 
 /// The log target of the driver's state lines (`failover status: ...`).
@@ -87,6 +87,8 @@ pub struct FailoverStatus {
     pub refused: [u64; 5],
     /// The client-link evidence, when fencing is configured.
     pub fencing: Option<FencingStatus>,
+    /// Where the partner's announced maintenance stands.
+    pub maintenance: Maintenance,
 }
 
 /// Fencing-aware partner-down figures of one relationship.
@@ -108,6 +110,12 @@ pub enum Command {
     /// Move to PARTNER-DOWN (ISC OMAPI `local-state 4`); answers the state
     /// reached.
     PartnerDown(oneshot::Sender<FailoverState>),
+    /// Announce (`true`) or cancel (`false`) the partner's maintenance
+    /// (Kea's `ha-maintenance-start`/`-cancel`); answers the peer's verdict.
+    Maintenance(
+        bool,
+        oneshot::Sender<Result<Maintenance, dhcp_failover::peer::MaintenanceError>>,
+    ),
 }
 
 /// What other parts of the daemon (metrics, control) hold: the latest status

@@ -4,7 +4,7 @@
 //! all of a daemon's.
 
 use dhcp_core::config::{FailoverConfig, Role};
-use dhcp_failover::peer::FailoverState;
+use dhcp_failover::peer::{FailoverState, Maintenance, MaintenanceError};
 
 use super::{Command, FailoverHandle};
 use crate::failover::status::{FailoverOps, FailoverOpsError, RelationshipStatus};
@@ -33,7 +33,7 @@ impl FailoverOps for FailoverHandle {
                 .map(|(r, n)| (r.label().to_owned(), n))
                 .collect(),
             fencing: s.fencing,
-            partner_maintenance: false,
+            partner_maintenance: s.maintenance == Maintenance::Announced,
         }]
     }
 
@@ -65,12 +65,65 @@ impl FailoverOps for FailoverHandle {
         ))
     }
 
+    /// Checks the request against the current status, then queues it for
+    /// the driver (which checks again: the state may change meanwhile).
     fn maintenance(
         &self,
-        _relationship: Option<&str>,
-        _start: bool,
+        relationship: Option<&str>,
+        start: bool,
     ) -> Result<String, FailoverOpsError> {
-        Err(FailoverOpsError::Refused("not implemented yet".to_owned()))
+        let s = self.current();
+        if let Some(r) = relationship
+            && r != s.name
+        {
+            return Err(FailoverOpsError::NoSuchRelationship(r.to_owned()));
+        }
+        match (start, s.maintenance) {
+            (true, Maintenance::Announced) => {
+                return Err(FailoverOpsError::Refused(format!(
+                    "{}: {}",
+                    s.name,
+                    MaintenanceError::AlreadyAnnounced
+                )));
+            }
+            (true, _) if s.state != FailoverState::Normal || !s.connected => {
+                let link = if s.connected {
+                    ""
+                } else {
+                    ", partner not connected"
+                };
+                return Err(FailoverOpsError::Refused(format!(
+                    "{}: {}",
+                    s.name,
+                    MaintenanceError::NotNormal {
+                        state: s.state,
+                        link
+                    }
+                )));
+            }
+            (false, Maintenance::Off) => {
+                return Err(FailoverOpsError::Refused(format!(
+                    "{}: {}",
+                    s.name,
+                    MaintenanceError::NotInMaintenance
+                )));
+            }
+            _ => {}
+        }
+        let (tx, _rx) = tokio::sync::oneshot::channel();
+        self.commands
+            .try_send(Command::Maintenance(start, tx))
+            .map_err(|e| FailoverOpsError::Refused(format!("driver busy or stopped: {e}")))?;
+        Ok(if start {
+            format!(
+                "{}: the partner's maintenance is announced: this server now answers every client, \
+                 and goes to partner-down as soon as the partner is stopped (its connection closes); \
+                 it may hand out the partner's free addresses once MCLT ({} s) has passed",
+                s.name, s.mclt
+            )
+        } else {
+            format!("{}: the partner's maintenance is cancelled", s.name)
+        })
     }
 
     fn reconfigure(

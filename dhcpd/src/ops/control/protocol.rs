@@ -62,6 +62,16 @@ pub enum Request {
         #[serde(default)]
         relationship: Option<String>,
     },
+    /// Announce (`start`) or cancel the partner's maintenance: this server
+    /// answers every client and goes to PARTNER-DOWN when the partner is
+    /// stopped (Kea's `ha-maintenance-start` / `-cancel`).
+    FailoverMaintenance {
+        /// Which relationship (the only one if absent).
+        #[serde(default)]
+        relationship: Option<String>,
+        /// Announce (`true`) or cancel (`false`).
+        start: bool,
+    },
     /// Re-read the configuration file and apply it.
     Reload,
 }

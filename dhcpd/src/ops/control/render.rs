@@ -159,6 +159,14 @@ fn failover(rs: &[RelationshipStatus], now: u64) -> String {
         &rows,
     );
     for r in rs {
+        if r.partner_maintenance {
+            let _ = writeln!(
+                out,
+                "{}: the partner's maintenance is announced: every client is answered here, \
+                 and the partner's stop means partner-down",
+                r.name
+            );
+        }
         if let Some(f) = &r.fencing {
             let _ = writeln!(
                 out,

@@ -177,6 +177,17 @@ impl ControlServer {
                     Reply::Done { message }
                 })
                 .map_err(ControlError::from),
+            Request::FailoverMaintenance {
+                relationship,
+                start,
+            } => self
+                .failover
+                .maintenance(relationship.as_deref(), start)
+                .map(|message| {
+                    tracing::warn!(%message, "partner maintenance over the control socket");
+                    Reply::Done { message }
+                })
+                .map_err(ControlError::from),
             Request::Reload => {
                 tracing::info!("reload requested over the control socket");
                 let record = self.reloader.reload().await;
