@@ -1,0 +1,203 @@
+//! Kea's planned-maintenance procedure on a Kea-style HA pair of our
+//! servers (`libdhcp_ha.so` `high-availability` in load-balancing mode,
+//! mapped onto ISC failover): with PXE clients booting, the operator sends
+//! `ha-maintenance-start` to the server that stays (over its Kea control
+//! socket), then stops the other with SIGTERM. The staying server answers
+//! every client from the announcement on and goes to PARTNER-DOWN the
+//! moment its partner's connection closes: no client fails to boot, none
+//! holds an address another holds. The stopped server is started again and
+//! rejoins through RECOVER. Build the daemon first (`cargo build -p
+//! dhcpd`); needs root.
+
+#![allow(clippy::unwrap_used)] // integration tests: failing fast is the point
+
+use std::io::{Read, Write};
+use std::net::Ipv4Addr;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use testbed::kea::{self, KeaServer};
+use testbed::sim::{ClientEvent, Swarm, SwarmConfig};
+use testbed::topology::LabBuilder;
+use testbed::{Lab, Process};
+
+const PRIMARY: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 2);
+const SECONDARY: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 3);
+const CLIENTS: usize = 240;
+
+/// The file of `this` server (`server1` on srv2 or `server2` on srv3).
+fn config(dir: &Path, this: &str) -> String {
+    format!(
+        r#"{{ "Dhcp4": {{
+  "interfaces-config": {{ "interfaces": [ "eth0" ] }},
+  "lease-database": {{ "type": "memfile", "name": "{d}/kea-leases4.csv" }},
+  "control-socket": {{ "socket-type": "unix", "socket-name": "{d}/kea4-ctrl.sock" }},
+  "valid-lifetime": 600,
+  "client-classes": [
+    {{ "name": "bios", "test": "option[93].hex == 0x0000", "boot-file-name": "lpxelinux.0" }}
+  ],
+  "subnet4": [ {{ "id": 1, "subnet": "10.99.0.0/16", "next-server": "{PRIMARY}",
+                  "pools": [ {{ "pool": "10.99.4.0 - 10.99.5.255" }} ] }} ],
+  "hooks-libraries": [
+    {{ "library": "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_lease_cmds.so" }},
+    {{ "library": "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_ha.so",
+       "parameters": {{ "high-availability": [ {{
+         "this-server-name": "{this}",
+         "mode": "load-balancing",
+         "heartbeat-delay": 10000,
+         "max-response-delay": 10000,
+         "peers": [
+           {{ "name": "server1", "url": "http://{PRIMARY}:8000/", "role": "primary" }},
+           {{ "name": "server2", "url": "http://{SECONDARY}:8000/", "role": "secondary" }}
+         ] }} ] }} }}
+  ]
+}} }}
+"#,
+        d = dir.display()
+    )
+}
+
+/// Sends one Kea command and returns the answer.
+fn command(socket: &Path, json: &str) -> serde_json::Value {
+    let mut s =
+        UnixStream::connect(socket).unwrap_or_else(|e| panic!("connect {}: {e}", socket.display()));
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(json.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{out:?}: {e}"))
+}
+
+fn state(p: &Process) -> Option<String> {
+    testbed::demo::our_failover_states(&p.log_lines()).0
+}
+
+fn wait_for(servers: &[&Process], what: &str, want: &[&str], within: Duration) {
+    let end = Instant::now() + within;
+    loop {
+        let states: Vec<_> = servers.iter().map(|p| state(p)).collect();
+        if states
+            .iter()
+            .all(|s| s.as_deref().is_some_and(|s| want.contains(&s)))
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < end,
+            "{what}: states {states:?}, wanted {want:?}, within {within:?}:\n{}",
+            servers
+                .iter()
+                .map(|p| p.log_lines().join("\n"))
+                .collect::<Vec<_>>()
+                .join("\n---\n")
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn ha_maintenance_start_hands_over_without_a_failed_boot() {
+    if !testbed::can_run_root_test("ha_maintenance_start_hands_over_without_a_failed_boot") {
+        return;
+    }
+    let lab: Lab = LabBuilder::new()
+        .wide()
+        .server("srv1")
+        .server("srv2")
+        .server("srv3")
+        .client("cli1")
+        .build()
+        .unwrap();
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    let mut servers = Vec::new();
+    for (host, this) in [("srv2", "server1"), ("srv3", "server2")] {
+        let dir = kea::directory(&lab, this).unwrap();
+        let conf = config(&dir, this);
+        servers.push(kea::start(&lab, host, this, KeaServer::Ours, &conf).unwrap());
+        dirs.push(dir);
+    }
+    let stays = dirs[0].join("kea4-ctrl.sock");
+    wait_for(
+        &[&servers[0], &servers[1]],
+        "the pair",
+        &["normal"],
+        Duration::from_secs(90),
+    );
+    // Announcing needs NORMAL with the partner connected; cancelling what
+    // was never announced is an error.
+    let r = command(&stays, r#"{ "command": "ha-maintenance-cancel" }"#);
+    assert_eq!(r["result"], 1, "{r}");
+
+    // PXE clients booting over 24 s (ten a second), with a PXE ROM's
+    // timers: 4 s first timeout, doubling; a boot fails when no lease came
+    // within the swarm's 70 s.
+    let mut cfg = SwarmConfig::new(CLIENTS);
+    cfg.client.initial_timeout = Duration::from_secs(4);
+    cfg.client.max_timeout = Duration::from_secs(32);
+    cfg.client.renew = false;
+    cfg.configure_addresses = false;
+    cfg.start_spread = Duration::from_secs(24);
+    cfg.deadline = Duration::from_secs(70);
+    let swarm = Swarm::spawn(lab.namespace("cli1").unwrap(), cfg).unwrap();
+
+    std::thread::sleep(Duration::from_secs(6));
+    let r = command(&stays, r#"{ "command": "ha-maintenance-start" }"#);
+    assert_eq!(r["result"], 0, "{r}");
+    let announced = swarm.started().elapsed();
+    std::thread::sleep(Duration::from_secs(3));
+    let stopped_at = swarm.started().elapsed();
+    let status = servers[1].terminate(Duration::from_secs(10)).unwrap();
+    assert!(status.is_some_and(|s| s.success()), "{status:?}");
+    wait_for(
+        &[&servers[0]],
+        "after the partner's stop",
+        &["partner-down"],
+        Duration::from_secs(3),
+    );
+    let partner_down_at = swarm.started().elapsed();
+    let report = swarm.wait().unwrap();
+    eprintln!(
+        "{}",
+        report.summary_table("PXE clients across ha-maintenance-start and the partner's stop")
+    );
+    eprintln!(
+        "announced at {announced:?}, partner stopped at {stopped_at:?}, partner-down by {partner_down_at:?}"
+    );
+    let failed = report.failures();
+    assert_eq!(failed, 0, "{failed} clients failed to boot");
+    assert!(report.duplicate_addresses().is_empty());
+    let by_server = report.leases_by_server();
+    eprintln!("leases by server: {by_server:?}");
+    // Both served before the stop; only the staying server after it.
+    let late_from_stopped = report
+        .events
+        .iter()
+        .filter(|e| {
+            e.at > stopped_at + Duration::from_millis(200)
+                && matches!(&e.event, ClientEvent::Bound { server, .. } if *server == SECONDARY)
+        })
+        .count();
+    assert_eq!(late_from_stopped, 0);
+    assert!(by_server.get(&SECONDARY).copied().unwrap_or(0) > 0);
+    let wait = report.longest_wait().unwrap();
+    eprintln!("longest client wait {wait:?}");
+
+    // The stopped server comes back and recovers (RECOVER, UPDREQALL; it
+    // waits out MCLT from its last state change in RECOVER-WAIT before it
+    // serves, as an ISC server does); the staying server keeps serving.
+    servers[1].restart().unwrap();
+    wait_for(
+        &[&servers[1]],
+        "the restarted server",
+        &["recover-wait", "recover-done", "normal"],
+        Duration::from_secs(60),
+    );
+    let r = command(&stays, r#"{ "command": "ha-maintenance-cancel" }"#);
+    assert_eq!(r["result"], 0, "{r}");
+    let r = command(&stays, r#"{ "command": "ha-maintenance-cancel" }"#);
+    assert_eq!(r["result"], 1, "{r}");
+    for s in &mut servers {
+        s.kill().unwrap();
+    }
+}
