@@ -29,6 +29,16 @@ pub enum KeaError {
         /// What the JSON parser said.
         message: String,
     },
+    /// An `<?include "file"?>` directive could not be expanded.
+    #[error("{file}:{line}: {message}")]
+    Include {
+        /// The file holding the directive.
+        file: String,
+        /// Its line, from 1.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
     /// A key that is unknown, refused, or has a wrong value.
     #[error("{file}: {path}: {message}")]
     At {

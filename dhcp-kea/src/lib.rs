@@ -5,7 +5,10 @@
 //! `libdhcp_run_script.so`, the control socket, subnet ids, option
 //! definitions) comes alongside as [`KeaExtras`].
 //!
-//! Kea's comments (`//`, `#`, `/* */`, outside strings) are allowed. Every
+//! Kea's comments (`//`, `#`, `/* */`, outside strings) are allowed, and
+//! so is `<?include "file"?>` (a relative path is taken from the working
+//! directory, as Kea takes it; JSON error positions are then those of the
+//! text with its includes expanded). Every
 //! key is mapped, recorded in the extras, or refused: an unknown key, an
 //! unsupported expression or a refused hook is an error naming its JSON
 //! path (`Dhcp4/subnet4[0]/pools[1]/foo: unknown key`). `docs/kea.md`
@@ -33,6 +36,7 @@ mod error;
 mod expr;
 mod extras;
 mod hooks;
+mod include;
 mod options;
 mod parts;
 mod schema;
@@ -69,6 +73,12 @@ pub fn parse_file(path: &Path) -> Result<KeaConfig, KeaError> {
 
 /// Parses and validates Kea JSON text; `name` names it in errors.
 pub fn parse_str(text: &str, name: &str) -> Result<KeaConfig, KeaError> {
+    let text = include::expand(text, name, &include::Files).map_err(|e| KeaError::Include {
+        file: e.file,
+        line: e.line,
+        message: e.message,
+    })?;
+    let text = text.as_str();
     let located = |e: error::At| KeaError::At {
         file: name.to_owned(),
         path: e.path,

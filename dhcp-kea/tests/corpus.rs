@@ -114,7 +114,9 @@ fn kea_accepts_what_we_accept() {
             );
             continue;
         }
+        // Relative include paths are taken from the working directory.
         let out = Command::new(kea)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
             .arg("-t")
             .arg(&f)
             .env("KEA_PIDFILE_DIR", scratch.path())
