@@ -506,6 +506,27 @@ fn t45_recover_asks_for_everything_when_linked() {
 }
 
 #[test]
+fn t45_recover_waits_for_a_starting_partner_to_resume_its_state() {
+    // A brand-new (amnesic) secondary meets a primary that is itself
+    // starting with a saved NORMAL: not POTENTIAL-CONFLICT, whose
+    // resolution would leave it without the primary's bindings. It asks
+    // for everything, and again once the primary is PARTNER-DOWN.
+    let mut h = H::new(Role::Secondary, None);
+    h.handshake(T0 + 1);
+    h.partner_state(T0 + 1, S::Normal, true);
+    assert_eq!(h.state(), S::Recover);
+    recv!(h, T0 + 1, [Body::State(_), Body::UpdReqAll]);
+    h.partner_state(T0 + 1, S::PartnerDown, false);
+    assert_eq!(h.state(), S::Recover);
+    recv!(h, T0 + 1, [Body::UpdReqAll]);
+    // A live NORMAL partner (no STARTUP flag) is still a conflict.
+    let mut h = H::new(Role::Secondary, None);
+    h.handshake(T0 + 1);
+    h.partner_state(T0 + 1, S::Normal, false);
+    assert_eq!(h.state(), S::PotentialConflict);
+}
+
+#[test]
 fn t45_recover_wait_waits_until_stos_plus_mclt() {
     let mut h = after(Role::Secondary, S::Recover, S::PartnerDown);
     let _ = h.output(T0 + 1);

@@ -53,6 +53,14 @@ pub fn on_partner_state(mine: S, partner: S, starting: bool, partner_starting: b
             S::Paused => GoTo(S::CommunicationsInterrupted),
             _ => Stay,
         },
+        // A partner still in STARTUP announces only its saved state: a
+        // recovering server waits for the state it resumes (ISC would take
+        // a saved NORMAL for a live one and go POTENTIAL-CONFLICT, whose
+        // resolution exchanges only unacknowledged updates, so an amnesic
+        // server would enter NORMAL without the partner's bindings). The
+        // partner, seeing our RECOVER, moves to PARTNER-DOWN, which gets
+        // the UPDREQALL below.
+        S::Recover if partner_starting => Stay,
         S::Recover => match partner {
             S::Recover | S::PartnerDown | S::CommunicationsInterrupted if !starting => {
                 SendUpdReqAll
