@@ -59,7 +59,7 @@ port=36900
 i=0
 for role in primary secondary; do
   "$bin" run --config "$dir/$role.toml" --server-port $((port++)) --quiet \
-    --control-socket "$dir/$role.sock" >"$dir/$role.log" 2>&1 &
+    --control-socket "$dir/$role.sock" ${DHCPD_ARGS:-} >"$dir/$role.log" 2>&1 &
   pids[$i]=$!
   i=$((i + 1))
 done

@@ -226,6 +226,26 @@ fn bndack_waits_for_the_commit() {
 }
 
 #[test]
+fn a_full_update_window_asks_for_an_urgent_commit() {
+    // The partner may have 10 updates outstanding: with the tenth waiting
+    // for its commit it can send nothing more, so that commit should not
+    // linger; the ones before may.
+    let mut h = H::linked_in(Role::Secondary, S::Normal);
+    let _ = h.output(T0);
+    h.auto_commit = false;
+    let urgent = |h: &H| {
+        h.events.iter().rev().find_map(|e| match e {
+            Event::Commit { urgent, .. } => Some(*urgent),
+            _ => None,
+        })
+    };
+    for i in 0..10u8 {
+        send!(h, T0 + 1, xid 100 + u32::from(i), Body::BndUpd(active(10 + i, i, T0 + 100, T0 + 130, T0 + 1)));
+        assert_eq!(urgent(&h), Some(i == 9), "update {i}");
+    }
+}
+
+#[test]
 fn updates_respect_the_partner_window_and_wait_for_acks_to_flush() {
     let mut h = H::new(Role::Primary, Some(H::saved(S::Normal, S::Normal)));
     h.connect(T0);

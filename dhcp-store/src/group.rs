@@ -6,6 +6,7 @@
 //! (fewer fsyncs per transaction, at the price of that much reply latency);
 //! the submitters do not wake it while it sleeps.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -31,13 +32,20 @@ pub struct BatchStats {
 struct Job {
     leases: Vec<Lease>,
     done: Completion,
+    /// Written without the linger when it is the first of a batch.
+    urgent: bool,
 }
 
 /// Group commit in front of a [`LeaseStore`].
 pub struct GroupCommit {
     tx: Option<mpsc::Sender<Job>>,
     worker: Option<thread::JoinHandle<()>>,
+    /// Set by [`GroupCommit::submit_now`]: cut the current linger short.
+    hurry: std::sync::Arc<AtomicBool>,
 }
+
+/// How often a lingering worker looks whether an urgent job came.
+const LINGER_SLICE: Duration = Duration::from_micros(100);
 
 impl GroupCommit {
     /// Starts the worker thread. `max_batch` caps the transactions per flush;
@@ -61,15 +69,27 @@ impl GroupCommit {
         on_batch: impl Fn(BatchStats) + Send + 'static,
     ) -> Self {
         let (tx, rx) = mpsc::channel::<Job>();
+        let hurry = std::sync::Arc::new(AtomicBool::new(false));
+        let hurried = hurry.clone();
         let worker = thread::Builder::new()
             .name("lease-commit".into())
             .spawn(move || {
                 while let Ok(first) = rx.recv() {
-                    if !linger.is_zero() {
+                    if !linger.is_zero() && !first.urgent {
                         // Sleep rather than wait on the queue: submitters
                         // then never have to wake this thread mid-linger.
-                        thread::sleep(linger);
+                        // It sleeps in slices, to stop when an urgent job
+                        // has come meanwhile.
+                        let until = Instant::now() + linger;
+                        loop {
+                            let now = Instant::now();
+                            if now >= until || hurried.load(Ordering::Acquire) {
+                                break;
+                            }
+                            thread::sleep(LINGER_SLICE.min(until - now));
+                        }
                     }
+                    hurried.store(false, Ordering::Release);
                     let mut jobs = vec![first];
                     while jobs.len() < max_batch.max(1) {
                         match rx.try_recv() {
@@ -100,13 +120,33 @@ impl GroupCommit {
         Self {
             tx: Some(tx),
             worker,
+            hurry,
         }
     }
 
     /// Queues records; `done` runs on the worker thread once they are durable
     /// (or the commit failed). With nothing to write, `done` runs at once.
     pub fn submit(&self, leases: Vec<Lease>, done: Completion) {
-        let job = Job { leases, done };
+        self.enqueue(Job {
+            leases,
+            done,
+            urgent: false,
+        });
+    }
+
+    /// Like [`Self::submit`], but written without the linger (a linger under
+    /// way for earlier jobs is cut short): for a writer that can send nothing more until
+    /// this is durable (a failover partner whose update window is full).
+    pub fn submit_now(&self, leases: Vec<Lease>, done: Completion) {
+        self.hurry.store(true, Ordering::Release);
+        self.enqueue(Job {
+            leases,
+            done,
+            urgent: true,
+        });
+    }
+
+    fn enqueue(&self, job: Job) {
         match &self.tx {
             Some(tx) if self.worker.is_some() => {
                 if let Err(mpsc::SendError(job)) = tx.send(job) {
@@ -174,6 +214,35 @@ mod tests {
             vec![10],
             "one flush for the whole burst"
         );
+    }
+
+    #[test]
+    fn an_urgent_commit_skips_the_linger() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SledStore::open(dir.path()).unwrap());
+        // A linger far longer than any flush: an urgent job must not wait it.
+        let gc = GroupCommit::start_with_linger(store, 256, Duration::from_secs(30), |_| {});
+        let (tx, rx) = mpsc::channel();
+        gc.submit_now(
+            vec![lease(1, BindingState::Active, 50)],
+            Box::new(move |r| tx.send(r.is_ok()).unwrap()),
+        );
+        assert_eq!(rx.recv_timeout(Duration::from_secs(10)), Ok(true));
+        // Nor may one that comes while the worker lingers over another.
+        let (tx, rx) = mpsc::channel();
+        let tx2 = tx.clone();
+        gc.submit(
+            vec![lease(2, BindingState::Active, 50)],
+            Box::new(move |r| tx.send(r.is_ok()).unwrap()),
+        );
+        std::thread::sleep(Duration::from_millis(20));
+        gc.submit_now(
+            vec![lease(3, BindingState::Active, 50)],
+            Box::new(move |r| tx2.send(r.is_ok()).unwrap()),
+        );
+        for _ in 0..2 {
+            assert_eq!(rx.recv_timeout(Duration::from_secs(10)), Ok(true));
+        }
     }
 
     #[test]

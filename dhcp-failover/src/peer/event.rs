@@ -64,6 +64,11 @@ pub enum Event {
         token: CommitToken,
         /// The new records.
         leases: Vec<Lease>,
+        /// The partner has as many binding updates outstanding as we allow
+        /// (our max-unacked-updates) and can send no more until these are
+        /// durable and acknowledged: commit at once, without lingering to
+        /// gather more.
+        urgent: bool,
     },
     /// Close the connection after transmitting everything
     /// [`super::Peer::poll_transmit`] yields. The peer already considers the

@@ -1349,9 +1349,11 @@ impl Peer {
             return;
         }
         let leases = std::mem::take(&mut self.staged);
+        let window = usize::try_from(self.cfg.max_unacked_updates).unwrap_or(usize::MAX);
         self.events.push_back(Event::Commit {
             token: CommitToken(self.next_token),
             leases,
+            urgent: self.acks.len() >= window.max(1),
         });
         self.next_token += 1;
     }

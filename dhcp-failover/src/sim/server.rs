@@ -251,7 +251,9 @@ impl Server {
         let mut other = Vec::new();
         while let Some(e) = self.peer.poll_event() {
             match e {
-                Event::Commit { token, leases } => self.enqueue(at_ms, Write::Peer(token, leases)),
+                Event::Commit { token, leases, .. } => {
+                    self.enqueue(at_ms, Write::Peer(token, leases))
+                }
                 Event::Persist(s) => self.enqueue(at_ms, Write::State(s)),
                 e => other.push(e),
             }

@@ -491,10 +491,20 @@ impl Driver {
             Event::Persist(p) => {
                 self.persist_now(p, commit);
             }
-            Event::Commit { token, leases } => {
+            Event::Commit {
+                token,
+                leases,
+                urgent,
+            } => {
                 let done = self.committed_tx.clone();
                 let n = leases.len();
-                commit.submit(
+                let submit = if urgent {
+                    GroupCommit::submit_now
+                } else {
+                    GroupCommit::submit
+                };
+                submit(
+                    commit,
                     leases,
                     Box::new(move |r| match r {
                         Ok(()) => {
