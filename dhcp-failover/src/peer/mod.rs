@@ -171,7 +171,15 @@ pub struct Peer {
     fence: Option<Fence>,
     /// The partner's announced maintenance ([`Peer::maintenance`]).
     maintenance: Maintenance,
+    /// Addresses of the partner's UPDREQ/UPDREQALL not yet queued: their
+    /// records are copied from the table a few at a time ([`REQUEST_QUEUE`]
+    /// ahead of the window), not all at once, so that answering a full
+    /// request for a million bindings does not hold a million copies.
+    backlog: VecDeque<Ipv4Addr>,
 }
+
+/// How many answers to the partner's request are kept queued ahead.
+const REQUEST_QUEUE: usize = 1024;
 
 impl Peer {
     /// A peer for the relationship `cfg`, resuming `persisted` (or starting a
@@ -219,6 +227,7 @@ impl Peer {
             clock_offset: None,
             fence,
             maintenance: Maintenance::Off,
+            backlog: VecDeque::new(),
         };
         peer.events.push_back(Event::StateChanged {
             from: peer.p.my_state,
@@ -566,6 +575,9 @@ impl Peer {
         {
             self.balance(table, true);
         }
+        if !self.backlog.is_empty() {
+            self.refill(table);
+        }
         self.flush_commit();
     }
 
@@ -623,6 +635,9 @@ impl Peer {
                 tracing::debug!(moved = ?r.addresses_transferred, "POOLRESP");
             }
             Body::Contact => {}
+        }
+        if !self.backlog.is_empty() {
+            self.refill(table);
         }
         self.flush_commit();
     }
@@ -813,6 +828,7 @@ impl Peer {
         self.ctrl.clear();
         self.acks.clear();
         self.updates.link_lost();
+        self.backlog.clear();
         self.xid = 0;
         if self.startup.is_none() {
             let next = on_disconnect(self.p.my_state);
@@ -1112,21 +1128,46 @@ impl Peer {
     }
 
     fn on_update_request(&mut self, xid: u32, all: bool, table: &mut LeaseTable) {
-        let mut addrs = BTreeSet::new();
-        for l in self.relationship_leases(table) {
-            // UPDREQALL: every lease we know anything of. An address never
-            // touched (FREE, as a new table holds it) says nothing the
-            // requester does not already assume: a fresh pair would
-            // otherwise trade every address of its pools both ways.
-            let wanted = (all && !is_pristine(&l)) || needs_update(&l);
-            if wanted {
-                addrs.insert(l.addr);
-                self.updates.push(l);
-            }
-        }
+        // UPDREQALL: every lease we know anything of. An address never
+        // touched (FREE, as a new table holds it) says nothing the
+        // requester does not already assume: a fresh pair would otherwise
+        // trade every address of its pools both ways.
+        let addrs: BTreeSet<Ipv4Addr> = table
+            .iter()
+            .filter(|l| self.relationship_lease(table, l.addr).is_some())
+            .filter(|l| (all && !is_pristine(l)) || needs_update(l))
+            .map(|l| l.addr)
+            .collect();
+        self.backlog.clear();
+        self.backlog.extend(addrs.iter().copied());
         if self.updates.start_request(xid, addrs) {
             self.ctrl
                 .push_back(Message::new(self.now, xid, Body::UpdDone));
+        }
+        self.refill(table);
+    }
+
+    /// Queues the next answers to the partner's request, from the table as
+    /// it is now, until [`REQUEST_QUEUE`] updates are queued.
+    fn refill(&mut self, table: &LeaseTable) {
+        while self.updates.queued_len() < REQUEST_QUEUE {
+            let Some(addr) = self.backlog.pop_front() else {
+                break;
+            };
+            // Settled meanwhile (the partner's own update replaced it), or
+            // already on its way.
+            if !self.updates.requested(addr) || self.updates.contains(addr) {
+                continue;
+            }
+            match table.get(addr) {
+                Some(l) => self.updates.push(l.clone()),
+                None => {
+                    if let Some(req_xid) = self.updates.settled(addr) {
+                        self.ctrl
+                            .push_back(Message::new(self.now, req_xid, Body::UpdDone));
+                    }
+                }
+            }
         }
     }
 

@@ -146,6 +146,13 @@ impl UpdateQueue {
         }
     }
 
+    /// Whether the partner's outstanding request still waits for `addr`.
+    pub fn requested(&self, addr: Ipv4Addr) -> bool {
+        self.request
+            .as_ref()
+            .is_some_and(|r| r.remaining.contains(&addr))
+    }
+
     /// Every address queued or unacknowledged, in address order.
     pub fn pending(&self) -> Vec<Ipv4Addr> {
         let set: BTreeSet<Ipv4Addr> = self
