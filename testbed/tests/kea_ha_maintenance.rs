@@ -97,6 +97,7 @@ fn wait_for(servers: &[&Process], what: &str, want: &[&str], within: Duration) {
 }
 
 #[test]
+#[ignore = "needs the Kea control socket (issue 19 item 3), which has not landed yet"]
 fn ha_maintenance_start_hands_over_without_a_failed_boot() {
     if !testbed::can_run_root_test("ha_maintenance_start_hands_over_without_a_failed_boot") {
         return;
