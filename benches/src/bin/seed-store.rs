@@ -5,8 +5,10 @@
 //! on such a store (saved NORMAL) beside an empty secondary, which then
 //! fetches every binding (UPDREQALL → BNDUPD … → UPDDONE).
 //!
-//!     seed-store --store DIR --pool 127.16.0.1-127.31.255.254 --count 1000000 \
-//!         --relationship fo --lease-secs 86400
+//! ```text
+//! seed-store --store DIR --pool 127.16.0.1-127.31.255.254 --count 1000000 \
+//!     --relationship fo --lease-secs 86400
+//! ```
 
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
