@@ -18,6 +18,24 @@ pub struct ControlSocketConfig {
     pub socket_name: String,
 }
 
+/// The `high-availability` relationship in Kea's words (the HA commands
+/// answer in them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HaNames {
+    /// `mode`: `load-balancing` or `hot-standby`.
+    pub mode: String,
+    /// `this-server-name`.
+    pub this_server: String,
+    /// This server's `role` (`primary`, `secondary` or `standby`).
+    pub this_role: String,
+    /// The partner's `name`.
+    pub partner_server: String,
+    /// The partner's `role`.
+    pub partner_role: String,
+    /// The failover relationship it becomes (named after the primary).
+    pub relationship: String,
+}
+
 /// The Kea-only settings of a file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KeaExtras {
@@ -32,6 +50,8 @@ pub struct KeaExtras {
     pub hooks: Vec<String>,
     /// `control-socket`.
     pub control_socket: Option<ControlSocketConfig>,
+    /// The `high-availability` relationship, when `libdhcp_ha.so` is loaded.
+    pub ha: Option<HaNames>,
     /// `option-def` entries, as text.
     pub option_definitions: Vec<String>,
     /// Keys accepted because they state what the server does anyway, or

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 
 use crate::convert::Converter;
 use crate::error::{R, at};
-use crate::extras::{ControlSocketConfig, RunScript};
+use crate::extras::{ControlSocketConfig, HaNames, RunScript};
 use crate::schema::{ControlSocket, HaParams, HaPeer, HookLibrary, Logger, RunScriptParams};
 
 /// The failover port our pair uses (ISC's, 647): Kea's peer URLs name its
@@ -141,6 +141,15 @@ impl Converter {
             );
         };
         let primary_side = role == Role::Primary;
+        let (this, partner) = if primary_side { (pri, sec) } else { (sec, pri) };
+        self.extras.ha = Some(HaNames {
+            mode: rel.mode.clone(),
+            this_server: this.name.clone(),
+            this_role: this.role.clone(),
+            partner_server: partner.name.clone(),
+            partner_role: partner.role.clone(),
+            relationship: pri.name.clone(),
+        });
         let delay_ms = rel.max_response_delay.unwrap_or(60_000);
         let fo = FailoverConfig {
             name: pri.name.clone(),

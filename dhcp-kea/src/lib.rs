@@ -44,11 +44,11 @@ mod schema;
 use std::io::Read;
 use std::path::Path;
 
-use dhcp_core::config::{Config, ConfigError};
+use dhcp_core::config::{Config, ConfigError, HostConfig};
 
 pub use convert::{KEA_DEFAULT_LEASE_FILE, KEA_DEFAULT_VALID_LIFETIME};
 pub use error::KeaError;
-pub use extras::{ControlSocketConfig, KeaExtras, RunScript};
+pub use extras::{ControlSocketConfig, HaNames, KeaExtras, RunScript};
 pub use hooks::{HA_FAILOVER_PORT, HA_MCLT, HA_NOTE};
 
 /// A parsed and validated Kea configuration.
@@ -71,21 +71,32 @@ pub fn parse_file(path: &Path) -> Result<KeaConfig, KeaError> {
     parse_str(&text, &path.display().to_string())
 }
 
-/// Parses and validates Kea JSON text; `name` names it in errors.
-pub fn parse_str(text: &str, name: &str) -> Result<KeaConfig, KeaError> {
-    let text = include::expand(text, name, &include::Files).map_err(|e| KeaError::Include {
+/// Kea JSON text (comments and `<?include?>` allowed, as in Kea's files)
+/// as a plain JSON value, not checked against the schema; `name` names it
+/// in errors.
+pub fn to_value(text: &str, name: &str) -> Result<serde_json::Value, KeaError> {
+    let text = expand_includes(text, name)?;
+    let plain = strip_comments(&text, name)?;
+    serde_json::from_str(&plain).map_err(|inner| KeaError::Syntax {
+        file: name.to_owned(),
+        line: inner.line(),
+        column: inner.column(),
+        message: strip_position(&inner.to_string()),
+    })
+}
+
+/// `text` with its `<?include?>` directives expanded.
+fn expand_includes(text: &str, name: &str) -> Result<String, KeaError> {
+    include::expand(text, name, &include::Files).map_err(|e| KeaError::Include {
         file: e.file,
         line: e.line,
         message: e.message,
-    })?;
-    let text = text.as_str();
-    let located = |e: error::At| KeaError::At {
-        file: name.to_owned(),
-        path: e.path,
-        message: e.message,
-    };
-    // Comments become blanks of the same length: JSON error positions stay
-    // those of the file.
+    })
+}
+
+/// `text` with its comments blanked out (same length: JSON error positions
+/// stay those of the file).
+fn strip_comments(text: &str, name: &str) -> Result<String, KeaError> {
     let mut plain = String::with_capacity(text.len());
     json_comments::StripComments::new(text.as_bytes())
         .read_to_string(&mut plain)
@@ -99,6 +110,18 @@ pub fn parse_str(text: &str, name: &str) -> Result<KeaConfig, KeaError> {
                 e.to_string()
             },
         })?;
+    Ok(plain)
+}
+
+/// Parses and validates Kea JSON text; `name` names it in errors.
+pub fn parse_str(text: &str, name: &str) -> Result<KeaConfig, KeaError> {
+    let text = expand_includes(text, name)?;
+    let located = |e: error::At| KeaError::At {
+        file: name.to_owned(),
+        path: e.path,
+        message: e.message,
+    };
+    let plain = strip_comments(&text, name)?;
     let mut de = serde_json::Deserializer::from_str(&plain);
     let root: schema::Root = match serde_path_to_error::deserialize(&mut de) {
         Ok(r) => r,
@@ -147,6 +170,32 @@ pub fn parse_str(text: &str, name: &str) -> Result<KeaConfig, KeaError> {
         extras: conv.extras,
         file: name.to_owned(),
     })
+}
+
+/// One Kea reservation map (as `reservation-add` carries it, without its
+/// `subnet-id`) as a host of the model, read as in a file's
+/// `reservations` (Kea's standard option names; errors name `path`).
+pub fn reservation(value: &serde_json::Value, path: &str) -> Result<HostConfig, KeaError> {
+    let located = |e: error::At| KeaError::At {
+        file: "command".to_owned(),
+        path: e.path,
+        message: e.message,
+    };
+    let r: schema::Reservation = match serde_path_to_error::deserialize(value) {
+        Ok(r) => r,
+        Err(e) => {
+            let sub = error::json_path(e.path());
+            let msg = strip_position(&e.into_inner().to_string());
+            let full = format!("{path}/{}", sub.trim_start_matches('/'));
+            return Err(located(error::serde_message(
+                full.trim_end_matches('/'),
+                &msg,
+            )));
+        }
+    };
+    parts::reservation(&options::Names::default(), &r, path, "reservation")
+        .map(|(host, _always)| host)
+        .map_err(located)
 }
 
 /// serde_json's message without its " at line L column C" tail.

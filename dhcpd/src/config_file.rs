@@ -126,6 +126,14 @@ pub fn kea_script(path: &Path) -> Option<crate::ops::kea_script::KeaScript> {
     })
 }
 
+/// The unix control socket the Kea configuration at `path` names
+/// (`Dhcp4/control-socket/socket-name`), if any.
+pub fn kea_control_socket(path: &Path) -> Option<std::path::PathBuf> {
+    kea_extras(path)?
+        .control_socket
+        .map(|c| std::path::PathBuf::from(c.socket_name))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

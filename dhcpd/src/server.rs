@@ -267,6 +267,7 @@ pub async fn serve(
 
     let early_end = tokio::select! {
         () = shutdown => None,
+        () = ops.stop_requested() => None,
         r = &mut service => Some(r),
     };
     tracing::info!("shutting down: no longer accepting requests");

@@ -106,6 +106,7 @@ impl Settings {
                 metrics: args.metrics_listen,
                 control_socket: args.control_socket.clone(),
                 control_mode: args.control_socket_mode,
+                kea_control: crate::config_file::kea_control_socket(&args.config),
                 events: EventSettings {
                     socket: args.event_socket.clone(),
                     command: args.event_command.clone(),
@@ -154,8 +155,11 @@ pub struct OpsSettings {
     pub metrics: Option<SocketAddr>,
     /// The control socket (off if `None`).
     pub control_socket: Option<PathBuf>,
-    /// Its permissions.
+    /// Its permissions (and those of the Kea control socket).
     pub control_mode: u32,
+    /// The Kea control socket (`Dhcp4/control-socket` of a Kea file; off if
+    /// `None`), see [`crate::ops::kea_control`].
+    pub kea_control: Option<PathBuf>,
     /// Lease event destinations.
     pub events: EventSettings,
     /// Drop the stored runtime hosts at start.

@@ -65,3 +65,59 @@ pub fn start(lab: &Lab, host: &str, name: &str, server: KeaServer, conf: &str) -
 pub fn installed() -> bool {
     Path::new(KEA).exists()
 }
+
+/// Sends one command in Kea's control format (`{"command": ...}`) to the
+/// unix socket at `socket` and returns the answer (Kea answers, then
+/// closes the connection).
+pub fn command(socket: &Path, json: &str) -> Result<serde_json::Value> {
+    use std::io::{Read, Write};
+    let what = || format!("Kea command on {}", socket.display());
+    let mut s =
+        std::os::unix::net::UnixStream::connect(socket).map_err(|e| Error::io(what(), e))?;
+    s.set_read_timeout(Some(Duration::from_secs(20)))
+        .map_err(|e| Error::io(what(), e))?;
+    s.write_all(json.as_bytes())
+        .map_err(|e| Error::io(what(), e))?;
+    let mut out = String::new();
+    s.read_to_string(&mut out)
+        .map_err(|e| Error::io(what(), e))?;
+    serde_json::from_str(&out).map_err(|e| {
+        Error::io(
+            what(),
+            std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{out:?}: {e}")),
+        )
+    })
+}
+
+/// The shape of a JSON value, for comparing answers whose values differ
+/// (times, pids): maps keep their keys, arrays the shape of their first
+/// element, scalars become their type.
+pub fn shape(v: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), shape(v))).collect()),
+        Value::Array(a) => Value::Array(a.first().map(shape).into_iter().collect()),
+        Value::String(_) => Value::from("string"),
+        Value::Number(_) => Value::from("number"),
+        Value::Bool(_) => Value::from("bool"),
+        Value::Null => Value::Null,
+    }
+}
+
+/// Whether every key of `part` is in `whole` with the same shape (arrays:
+/// their first elements; scalars: their type): Kea's `config-get` gives
+/// the file with every default filled in, ours the file as written.
+pub fn shape_within(part: &serde_json::Value, whole: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (part, whole) {
+        (Value::Object(p), Value::Object(w)) => p
+            .iter()
+            .all(|(k, v)| w.get(k).is_some_and(|wv| shape_within(v, wv))),
+        (Value::Array(p), Value::Array(w)) => match (p.first(), w.first()) {
+            (None, _) => true,
+            (Some(pv), Some(wv)) => shape_within(pv, wv),
+            (Some(_), None) => false,
+        },
+        (p, w) => shape(p) == shape(w),
+    }
+}

@@ -11,9 +11,7 @@
 
 #![allow(clippy::unwrap_used)] // integration tests: failing fast is the point
 
-use std::io::{Read, Write};
 use std::net::Ipv4Addr;
-use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -60,13 +58,7 @@ fn config(dir: &Path, this: &str) -> String {
 
 /// Sends one Kea command and returns the answer.
 fn command(socket: &Path, json: &str) -> serde_json::Value {
-    let mut s =
-        UnixStream::connect(socket).unwrap_or_else(|e| panic!("connect {}: {e}", socket.display()));
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(json.as_bytes()).unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{out:?}: {e}"))
+    kea::command(socket, json).unwrap()
 }
 
 fn state(p: &Process) -> Option<String> {
@@ -97,7 +89,6 @@ fn wait_for(servers: &[&Process], what: &str, want: &[&str], within: Duration) {
 }
 
 #[test]
-#[ignore = "needs the Kea control socket (issue 19 item 3), which has not landed yet"]
 fn ha_maintenance_start_hands_over_without_a_failed_boot() {
     if !testbed::can_run_root_test("ha_maintenance_start_hands_over_without_a_failed_boot") {
         return;

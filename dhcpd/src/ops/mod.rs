@@ -5,6 +5,7 @@
 
 pub mod control;
 pub mod events;
+pub mod kea_control;
 pub mod kea_script;
 pub mod lease_file;
 pub mod metrics;

@@ -21,7 +21,7 @@ use dhcp_core::policy::Policies;
 use dhcp_store::{GroupCommit, LeaseStore};
 use dhcproto::v4::MessageType;
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::clock::unix_now;
@@ -31,6 +31,7 @@ use crate::ops::control::engine::{EngineCall, EngineContext, EngineRequest};
 use crate::ops::control::server::{ControlServer, DaemonInfo};
 use crate::ops::control::{self, hosts};
 use crate::ops::events::{self, Action, EventSink, KeaDetail, LeaseEvent};
+use crate::ops::kea_control::{self, KeaContext};
 use crate::ops::kea_script::Via;
 use crate::ops::metrics::{self, DaemonCollector};
 use crate::ops::omapi::{self, OmapiCall, backend::OmapiHosts};
@@ -255,6 +256,7 @@ pub struct Ops {
     notifier: Arc<Notifier>,
     pools: Arc<PoolGauges>,
     failover: SharedFailoverOps,
+    stop_request: Arc<Notify>,
     tasks: Vec<JoinHandle<()>>,
     event_tasks: Vec<JoinHandle<()>>,
 }
@@ -317,12 +319,8 @@ pub async fn start(ctx: OpsContext<'_>, engine: &mut Engine) -> Result<(Ops, Eng
         )));
     }
 
-    if let Some(path) = &ops.control_socket {
-        let listener =
-            control::server::bind(path, ops.control_mode).map_err(|source| OpsError::Control {
-                path: path.clone(),
-                source,
-            })?;
+    let stop_request = Arc::new(Notify::new());
+    if ops.control_socket.is_some() || ops.kea_control.is_some() {
         let server = Arc::new(ControlServer {
             engine: call_tx.clone(),
             reloader: reloader.clone(),
@@ -336,12 +334,39 @@ pub async fn start(ctx: OpsContext<'_>, engine: &mut Engine) -> Result<(Ops, Eng
                 started,
             },
         });
-        tracing::info!(path = %path.display(), mode = format!("{:o}", ops.control_mode), "control socket listening");
-        tasks.push(tokio::spawn(server.run(
-            listener,
-            path.clone(),
-            ctx.stop.clone(),
-        )));
+        let slots = control::server::connection_slots();
+        let bind = |path: &PathBuf| {
+            control::server::bind(path, ops.control_mode).map_err(|source| OpsError::Control {
+                path: path.clone(),
+                source,
+            })
+        };
+        if let Some(path) = &ops.control_socket {
+            let listener = bind(path)?;
+            tracing::info!(path = %path.display(), mode = format!("{:o}", ops.control_mode), "control socket listening");
+            tasks.push(tokio::spawn(server.clone().run(
+                listener,
+                path.clone(),
+                ctx.stop.clone(),
+                slots.clone(),
+            )));
+        }
+        if let (Some(path), Some(config)) = (&ops.kea_control, &ops.config_path) {
+            let listener = bind(path)?;
+            tracing::info!(path = %path.display(), "Kea control socket listening");
+            let kea = Arc::new(KeaContext::new(
+                server,
+                config.clone(),
+                stop_request.clone(),
+            ));
+            tasks.push(tokio::spawn(kea_control::server::run(
+                kea,
+                listener,
+                path.clone(),
+                ctx.stop.clone(),
+                slots,
+            )));
+        }
     }
 
     // Without OMAPI the sender is dropped at once: the engine task's
@@ -394,6 +419,7 @@ pub async fn start(ctx: OpsContext<'_>, engine: &mut Engine) -> Result<(Ops, Eng
             notifier,
             pools: pools.clone(),
             failover: ctx.failover,
+            stop_request,
             tasks,
             event_tasks,
         },
@@ -518,6 +544,12 @@ impl Ops {
     pub fn ready(&self) {
         self.notifier
             .ready(&status_line(&self.pools, &self.failover));
+    }
+
+    /// Resolves when a control command (Kea's `shutdown`) asks the daemon
+    /// to stop.
+    pub async fn stop_requested(&self) {
+        self.stop_request.notified().await;
     }
 
     /// Tells systemd the daemon is stopping.

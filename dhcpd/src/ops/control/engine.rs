@@ -1,22 +1,19 @@
 //! The engine side of the control API: requests that read or change the
 //! engine, run by the engine task (the engine's only owner) between batches.
 
-use std::net::Ipv4Addr;
-use std::sync::Arc;
+pub use super::context::{EngineContext, lease_info};
 
-use dhcp_core::config::{Config, HostConfig, format_hex, parse_mac};
+use std::net::Ipv4Addr;
+
+use dhcp_core::config::{Config, HostConfig, parse_mac};
 use dhcp_core::engine::Engine;
 use dhcp_core::lease::{BindingState, Lease};
-use dhcp_core::policy::Policies;
-use dhcp_store::{Completion, GroupCommit, LeaseStore};
 use tokio::sync::oneshot;
 
 use super::error::ControlError;
 use super::hosts;
 use super::protocol::{EngineStatus, HostEntry, LeaseInfo, Reply};
-use crate::clock::engine_now;
-use crate::failover::driver::DurableNotifier;
-use crate::ops::events::{Action, EventSink, KeaDetail, LeaseEvent};
+use crate::ops::events::Action;
 use crate::ops::omapi::backend::OmapiHosts;
 use crate::serve::pool_stats::PoolGauges;
 
@@ -42,6 +39,8 @@ pub enum EngineRequest {
     AddHost(Box<HostConfig>),
     /// Remove a runtime reservation.
     RemoveHost(String),
+    /// Write leases (add, update, delete, wipe; see [`super::lease_edit`]).
+    EditLease(Box<super::lease_edit::LeaseEdit>),
     /// Apply a new (validated) configuration.
     Reconfigure(Box<Config>),
     /// Liveness check (the systemd watchdog).
@@ -55,42 +54,6 @@ pub struct EngineCall {
     pub req: EngineRequest,
     /// The answer.
     pub reply: oneshot::Sender<Result<Reply, ControlError>>,
-}
-
-/// What a handler may use.
-pub struct EngineContext<'a> {
-    /// The engine.
-    pub engine: &'a mut Engine,
-    /// The lease policies (each relationship's, standalone for the rest).
-    pub policies: &'a dyn Policies,
-    /// The group commit in front of the store.
-    pub commit: &'a GroupCommit,
-    /// The store (for metadata).
-    pub store: &'a Arc<dyn LeaseStore>,
-    /// Lease events.
-    pub events: &'a EventSink,
-    /// Pool figures to refresh after changes.
-    pub pools: &'a PoolGauges,
-    /// The failover relationships, told of lease changes once they are
-    /// durable (so that the partner hears of them at once); empty
-    /// standalone.
-    pub failover: Vec<DurableNotifier>,
-    /// The hosts OMAPI created: in force, but never stored.
-    pub omapi_hosts: &'a mut OmapiHosts,
-}
-
-/// A lease as the control API shows it.
-pub fn lease_info(l: &Lease) -> LeaseInfo {
-    LeaseInfo {
-        ip: l.addr,
-        state: l.state.name().to_owned(),
-        mac: l.hw.as_ref().map(|h| format_hex(&h.addr)),
-        client_id: l.client_id.as_deref().map(format_hex),
-        hostname: l.hostname.clone(),
-        starts: l.starts,
-        ends: l.ends,
-        cltt: l.cltt,
-    }
 }
 
 fn parse_state(s: &str) -> Result<BindingState, ControlError> {
@@ -137,6 +100,7 @@ pub fn handle(ctx: EngineContext<'_>, call: EngineCall) {
             lease: lease_info(l),
         }),
         EngineRequest::Release(key) => return release(ctx, &key, reply),
+        EngineRequest::EditLease(edit) => return super::lease_edit::handle(ctx, *edit, reply),
         EngineRequest::Hosts => Ok(host_list(ctx.engine)),
         EngineRequest::AddHost(h) => add_host(ctx, *h),
         EngineRequest::RemoveHost(name) => remove_host(ctx, &name),
@@ -176,48 +140,15 @@ fn release(ctx: EngineContext<'_>, key: &str, reply: oneshot::Sender<Result<Repl
             return;
         }
     };
-    let now = engine_now();
-    let mut l = lease;
-    l.state = ctx
-        .policies
-        .policy(ctx.engine.relationship_of(l.addr))
-        .release_state(&l);
-    l.starts = now;
-    l.ends = now;
-    l.tstp = now;
-    l.cltt = now;
-    if let Err(e) = ctx.engine.apply(l.clone()) {
-        let _ = reply.send(Err(ControlError::Store(e.to_string())));
-        return;
-    }
-    let event = l.hw.as_ref().map(|hw| {
-        let mut ev = LeaseEvent::end(Action::Release, hw, l.addr);
-        if ctx.events.wants_kea() {
-            ev.kea = Some(KeaDetail::of(&l, None, None));
-        }
-        ev
+    tracing::info!(ip = %lease.addr, "lease released by an operator");
+    let l = super::lease_edit::ended(&ctx, lease);
+    super::lease_edit::write(ctx, vec![l], Action::Release, reply, |leases| match leases
+        .into_iter()
+        .next()
+    {
+        Some(lease) => Reply::Lease { lease },
+        None => Reply::Leases { leases: Vec::new() },
     });
-    let events = ctx.events.clone();
-    let info = lease_info(&l);
-    tracing::info!(ip = %l.addr, "lease released by an operator");
-    let writes = vec![l];
-    let done: Completion = Box::new(move |r| {
-        let answer = match r {
-            Ok(()) => {
-                if let Some(ev) = event {
-                    events.emit(ev);
-                }
-                Ok(Reply::Lease { lease: info })
-            }
-            Err(e) => Err(ControlError::Store(format!(
-                "the release could not be stored: {e}"
-            ))),
-        };
-        let _ = reply.send(answer);
-    });
-    let done = DurableNotifier::wrap(ctx.failover, &writes, done);
-    ctx.commit.submit(writes, done);
-    ctx.pools.publish(ctx.engine);
 }
 
 fn host_list(engine: &Engine) -> Reply {

@@ -9,9 +9,11 @@
 //! `{"ok": false, "error": "..."}` ([`Response`]).
 
 pub mod client;
+pub mod context;
 pub mod engine;
 pub mod error;
 pub mod hosts;
+pub mod lease_edit;
 pub mod protocol;
 pub mod render;
 pub mod server;

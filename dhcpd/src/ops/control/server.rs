@@ -3,6 +3,7 @@
 //! engine go to the engine task ([`super::engine`]); the rest are answered
 //! here.
 
+use std::future::Future;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 
 use super::engine::{EngineCall, EngineRequest};
 use super::error::ControlError;
@@ -82,39 +83,78 @@ pub struct ControlServer {
     pub info: DaemonInfo,
 }
 
+/// The connection slots of the daemon's control sockets (ours and Kea's
+/// share one set): [`MAX_CONNECTIONS`].
+pub fn connection_slots() -> Arc<Semaphore> {
+    Arc::new(Semaphore::new(MAX_CONNECTIONS))
+}
+
+/// Accepts connections on `listener` until `stop` turns true, each served
+/// by `serve` in its own task while it holds one of `slots` (a connection
+/// finding none free is closed at once); then removes the socket file at
+/// `path`. `what` names the socket in logs.
+pub async fn accept_loop<F, Fut>(
+    listener: UnixListener,
+    path: PathBuf,
+    mut stop: watch::Receiver<bool>,
+    slots: Arc<Semaphore>,
+    what: &'static str,
+    serve: F,
+) where
+    F: Fn(UnixStream) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    loop {
+        let conn = tokio::select! {
+            _ = shutdown::requested(&mut stop) => break,
+            c = listener.accept() => c,
+        };
+        match conn {
+            Ok((stream, _)) => {
+                let Ok(slot) = slots.clone().try_acquire_owned() else {
+                    tracing::debug!(socket = what, "too many control connections; one refused");
+                    continue;
+                };
+                let task = serve(stream);
+                tokio::spawn(async move {
+                    task.await;
+                    drop(slot);
+                });
+            }
+            Err(e) => {
+                tracing::warn!(socket = what, error = %e, "control socket accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+    let _ = std::fs::remove_file(&path);
+}
+
 impl ControlServer {
-    /// Serves connections until `stop` turns true; then removes the socket file.
+    /// Serves connections (holding one of `slots` each) until `stop` turns
+    /// true; then removes the socket file.
     pub async fn run(
         self: Arc<Self>,
         listener: UnixListener,
         path: PathBuf,
-        mut stop: watch::Receiver<bool>,
+        stop: watch::Receiver<bool>,
+        slots: Arc<Semaphore>,
     ) {
-        let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
-        loop {
-            let conn = tokio::select! {
-                _ = shutdown::requested(&mut stop) => break,
-                c = listener.accept() => c,
-            };
-            match conn {
-                Ok((stream, _)) => {
-                    let Ok(slot) = slots.clone().try_acquire_owned() else {
-                        tracing::debug!("too many control connections; one refused");
-                        continue;
-                    };
-                    let me = self.clone();
-                    tokio::spawn(async move {
-                        me.connection(stream).await;
-                        drop(slot);
-                    });
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "control socket accept failed");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            }
-        }
-        let _ = std::fs::remove_file(&path);
+        accept_loop(listener, path, stop, slots, "control", move |stream| {
+            let me = self.clone();
+            async move { me.connection(stream).await }
+        })
+        .await;
+    }
+
+    /// Asks the engine task; its answer.
+    pub async fn engine(&self, req: EngineRequest) -> Result<Reply, ControlError> {
+        let (tx, rx) = oneshot::channel();
+        self.engine
+            .send(EngineCall { req, reply: tx })
+            .await
+            .map_err(|_| ControlError::EngineStopped)?;
+        rx.await.map_err(|_| ControlError::EngineDropped)?
     }
 
     async fn connection(&self, stream: UnixStream) {
@@ -143,15 +183,6 @@ impl ControlServer {
                 break;
             }
         }
-    }
-
-    async fn engine(&self, req: EngineRequest) -> Result<Reply, ControlError> {
-        let (tx, rx) = oneshot::channel();
-        self.engine
-            .send(EngineCall { req, reply: tx })
-            .await
-            .map_err(|_| ControlError::EngineStopped)?;
-        rx.await.map_err(|_| ControlError::EngineDropped)?
     }
 
     /// Answers one request.
