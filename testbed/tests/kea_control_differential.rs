@@ -11,15 +11,20 @@
 
 #![allow(clippy::unwrap_used)] // integration tests: failing fast is the point
 
+use std::net::Ipv4Addr;
 use std::path::Path;
 use std::time::Duration;
 
 use serde_json::Value;
 use testbed::kea::{self, KeaServer};
+use testbed::probe::{self, Probe};
 use testbed::topology::LabBuilder;
 
-/// The file both servers read (their own directory each).
-fn config(dir: &Path) -> String {
+const LEASE_CMDS: &str = "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_lease_cmds.so";
+const HOST_CMDS: &str = "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_host_cmds.so";
+
+/// The file both servers read (their own directory each), loading `hook`.
+fn config(dir: &Path, hook: &str) -> String {
     let d = dir.display();
     format!(
         r#"{{ "Dhcp4": {{
@@ -28,7 +33,7 @@ fn config(dir: &Path) -> String {
   "control-socket": {{ "socket-type": "unix", "socket-name": "{d}/kea4-ctrl.sock" }},
   "valid-lifetime": 600,
   "hooks-libraries": [
-    {{ "library": "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_lease_cmds.so" }}
+    {{ "library": "{hook}" }}
   ],
   "subnet4": [ {{ "id": 1, "subnet": "10.99.0.0/16",
                   "pools": [ {{ "pool": "10.99.4.0 - 10.99.5.255" }} ],
@@ -205,7 +210,7 @@ fn answers(lab: &testbed::Lab, server: KeaServer) -> Vec<Value> {
         KeaServer::Ours => "ours",
     };
     let dir = kea::directory(lab, name).unwrap();
-    let mut p = kea::start(lab, "srv1", name, server, &config(&dir)).unwrap();
+    let mut p = kea::start(lab, "srv1", name, server, &config(&dir, LEASE_CMDS)).unwrap();
     let socket = dir.join("kea4-ctrl.sock");
     let d = dir.display().to_string();
     let out: Vec<Value> = SCRIPT
@@ -286,4 +291,126 @@ fn ours_answers_keas_control_commands_as_kea_does() {
         mismatches.len(),
         mismatches.join("\n")
     );
+}
+
+/// `libdhcp_host_cmds.so`'s commands, on ours alone (Debian's Kea 2.2 does
+/// not ship the hook): answers as Kea's manual gives them, and a
+/// reservation added over the socket is in force at once (a client gets its
+/// address) and gone once deleted.
+#[test]
+fn reservations_added_over_the_kea_socket_are_in_force_at_once() {
+    if !testbed::can_run_root_test("reservations_added_over_the_kea_socket_are_in_force_at_once") {
+        return;
+    }
+    let lab = LabBuilder::new()
+        .server("srv1")
+        .client("cli1")
+        .build()
+        .unwrap();
+    let dir = kea::directory(&lab, "ours").unwrap();
+    let mut p = kea::start(
+        &lab,
+        "srv1",
+        "ours",
+        KeaServer::Ours,
+        &config(&dir, HOST_CMDS),
+    )
+    .unwrap();
+    let socket = dir.join("kea4-ctrl.sock");
+    let ask = |json: &str| kea::command(&socket, json).unwrap();
+    let server = Ipv4Addr::new(10, 99, 0, 1);
+    let mac = [0x52, 0x54, 0x00, 0x97, 0x00, 0x02];
+    let address = |lab: &testbed::Lab| {
+        let o = probe::exchange(
+            lab,
+            "cli1",
+            "eth0",
+            server,
+            &Probe::new("host", mac),
+            Duration::from_secs(8),
+        )
+        .unwrap();
+        o.ack.map(|a| a.yiaddr)
+    };
+
+    let list = ask(r#"{"command":"list-commands"}"#);
+    let list: Vec<&str> = list["arguments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        list.contains(&"reservation-add") && !list.contains(&"lease4-get"),
+        "{list:?}"
+    );
+
+    let add = r#"{"command":"reservation-add","arguments":{"reservation":{"subnet-id":1,"hw-address":"52:54:00:97:00:02","ip-address":"10.99.0.60","hostname":"r2","boot-file-name":"r2.efi"}}}"#;
+    let r = ask(add);
+    assert_eq!(
+        (r["result"].clone(), r["text"].clone()),
+        (0.into(), "Host added.".into()),
+        "{r}"
+    );
+    let r = ask(add);
+    assert_eq!(r["result"], 1, "{r}");
+    let r = ask(
+        r#"{"command":"reservation-add","arguments":{"reservation":{"subnet-id":7,"hw-address":"52:54:00:97:00:03","ip-address":"10.99.0.61"}}}"#,
+    );
+    assert_eq!(r["result"], 1, "{r}");
+    let r = ask(
+        r#"{"command":"reservation-add","arguments":{"reservation":{"subnet-id":1,"hw-address":"52:54:00:97:00:03","ip-address":"10.99.0.61","duid":"01:02"}}}"#,
+    );
+    assert_eq!(r["result"], 1, "{r}");
+    assert!(
+        r["text"]
+            .as_str()
+            .unwrap()
+            .contains("arguments/reservation/duid"),
+        "{r}"
+    );
+
+    let r = ask(
+        r#"{"command":"reservation-get","arguments":{"subnet-id":1,"ip-address":"10.99.0.60"}}"#,
+    );
+    assert_eq!(r["result"], 0, "{r}");
+    assert_eq!(r["arguments"]["hostname"], "r2", "{r}");
+    assert_eq!(r["arguments"]["hw-address"], "52:54:00:97:00:02", "{r}");
+    assert_eq!(r["arguments"]["boot-file-name"], "r2.efi", "{r}");
+    assert_eq!(r["arguments"]["subnet-id"], 1, "{r}");
+    let r = ask(
+        r#"{"command":"reservation-get","arguments":{"subnet-id":1,"identifier-type":"hw-address","identifier":"52:54:00:97:00:02"}}"#,
+    );
+    assert_eq!(r["arguments"]["ip-address"], "10.99.0.60", "{r}");
+    let r = ask(
+        r#"{"command":"reservation-get","arguments":{"subnet-id":1,"ip-address":"10.99.0.62"}}"#,
+    );
+    assert_eq!(r["result"], 3, "{r}");
+    // The file's own reservation is there too.
+    let r = ask(
+        r#"{"command":"reservation-get","arguments":{"subnet-id":1,"ip-address":"10.99.0.50"}}"#,
+    );
+    assert_eq!(r["arguments"]["hostname"], "r1", "{r}");
+
+    assert_eq!(address(&lab), Some(Ipv4Addr::new(10, 99, 0, 60)));
+
+    let del = r#"{"command":"reservation-del","arguments":{"subnet-id":1,"identifier-type":"hw-address","identifier":"52:54:00:97:00:02"}}"#;
+    let r = ask(del);
+    assert_eq!(
+        (r["result"].clone(), r["text"].clone()),
+        (0.into(), "Host deleted.".into()),
+        "{r}"
+    );
+    let r = ask(del);
+    assert_eq!(r["result"], 1, "{r}");
+    let r = ask(
+        r#"{"command":"reservation-get","arguments":{"subnet-id":1,"ip-address":"10.99.0.60"}}"#,
+    );
+    assert_eq!(r["result"], 3, "{r}");
+    let after = address(&lab).unwrap();
+    assert!(
+        after != Ipv4Addr::new(10, 99, 0, 60),
+        "still reserved: {after}"
+    );
+    p.kill().unwrap();
 }

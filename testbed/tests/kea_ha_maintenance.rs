@@ -56,6 +56,35 @@ fn config(dir: &Path, this: &str) -> String {
     )
 }
 
+/// The argument shapes Kea 2.2's HA hook gives (recorded from a pair of
+/// Kea 2.2 servers, load-balancing, on 2026-12-04): `ha-heartbeat`, and
+/// the entry of `status-get`'s `high-availability`.
+const KEA_HEARTBEAT: &str =
+    r#"{"date-time":"string","scopes":["string"],"state":"string","unsent-update-count":"number"}"#;
+const KEA_HA_STATUS: &str = r#"{"ha-mode":"string","ha-servers":{"local":{"role":"string","scopes":["string"],"state":"string"},"remote":{"age":"number","analyzed-packets":"number","communication-interrupted":"bool","connecting-clients":"number","in-touch":"bool","last-scopes":["string"],"last-state":"string","role":"string","unacked-clients":"number","unacked-clients-left":"number"}}}"#;
+
+/// Checks `ha-heartbeat` and `status-get` on `socket`: Kea's shapes, and
+/// the local state `state` (Kea's word) with `scopes`.
+fn check_ha_status(socket: &Path, state: &str, scopes: &[&str]) {
+    let hb = command(socket, r#"{ "command": "ha-heartbeat" }"#);
+    assert_eq!(hb["result"], 0, "{hb}");
+    assert_eq!(
+        kea::shape(&hb["arguments"]).to_string(),
+        KEA_HEARTBEAT,
+        "{hb}"
+    );
+    assert_eq!(hb["arguments"]["state"], state, "{hb}");
+    assert_eq!(hb["arguments"]["scopes"], serde_json::json!(scopes), "{hb}");
+    let st = command(socket, r#"{ "command": "status-get" }"#);
+    assert_eq!(st["result"], 0, "{st}");
+    let ha = &st["arguments"]["high-availability"][0];
+    assert_eq!(kea::shape(ha).to_string(), KEA_HA_STATUS, "{st}");
+    assert_eq!(ha["ha-mode"], "load-balancing", "{st}");
+    assert_eq!(ha["ha-servers"]["local"]["state"], state, "{st}");
+    assert_eq!(ha["ha-servers"]["local"]["role"], "primary", "{st}");
+    assert_eq!(ha["ha-servers"]["remote"]["role"], "secondary", "{st}");
+}
+
 /// Sends one Kea command and returns the answer.
 fn command(socket: &Path, json: &str) -> serde_json::Value {
     kea::command(socket, json).unwrap()
@@ -120,6 +149,7 @@ fn ha_maintenance_start_hands_over_without_a_failed_boot() {
     // was never announced is an error.
     let r = command(&stays, r#"{ "command": "ha-maintenance-cancel" }"#);
     assert_eq!(r["result"], 1, "{r}");
+    check_ha_status(&stays, "load-balancing", &["server1"]);
 
     // PXE clients booting over 24 s (ten a second), with a PXE ROM's
     // timers: 4 s first timeout, doubling; a boot fails when no lease came
@@ -137,6 +167,10 @@ fn ha_maintenance_start_hands_over_without_a_failed_boot() {
     let r = command(&stays, r#"{ "command": "ha-maintenance-start" }"#);
     assert_eq!(r["result"], 0, "{r}");
     let announced = swarm.started().elapsed();
+    check_ha_status(&stays, "partner-in-maintenance", &["server1", "server2"]);
+    // Announcing twice is an error, as in Kea.
+    let r = command(&stays, r#"{ "command": "ha-maintenance-start" }"#);
+    assert_eq!(r["result"], 1, "{r}");
     std::thread::sleep(Duration::from_secs(3));
     let stopped_at = swarm.started().elapsed();
     let status = servers[1].terminate(Duration::from_secs(10)).unwrap();
@@ -148,6 +182,7 @@ fn ha_maintenance_start_hands_over_without_a_failed_boot() {
         Duration::from_secs(3),
     );
     let partner_down_at = swarm.started().elapsed();
+    check_ha_status(&stays, "partner-down", &["server1", "server2"]);
     let report = swarm.wait().unwrap();
     eprintln!(
         "{}",
