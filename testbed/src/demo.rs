@@ -176,6 +176,19 @@ pub struct FailoverDemoOptions {
     pub auto_partner_down: u32,
     /// Give up after this long.
     pub deadline: Duration,
+    /// Addresses in the pool (from 10.99.16.0); see [`failover_pool_size`].
+    pub pool: u32,
+}
+
+/// The default pool of the failover demo for `clients`: room for every
+/// client on either server alone. In a failover pair each server may
+/// allocate only its own free addresses while the other is unreachable
+/// (half the free pool each, split 128), so a pool just larger than the
+/// number of clients runs the survivor dry mid-outage: twice the clients,
+/// in 4,096-address steps, at least 4,096 (at most the /16).
+pub fn failover_pool_size(clients: usize) -> u32 {
+    let want = u32::try_from(clients.saturating_mul(2)).unwrap_or(u32::MAX);
+    want.div_ceil(4096).max(1).saturating_mul(4096)
 }
 
 impl Default for FailoverDemoOptions {
@@ -189,6 +202,7 @@ impl Default for FailoverDemoOptions {
             down_for: Duration::from_secs(5),
             auto_partner_down: 0,
             deadline: Duration::from_secs(120),
+            pool: failover_pool_size(300),
         }
     }
 }
@@ -294,7 +308,8 @@ impl FailoverDemoResult {
              duplicate addresses   {}\n  longest client wait   {wait}\n  \
              leases (primary / secondary at the end) {} / {}\n  \
              primary killed at     {:.1} s, serving again at {:.1} s\n  \
-             time back to NORMAL   {normal}\n",
+             time back to NORMAL   {normal}\n  \
+             retransmitting clients started at {}\n",
             if self.passed() { "PASS" } else { "FAIL" },
             r.clients.len() - r.failures(),
             r.clients.len(),
@@ -304,6 +319,18 @@ impl FailoverDemoResult {
             by.get(&a2).copied().unwrap_or(0),
             self.killed_at.as_secs_f64(),
             self.restarted_at.as_secs_f64(),
+            {
+                let starts: Vec<String> = r
+                    .retransmitting_starts()
+                    .iter()
+                    .map(|d| format!("{:.2} s", d.as_secs_f64()))
+                    .collect();
+                if starts.is_empty() {
+                    "(none)".to_owned()
+                } else {
+                    starts.join(", ")
+                }
+            },
         )
     }
 }
@@ -346,8 +373,10 @@ pub fn run_failover(options: &FailoverDemoOptions) -> Result<FailoverDemoResult>
         f.auto_partner_down = options.auto_partner_down;
         f
     };
-    let pspec = ServerSpec::wide(a1).with_failover(fo(FailoverRole::Primary, a1, a2));
-    let sspec = ServerSpec::wide(a1).with_failover(fo(FailoverRole::Secondary, a2, a1));
+    let pspec =
+        ServerSpec::wide_pool(a1, options.pool).with_failover(fo(FailoverRole::Primary, a1, a2));
+    let sspec =
+        ServerSpec::wide_pool(a1, options.pool).with_failover(fo(FailoverRole::Secondary, a2, a1));
     let mut primary = server.start(&lab, "srv1", &pspec)?;
     let secondary = server.start(&lab, "srv2", &sspec)?;
     let normal = |p: &crate::process::Process| failover_state_of(&kind, p, 0) == "normal";

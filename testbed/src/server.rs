@@ -181,6 +181,19 @@ impl ServerSpec {
         spec
     }
 
+    /// [`Self::wide`] with a pool of `addresses` from 10.99.16.0 (at most
+    /// the rest of the /16, 10.99.16.0–10.99.255.254).
+    pub fn wide_pool(next_server: Ipv4Addr, addresses: u32) -> Self {
+        let mut spec = Self::wide(next_server);
+        let first = u32::from(Ipv4Addr::new(10, 99, 16, 0));
+        let last = u32::from(Ipv4Addr::new(10, 99, 255, 254));
+        let end = first.saturating_add(addresses.max(1) - 1).min(last);
+        if let Some(s) = spec.subnets.first_mut() {
+            s.range = Some((Ipv4Addr::from(first), Ipv4Addr::from(end)));
+        }
+        spec
+    }
+
     /// Adds the relayed client segment (10.99.1.0/24, range .100–.200, router .1).
     pub fn with_relayed_subnet(mut self) -> Self {
         self.subnets

@@ -69,6 +69,11 @@ enum Command {
         /// Failover demo: auto-partner-down seconds (0: off).
         #[arg(long, default_value_t = 0)]
         auto_partner_down: u32,
+        /// Failover demo: addresses in the pool (default: twice the clients
+        /// in 4,096 steps, at least 4,096, so that either server alone has
+        /// a free address for every client).
+        #[arg(long)]
+        pool: Option<u32>,
         /// Give up after this many seconds.
         #[arg(long, default_value_t = 120)]
         deadline: u64,
@@ -147,6 +152,7 @@ fn main() -> anyhow::Result<()> {
             down_for,
             auto_partner_down,
             deadline,
+            pool,
             timeline,
             svg,
         } => {
@@ -172,6 +178,7 @@ fn main() -> anyhow::Result<()> {
                     down_for: Duration::from_secs_f64(down_for),
                     auto_partner_down,
                     deadline: Duration::from_secs(deadline),
+                    pool: pool.unwrap_or_else(|| demo::failover_pool_size(clients.unwrap_or(300))),
                 };
                 let result = demo::run_failover(&options)?;
                 print!(

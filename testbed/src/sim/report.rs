@@ -207,6 +207,27 @@ impl SwarmReport {
             .count()
     }
 
+    /// When each retransmitting client started (its first DISCOVER, from
+    /// the swarm's start), for those that got a lease: which moment of a
+    /// run made them wait.
+    pub fn retransmitting_starts(&self) -> Vec<Duration> {
+        let mut starts: Vec<Duration> = self
+            .clients
+            .iter()
+            .filter(|c| c.counters.discovers > 1 || c.counters.requests > 1)
+            .filter_map(|c| {
+                self.events.iter().find_map(|e| match &e.event {
+                    ClientEvent::Bound { waited, .. } if e.client == c.index => {
+                        Some(e.at.saturating_sub(*waited))
+                    }
+                    _ => None,
+                })
+            })
+            .collect();
+        starts.sort();
+        starts
+    }
+
     /// A plain-text summary table.
     pub fn summary_table(&self, title: &str) -> String {
         let mut s = String::new();
