@@ -320,11 +320,15 @@ impl FailoverDemoResult {
             self.killed_at.as_secs_f64(),
             self.restarted_at.as_secs_f64(),
             {
-                let starts: Vec<String> = r
-                    .retransmitting_starts()
+                let all = r.retransmitting_starts();
+                let mut starts: Vec<String> = all
                     .iter()
+                    .take(8)
                     .map(|d| format!("{:.2} s", d.as_secs_f64()))
                     .collect();
+                if all.len() > starts.len() {
+                    starts.push(format!("… ({} in all)", all.len()));
+                }
                 if starts.is_empty() {
                     "(none)".to_owned()
                 } else {
