@@ -41,6 +41,9 @@ pub struct DemoOptions {
     pub start_spread: Duration,
     /// Give up after this long.
     pub deadline: Duration,
+    /// Addresses in the pool on the wide network (more than 240 clients);
+    /// `None`: [`failover_pool_size`] of the clients.
+    pub pool: Option<u32>,
 }
 
 impl Default for DemoOptions {
@@ -51,6 +54,7 @@ impl Default for DemoOptions {
             initial_timeout: Duration::from_secs(4),
             start_spread: Duration::ZERO,
             deadline: Duration::from_secs(120),
+            pool: None,
         }
     }
 }
@@ -95,7 +99,12 @@ pub fn run(options: &DemoOptions) -> Result<DemoResult> {
     let server = options.server.server();
     let next_server = topology::server_address(0);
     let spec = if wide {
-        ServerSpec::wide(next_server)
+        ServerSpec::wide_pool(
+            next_server,
+            options
+                .pool
+                .unwrap_or_else(|| failover_pool_size(options.clients)),
+        )
     } else {
         ServerSpec::standard(next_server).with_range(
             std::net::Ipv4Addr::new(10, 99, 0, 10),
@@ -178,6 +187,13 @@ pub struct FailoverDemoOptions {
     pub deadline: Duration,
     /// Addresses in the pool (from 10.99.16.0); see [`failover_pool_size`].
     pub pool: u32,
+    /// How long the pair runs in NORMAL before the clients start (time for
+    /// the first pool balancing of a fresh pair, as a pair in service has
+    /// long done).
+    pub settle: Duration,
+    /// Restart the primary with an empty lease store (a lost disk; our
+    /// daemon only).
+    pub lose_disk: bool,
 }
 
 /// The default pool of the failover demo for `clients`: room for every
@@ -203,6 +219,8 @@ impl Default for FailoverDemoOptions {
             auto_partner_down: 0,
             deadline: Duration::from_secs(120),
             pool: failover_pool_size(300),
+            settle: Duration::ZERO,
+            lose_disk: false,
         }
     }
 }
@@ -309,7 +327,7 @@ impl FailoverDemoResult {
              leases (primary / secondary at the end) {} / {}\n  \
              primary killed at     {:.1} s, serving again at {:.1} s\n  \
              time back to NORMAL   {normal}\n  \
-             retransmitting clients started at {}\n",
+             retransmitting clients started at {}\n{}",
             if self.passed() { "PASS" } else { "FAIL" },
             r.clients.len() - r.failures(),
             r.clients.len(),
@@ -335,6 +353,16 @@ impl FailoverDemoResult {
                     starts.join(", ")
                 }
             },
+            r.failed_clients()
+                .iter()
+                .take(8)
+                .map(|(i, state, c)| {
+                    format!(
+                        "  failed client {i}: {state}, {} DISCOVERs, {} OFFERs, {} REQUESTs, {} NAKs\n",
+                        c.discovers, c.offers, c.requests, c.naks
+                    )
+                })
+                .collect::<String>(),
         )
     }
 }
@@ -362,6 +390,11 @@ pub fn run_failover(options: &FailoverDemoOptions) -> Result<FailoverDemoResult>
     use crate::sim::Until;
     use std::time::Instant;
 
+    if options.lose_disk && !matches!(options.server, ServerChoice::Ours(_)) {
+        return Err(crate::error::Error::NoResult(
+            "--lose-disk needs our daemon (--server ours)".into(),
+        ));
+    }
     let lab = LabBuilder::new()
         .server("srv1")
         .server("srv2")
@@ -393,6 +426,7 @@ pub fn run_failover(options: &FailoverDemoOptions) -> Result<FailoverDemoResult>
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+    std::thread::sleep(options.settle);
 
     let mut cfg = SwarmConfig::new(options.clients);
     cfg.client.initial_timeout = options.initial_timeout;
@@ -422,6 +456,11 @@ pub fn run_failover(options: &FailoverDemoOptions) -> Result<FailoverDemoResult>
     }
     primary.kill()?;
     let killed_at = started.elapsed();
+    if options.lose_disk {
+        let store = lab.path("store-srv1");
+        std::fs::remove_dir_all(&store)
+            .map_err(|e| crate::error::Error::io(format!("remove {}", store.display()), e))?;
+    }
     while started.elapsed() < killed_at + options.down_for {
         sample(None, &secondary);
         std::thread::sleep(Duration::from_millis(250));

@@ -266,7 +266,7 @@ impl Driver {
     }
 
     /// A DHCPNAK for `msg` when it is a retransmitted REQUEST naming the
-    /// partner while the partner is out of contact (see
+    /// partner while the partner answers no client (see
     /// [`super::partner_requests`]); `server_id` is our address on the
     /// arrival interface; `echo_client_id` as the server's setting. Call
     /// for every request before the engine.
@@ -276,11 +276,8 @@ impl Driver {
         server_id: std::net::Ipv4Addr,
         echo_client_id: bool,
     ) -> Option<dhcp_core::engine::Reply> {
-        let unreachable = !self.peer.is_linked()
-            && matches!(
-                self.peer.state(),
-                FailoverState::CommunicationsInterrupted | FailoverState::PartnerDown
-            );
+        let unreachable =
+            partner_requests::partner_silent(self.peer.state(), self.peer.is_linked());
         if self
             .stranded
             .should_nak(msg, unreachable, std::time::Instant::now())

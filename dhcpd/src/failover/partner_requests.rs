@@ -7,8 +7,9 @@
 //! timeout) before it starts over with DISCOVER — a boot gap for exactly the
 //! clients that were mid-exchange at the crash.
 //!
-//! When this server knows it is out of contact with its partner
-//! (COMMUNICATIONS-INTERRUPTED or PARTNER-DOWN), it answers the
+//! When this server knows its partner serves no client ([`partner_silent`]:
+//! out of contact in COMMUNICATIONS-INTERRUPTED, or PARTNER-DOWN, where a
+//! partner that is back is recovering and answers nobody), it answers the
 //! *retransmission* of such a REQUEST (same client, same xid, seen at least
 //! [`MIN_RETRANSMIT`] earlier) with a DHCPNAK, so the client starts over at
 //! once and is served by this server. The first transmission is never
@@ -24,7 +25,21 @@ use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
 use dhcp_core::engine::Reply;
+use dhcp_failover::peer::FailoverState;
 use dhcproto::v4::{DhcpOption, Message, MessageType, OptionCode};
+
+/// Whether the partner answers no client, so that a REQUEST naming it is
+/// stranded: this server in PARTNER-DOWN (the partner is down, or back and
+/// recovering: RECOVER and RECOVER-WAIT serve nobody, which is why a
+/// partner that lost its disk strands its clients too), or in
+/// COMMUNICATIONS-INTERRUPTED with the connection down (`linked` false).
+pub fn partner_silent(state: FailoverState, linked: bool) -> bool {
+    match state {
+        FailoverState::PartnerDown => true,
+        FailoverState::CommunicationsInterrupted => !linked,
+        _ => false,
+    }
+}
 
 /// How much later a REQUEST with the same xid counts as a retransmission.
 pub const MIN_RETRANSMIT: Duration = Duration::from_millis(500);
@@ -115,6 +130,18 @@ mod tests {
             .insert(DhcpOption::MessageType(MessageType::Request));
         m.opts_mut().insert(DhcpOption::ServerIdentifier(server));
         m
+    }
+
+    #[test]
+    fn the_partner_is_silent_out_of_contact_or_when_we_are_partner_down() {
+        use FailoverState as S;
+        assert!(partner_silent(S::PartnerDown, false));
+        // Back with an empty store, in RECOVER: connected, answering nobody.
+        assert!(partner_silent(S::PartnerDown, true));
+        assert!(partner_silent(S::CommunicationsInterrupted, false));
+        assert!(!partner_silent(S::CommunicationsInterrupted, true));
+        assert!(!partner_silent(S::Normal, true));
+        assert!(!partner_silent(S::Recover, false));
     }
 
     #[test]

@@ -69,11 +69,20 @@ enum Command {
         /// Failover demo: auto-partner-down seconds (0: off).
         #[arg(long, default_value_t = 0)]
         auto_partner_down: u32,
-        /// Failover demo: addresses in the pool (default: twice the clients
-        /// in 4,096 steps, at least 4,096, so that either server alone has
-        /// a free address for every client).
+        /// Addresses in the pool when there are more than 240 clients
+        /// (default: twice the clients in 4,096 steps, at least 4,096, so
+        /// that either server of a pair alone has a free address for every
+        /// client).
         #[arg(long)]
         pool: Option<u32>,
+        /// Failover demo: seconds the pair runs in NORMAL before the
+        /// clients start (a fresh pair's first pool balancing).
+        #[arg(long, default_value_t = 0.0)]
+        settle: f64,
+        /// Failover demo: restart the primary with an empty lease store (a
+        /// lost disk); our daemon only.
+        #[arg(long)]
+        lose_disk: bool,
         /// Give up after this many seconds.
         #[arg(long, default_value_t = 120)]
         deadline: u64,
@@ -153,6 +162,8 @@ fn main() -> anyhow::Result<()> {
             auto_partner_down,
             deadline,
             pool,
+            settle,
+            lose_disk,
             timeline,
             svg,
         } => {
@@ -179,6 +190,8 @@ fn main() -> anyhow::Result<()> {
                     auto_partner_down,
                     deadline: Duration::from_secs(deadline),
                     pool: pool.unwrap_or_else(|| demo::failover_pool_size(clients.unwrap_or(300))),
+                    settle: Duration::from_secs_f64(settle.clamp(0.0, 600.0)),
+                    lose_disk,
                 };
                 let result = demo::run_failover(&options)?;
                 print!(
@@ -206,6 +219,7 @@ fn main() -> anyhow::Result<()> {
                 initial_timeout: Duration::from_secs_f64(initial_timeout),
                 start_spread: Duration::from_millis(spread_ms.unwrap_or(0)),
                 deadline: Duration::from_secs(deadline),
+                pool,
             };
             let result = demo::run(&options)?;
             print!("{}", result.table());

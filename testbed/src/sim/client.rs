@@ -158,7 +158,7 @@ enum State {
 }
 
 /// Counters kept by a client.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct ClientCounters {
     /// DISCOVERs sent.
     pub discovers: u32,

@@ -102,6 +102,16 @@ impl SwarmReport {
             .count()
     }
 
+    /// The clients that never got a lease: index, state at the end and
+    /// counters (for a run's diagnosis).
+    pub fn failed_clients(&self) -> Vec<(usize, &'static str, ClientCounters)> {
+        self.clients
+            .iter()
+            .filter(|c| c.time_to_lease.is_none())
+            .map(|c| (c.index, c.state, c.counters))
+            .collect()
+    }
+
     /// Addresses held by more than one client at the end, with the clients.
     pub fn duplicate_addresses(&self) -> Vec<(Ipv4Addr, Vec<usize>)> {
         let mut by_addr: BTreeMap<Ipv4Addr, Vec<usize>> = BTreeMap::new();

@@ -14,7 +14,8 @@
 //!
 //! Two swarms in one lab must use disjoint MACs (`first_mac`).
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -219,6 +220,9 @@ struct Driver<'a> {
     unmatched: u64,
     send_errors: u64,
     out: Vec<u8>,
+    /// Each client's next timeout, soonest first (stale entries, whose
+    /// time is no longer the client's, are skipped when they come up).
+    timers: BinaryHeap<Reverse<(Instant, usize)>>,
 }
 
 fn drive(
@@ -261,7 +265,12 @@ fn drive(
         unmatched: 0,
         send_errors: 0,
         out: Vec::with_capacity(1500),
+        timers: BinaryHeap::new(),
     };
+    for i in 0..d.clients.len() {
+        let t = d.clients[i].poll_timeout();
+        d.timers.push(Reverse((t, i)));
+    }
     d.run()?;
     Ok(d.report())
 }
@@ -269,7 +278,6 @@ fn drive(
 impl Driver<'_> {
     fn run(&mut self) -> Result<()> {
         let deadline = self.started + self.config.deadline;
-        let mut next_wake = self.started;
         let mut buf = vec![0u8; 2048];
         loop {
             let now = Instant::now();
@@ -281,15 +289,28 @@ impl Driver<'_> {
             {
                 break;
             }
-            if now >= next_wake {
-                next_wake = now + Duration::from_secs(3600);
-                for i in 0..self.clients.len() {
-                    if self.clients[i].poll_timeout() <= now {
-                        self.poll_client(i, now);
-                    }
-                    next_wake = next_wake.min(self.clients[i].poll_timeout());
+            // The clients whose timeout has come (a heap: a storm of tens
+            // of thousands of clients must not cost a scan of all per wake).
+            while let Some(&Reverse((t, i))) = self.timers.peek() {
+                if t > now {
+                    break;
+                }
+                self.timers.pop();
+                let current = self.clients[i].poll_timeout();
+                if current == t {
+                    self.poll_client(i, now);
+                    self.schedule(i);
+                } else if current > t {
+                    // Stale: the client's timeout moved; its entry is there.
+                    continue;
+                } else {
+                    self.schedule(i);
                 }
             }
+            let next_wake = self
+                .timers
+                .peek()
+                .map_or(now + Duration::from_secs(3600), |Reverse((t, _))| *t);
             self.flush_ip();
             let wait = next_wake
                 .saturating_duration_since(Instant::now())
@@ -299,7 +320,7 @@ impl Driver<'_> {
                 let now = Instant::now();
                 if let Some(i) = self.receive(&buf[..len], now) {
                     self.poll_client(i, now);
-                    next_wake = next_wake.min(self.clients[i].poll_timeout());
+                    self.schedule(i);
                 }
             }
         }
@@ -330,6 +351,12 @@ impl Driver<'_> {
             self.event(i, now, ev);
         }
         Some(i)
+    }
+
+    /// Puts client `i`'s current timeout on the heap.
+    fn schedule(&mut self, i: usize) {
+        let t = self.clients[i].poll_timeout();
+        self.timers.push(Reverse((t, i)));
     }
 
     fn poll_client(&mut self, i: usize, now: Instant) {
@@ -464,7 +491,7 @@ impl Driver<'_> {
                 mac: c.mac(),
                 time_to_lease: c.time_to_first_lease(),
                 lease: c.lease().cloned(),
-                counters: c.counters().clone(),
+                counters: *c.counters(),
                 state: c.state_name(),
             })
             .collect();
