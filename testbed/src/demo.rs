@@ -253,6 +253,8 @@ pub struct FailoverDemoResult {
     pub back_to_normal: Option<Duration>,
     /// The primary's and secondary's addresses.
     pub addresses: (std::net::Ipv4Addr, std::net::Ipv4Addr),
+    /// Start of both daemons → both NORMAL (a fresh pair: empty stores).
+    pub normal_after: Duration,
 }
 
 impl FailoverDemoResult {
@@ -322,13 +324,15 @@ impl FailoverDemoResult {
         let by = r.leases_by_server();
         let (a1, a2) = self.addresses;
         format!(
-            "verdict: {}\n  clients booted        {} / {}\n  failed boots          {}\n  \
+            "verdict: {}\n  fresh pair NORMAL     {:.1} s after start (then clients)\n  \
+             clients booted        {} / {}\n  failed boots          {}\n  \
              duplicate addresses   {}\n  longest client wait   {wait}\n  \
              leases (primary / secondary at the end) {} / {}\n  \
              primary killed at     {:.1} s, serving again at {:.1} s\n  \
              time back to NORMAL   {normal}\n  \
              retransmitting clients started at {}\n{}",
             if self.passed() { "PASS" } else { "FAIL" },
+            self.normal_after.as_secs_f64(),
             r.clients.len() - r.failures(),
             r.clients.len(),
             r.failures(),
@@ -414,6 +418,7 @@ pub fn run_failover(options: &FailoverDemoOptions) -> Result<FailoverDemoResult>
         ServerSpec::wide_pool(a1, options.pool).with_failover(fo(FailoverRole::Primary, a1, a2));
     let sspec =
         ServerSpec::wide_pool(a1, options.pool).with_failover(fo(FailoverRole::Secondary, a2, a1));
+    let pair_started = Instant::now();
     let mut primary = server.start(&lab, "srv1", &pspec)?;
     let secondary = server.start(&lab, "srv2", &sspec)?;
     let normal = |p: &crate::process::Process| failover_state_of(&kind, p, 0) == "normal";
@@ -426,6 +431,7 @@ pub fn run_failover(options: &FailoverDemoOptions) -> Result<FailoverDemoResult>
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+    let normal_after = pair_started.elapsed();
     std::thread::sleep(options.settle);
 
     let mut cfg = SwarmConfig::new(options.clients);
@@ -495,5 +501,6 @@ pub fn run_failover(options: &FailoverDemoOptions) -> Result<FailoverDemoResult>
         restarted_at,
         back_to_normal,
         addresses: (a1, a2),
+        normal_after,
     })
 }
