@@ -121,3 +121,78 @@ pub fn shape_within(part: &serde_json::Value, whole: &serde_json::Value) -> bool
         (p, w) => shape(p) == shape(w),
     }
 }
+
+/// A Kea `Dhcp4` file for one of a Kea-style HA pair of our servers on the
+/// lab's server segment (`server1` primary at `primary`, `server2` at
+/// `secondary`), one subnet with one pool, a BIOS PXE class, the lease
+/// commands and the HA hook; the memfile (and our store) and the control
+/// socket (`kea4-ctrl.sock`, when `control_socket`) in `dir`.
+#[derive(Debug, Clone)]
+pub struct HaFile<'a> {
+    /// The server's directory.
+    pub dir: &'a Path,
+    /// `this-server-name`: `server1` or `server2`.
+    pub this: &'a str,
+    /// `load-balancing` or `hot-standby`.
+    pub mode: &'a str,
+    /// `server2`'s role: `secondary` or `standby`.
+    pub second_role: &'a str,
+    /// The primary's address (also the next server).
+    pub primary: std::net::Ipv4Addr,
+    /// The secondary's address.
+    pub secondary: std::net::Ipv4Addr,
+    /// The subnet, `10.99.0.0/24`.
+    pub subnet: &'a str,
+    /// The pool, `FIRST - LAST`.
+    pub pool: &'a str,
+    /// Whether to open the Kea control socket.
+    pub control_socket: bool,
+}
+
+impl HaFile<'_> {
+    /// The file's text.
+    pub fn render(&self) -> String {
+        let d = self.dir.display();
+        let socket = if self.control_socket {
+            format!(
+                r#"
+  "control-socket": {{ "socket-type": "unix", "socket-name": "{d}/kea4-ctrl.sock" }},"#
+            )
+        } else {
+            String::new()
+        };
+        format!(
+            r#"{{ "Dhcp4": {{
+  "interfaces-config": {{ "interfaces": [ "eth0" ] }},
+  "lease-database": {{ "type": "memfile", "name": "{d}/kea-leases4.csv" }},{socket}
+  "valid-lifetime": 600,
+  "client-classes": [
+    {{ "name": "bios", "test": "option[93].hex == 0x0000", "boot-file-name": "lpxelinux.0" }}
+  ],
+  "subnet4": [ {{ "id": 1, "subnet": "{subnet}", "next-server": "{primary}",
+                  "pools": [ {{ "pool": "{pool}" }} ] }} ],
+  "hooks-libraries": [
+    {{ "library": "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_lease_cmds.so" }},
+    {{ "library": "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_ha.so",
+       "parameters": {{ "high-availability": [ {{
+         "this-server-name": "{this}",
+         "mode": "{mode}",
+         "heartbeat-delay": 10000,
+         "max-response-delay": 10000,
+         "peers": [
+           {{ "name": "server1", "url": "http://{primary}:8000/", "role": "primary" }},
+           {{ "name": "server2", "url": "http://{secondary}:8000/", "role": "{second_role}" }}
+         ] }} ] }} }}
+  ]
+}} }}
+"#,
+            subnet = self.subnet,
+            primary = self.primary,
+            secondary = self.secondary,
+            pool = self.pool,
+            this = self.this,
+            mode = self.mode,
+            second_role = self.second_role,
+        )
+    }
+}

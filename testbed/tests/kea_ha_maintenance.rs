@@ -26,34 +26,18 @@ const CLIENTS: usize = 240;
 
 /// The file of `this` server (`server1` on srv2 or `server2` on srv3).
 fn config(dir: &Path, this: &str) -> String {
-    format!(
-        r#"{{ "Dhcp4": {{
-  "interfaces-config": {{ "interfaces": [ "eth0" ] }},
-  "lease-database": {{ "type": "memfile", "name": "{d}/kea-leases4.csv" }},
-  "control-socket": {{ "socket-type": "unix", "socket-name": "{d}/kea4-ctrl.sock" }},
-  "valid-lifetime": 600,
-  "client-classes": [
-    {{ "name": "bios", "test": "option[93].hex == 0x0000", "boot-file-name": "lpxelinux.0" }}
-  ],
-  "subnet4": [ {{ "id": 1, "subnet": "10.99.0.0/16", "next-server": "{PRIMARY}",
-                  "pools": [ {{ "pool": "10.99.4.0 - 10.99.5.255" }} ] }} ],
-  "hooks-libraries": [
-    {{ "library": "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_lease_cmds.so" }},
-    {{ "library": "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_ha.so",
-       "parameters": {{ "high-availability": [ {{
-         "this-server-name": "{this}",
-         "mode": "load-balancing",
-         "heartbeat-delay": 10000,
-         "max-response-delay": 10000,
-         "peers": [
-           {{ "name": "server1", "url": "http://{PRIMARY}:8000/", "role": "primary" }},
-           {{ "name": "server2", "url": "http://{SECONDARY}:8000/", "role": "secondary" }}
-         ] }} ] }} }}
-  ]
-}} }}
-"#,
-        d = dir.display()
-    )
+    kea::HaFile {
+        dir,
+        this,
+        mode: "load-balancing",
+        second_role: "secondary",
+        primary: PRIMARY,
+        secondary: SECONDARY,
+        subnet: "10.99.0.0/16",
+        pool: "10.99.4.0 - 10.99.5.255",
+        control_socket: true,
+    }
+    .render()
 }
 
 /// The argument shapes Kea 2.2's HA hook gives (recorded from a pair of

@@ -19,33 +19,18 @@ const SECONDARY: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 3);
 
 /// The file of `this` server (`server1` on srv2 or `server2` on srv3).
 fn config(dir: &Path, this: &str, mode: &str, second_role: &str) -> String {
-    format!(
-        r#"{{ "Dhcp4": {{
-  "interfaces-config": {{ "interfaces": [ "eth0" ] }},
-  "lease-database": {{ "type": "memfile", "name": "{d}/kea-leases4.csv" }},
-  "valid-lifetime": 600,
-  "client-classes": [
-    {{ "name": "bios", "test": "option[93].hex == 0x0000", "boot-file-name": "lpxelinux.0" }}
-  ],
-  "subnet4": [ {{ "id": 1, "subnet": "10.99.0.0/24", "next-server": "{PRIMARY}",
-                  "pools": [ {{ "pool": "10.99.0.100 - 10.99.0.199" }} ] }} ],
-  "hooks-libraries": [
-    {{ "library": "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_lease_cmds.so" }},
-    {{ "library": "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_ha.so",
-       "parameters": {{ "high-availability": [ {{
-         "this-server-name": "{this}",
-         "mode": "{mode}",
-         "heartbeat-delay": 10000,
-         "max-response-delay": 10000,
-         "peers": [
-           {{ "name": "server1", "url": "http://{PRIMARY}:8000/", "role": "primary" }},
-           {{ "name": "server2", "url": "http://{SECONDARY}:8000/", "role": "{second_role}" }}
-         ] }} ] }} }}
-  ]
-}} }}
-"#,
-        d = dir.display()
-    )
+    kea::HaFile {
+        dir,
+        this,
+        mode,
+        second_role,
+        primary: PRIMARY,
+        secondary: SECONDARY,
+        subnet: "10.99.0.0/24",
+        pool: "10.99.0.100 - 10.99.0.199",
+        control_socket: false,
+    }
+    .render()
 }
 
 fn normal(p: &Process) -> bool {
