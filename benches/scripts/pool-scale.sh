@@ -8,46 +8,23 @@
 # Needs a release build: cargo build --release -p dhcpd. Loopback only.
 set -euo pipefail
 len=${1:-12}
-bin=$(cd "$(dirname "$0")/../.." && pwd)/target/release/dhcpd
+. "$(dirname "$0")/lib.sh"
 dir=$(mktemp -d /tmp/pool-scale.XXXXXX)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$dir"; }
-trap cleanup EXIT
+pids=(0 0)
+trap bench_cleanup EXIT
 net=127.16.0.0
 last=$(python3 -c "import ipaddress as i; n=i.ip_network('$net/$len'); print(n.broadcast_address-1)")
 for role in primary secondary; do
-  if [ $role = primary ]; then me=127.0.0.1 peer=127.0.0.2 extra=$'mclt = 3600\nsplit = 255'; else me=127.0.0.2 peer=127.0.0.1 extra=""; fi
-  cat >"$dir/$role.toml" <<CONF
-[server]
-store = "$dir/store-$role"
-interfaces = ["lo"]
-[lease_time]
-default = 600
-[[subnets]]
-subnet = "$net/$len"
-[[subnets.pools]]
-start = "127.16.0.1"
-end = "$last"
-failover_peer = "fo"
-[[failover]]
-name = "fo"
-role = "$role"
-address = "$me"
-port = 38649
-peer_address = "$peer"
-peer_port = 38649
-max_response_delay = 6
-max_unacked_updates = 10
-$extra
-CONF
+  pair_toml $role "$net/$len" 127.16.0.1 "$last" 38649 10 6 600 >"$dir/$role.toml"
 done
-now() { date +%s.%N; }
 t0=$(now)
 port=36790
+i=0
 for role in primary secondary; do
   "$bin" run --config "$dir/$role.toml" --server-port $((port++)) --quiet \
     --control-socket "$dir/$role.sock" >"$dir/$role.log" 2>&1 &
-  pids+=($!)
+  pids[$i]=$!
+  i=$((i + 1))
 done
 until grep -q "serving sockets" "$dir/primary.log"; do sleep 0.05; done
 serving=$(echo "$(now) - $t0" | bc)
@@ -57,7 +34,7 @@ size=$(("$(python3 -c "import ipaddress as i; print(int(i.ip_address('$last')) -
 rss=(0 0)
 while :; do
   for i in 0 1; do
-    r=$(awk '/VmRSS/ {print $2}' "/proc/${pids[$i]}/status")
+    r=$(rss_kib "${pids[$i]}")
     [ "$r" -gt "${rss[$i]}" ] && rss[$i]=$r
   done
   backup=$("$bin" status --socket "$dir/secondary.sock" | awk '$1 ~ /^127\.16/ {print $6}')

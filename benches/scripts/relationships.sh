@@ -14,11 +14,10 @@
 # Needs a release build: cargo build --release -p dhcpd. Loopback only.
 set -euo pipefail
 n=${1:-64}
-bin=$(cd "$(dirname "$0")/../.." && pwd)/target/release/dhcpd
+. "$(dirname "$0")/lib.sh"
 dir=$(mktemp -d /tmp/relationships.XXXXXX)
 pids=(0 0)
-cleanup() { for p in "${pids[@]}"; do [ "$p" -gt 0 ] && kill -9 "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$dir"; }
-trap cleanup EXIT
+trap bench_cleanup EXIT
 for role in primary secondary; do
   if [ $role = primary ]; then mine=1 theirs=2 extra=$'mclt = 3600\nsplit = 255'; else mine=2 theirs=1 extra=""; fi
   {
@@ -46,24 +45,6 @@ CONF
     done
   } >"$dir/$role.toml"
 done
-now() { date +%s.%N; }
-since() { printf '%.1f' "$(echo "$(now) - $1" | bc)"; }
-# How many relationships of the server behind socket $1 are in state $2.
-count() {
-  "$bin" failover status --socket "$1" --json 2>/dev/null | python3 -c '
-import json, sys
-want = sys.argv[1]
-def walk(v):
-    if isinstance(v, dict):
-        if "local_state" in v:
-            yield v["local_state"]
-        for x in v.values():
-            yield from walk(x)
-    elif isinstance(v, list):
-        for x in v:
-            yield from walk(x)
-print(sum(1 for s in walk(json.load(sys.stdin)) if s == want))' "$2" 2>/dev/null || echo 0
-}
 start() { # role index
   "$bin" run --config "$dir/$1.toml" --server-port $((36800 + $2)) --quiet \
     --control-socket "$dir/$1.sock" >>"$dir/$1.log" 2>&1 &
@@ -76,14 +57,13 @@ wait_all() { # socket state n timeout
     sleep 0.1
   done
 }
-rss() { awk '/VmRSS/ {printf "%d", $2 / 1024}' "/proc/$1/status"; }
 t0=$(now)
 start primary 0
 start secondary 1
 wait_all "$dir/primary.sock" normal "$n" 120
 wait_all "$dir/secondary.sock" normal "$n" 120
 normal=$(since "$t0")
-rss_p=$(rss "${pids[0]}") rss_s=$(rss "${pids[1]}")
+rss_p=$(($(rss_kib "${pids[0]}") / 1024)) rss_s=$(($(rss_kib "${pids[1]}") / 1024))
 kill -9 "${pids[1]}"; wait "${pids[1]}" 2>/dev/null || true; pids[1]=0
 t1=$(now)
 wait_all "$dir/primary.sock" communications-interrupted "$n" 120

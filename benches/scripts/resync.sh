@@ -15,45 +15,15 @@
 set -euo pipefail
 n=${1:-1000000}
 window=${2:-10}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-bin=$root/target/release/dhcpd
+. "$(dirname "$0")/lib.sh"
 dir=$(mktemp -d /tmp/resync.XXXXXX)
 pids=(0 0)
-cleanup() { for p in "${pids[@]}"; do [ "$p" -gt 0 ] && kill -9 "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; [ -n "${KEEP:-}" ] && echo "kept $dir" >&2 || rm -rf "$dir"; }
-trap cleanup EXIT
+trap bench_cleanup EXIT
 for role in primary secondary; do
-  if [ $role = primary ]; then me=127.0.0.1 peer=127.0.0.2 extra=$'mclt = 3600\nsplit = 255'; else me=127.0.0.2 peer=127.0.0.1 extra=""; fi
-  cat >"$dir/$role.toml" <<CONF
-[server]
-store = "$dir/store-$role"
-interfaces = ["lo"]
-[lease_time]
-default = 86400
-[[subnets]]
-subnet = "127.16.0.0/12"
-[[subnets.pools]]
-start = "127.16.0.1"
-end = "127.31.255.254"
-failover_peer = "fo"
-[[failover]]
-name = "fo"
-role = "$role"
-address = "$me"
-port = 38651
-peer_address = "$peer"
-peer_port = 38651
-max_response_delay = 60
-max_unacked_updates = $window
-$extra
-CONF
+  pair_toml $role 127.16.0.0/12 127.16.0.1 127.31.255.254 38651 "$window" 60 86400 >"$dir/$role.toml"
 done
-"$root/target/release/seed-store" --store "$dir/store-primary" --pool 127.16.0.1-127.31.255.254 \
+"$bench_root/target/release/seed-store" --store "$dir/store-primary" --pool 127.16.0.1-127.31.255.254 \
   --count "$n" --relationship fo --lease-secs 86400 >/dev/null
-state() { # socket
-  "$bin" failover status --socket "$1" --json 2>/dev/null |
-    python3 -c 'import json,sys,re; t=sys.stdin.read(); m=re.search(r"\"local_state\": *\"([a-z-]+)\"", t); print(m.group(1) if m else "")' 2>/dev/null || true
-}
-now() { date +%s.%N; }
 t0=$(now)
 port=36900
 i=0
@@ -67,7 +37,7 @@ rss=(0 0)
 end=$(($(date +%s) + 1800))
 while :; do
   for i in 0 1; do
-    r=$(awk '/VmRSS/ {print $2}' "/proc/${pids[$i]}/status")
+    r=$(rss_kib "${pids[$i]}")
     [ "$r" -gt "${rss[$i]}" ] && rss[$i]=$r
   done
   s=$(state "$dir/secondary.sock")
