@@ -96,7 +96,10 @@ fn main() -> Result<()> {
             pending_updates: Vec::new(),
         };
         store
-            .put_meta(&format!("failover/{name}"), &serde_json::to_vec(&state)?)
+            .put_meta(
+                &PersistedState::meta_key(name),
+                &serde_json::to_vec(&state)?,
+            )
             .context("save the failover state")?;
     }
     println!(

@@ -36,6 +36,12 @@ pub struct PersistedState {
 }
 
 impl PersistedState {
+    /// The lease store metadata key under which a daemon keeps the state of
+    /// `relationship` (as JSON): `failover/NAME`.
+    pub fn meta_key(relationship: &str) -> String {
+        format!("failover/{relationship}")
+    }
+
     /// The state of a relationship this server has never run before: RECOVER
     /// since `now`, partner unknown (reference §4.1). Such a server stays
     /// silent until it has synchronised with its partner.

@@ -57,7 +57,7 @@ pub const LOG_TARGET: &str = "dhcpd::failover";
 /// The store metadata key holding a relationship's persisted state (JSON of
 /// [`dhcp_failover::peer::PersistedState`]).
 pub fn meta_key(relationship: &str) -> String {
-    format!("failover/{relationship}")
+    dhcp_failover::peer::PersistedState::meta_key(relationship)
 }
 
 /// A snapshot of one relationship, for metrics and `dhcpd failover status`.
