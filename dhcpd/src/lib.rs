@@ -116,6 +116,7 @@ pub mod failover;
 pub mod failure_log;
 pub mod isc_cli;
 pub mod kea_cli;
+pub mod memory;
 pub mod net;
 pub mod ops;
 pub mod privileges;

@@ -126,6 +126,10 @@ pub async fn serve(
         compacted,
         "lease store opened"
     );
+    // Opening a large store decodes every record once through buffers
+    // that are dropped again (a million active leases: about 200 MiB),
+    // which the allocator would otherwise keep mapped for good.
+    crate::memory::release_freed();
 
     // Failover: one driver per relationship (see crate::failover).
     let mut drivers = Vec::new();
