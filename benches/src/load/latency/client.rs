@@ -2,15 +2,18 @@
 //! simulated clients, as a relay sends them (from `relay:67`, `giaddr` =
 //! `relay`), each reply matched to its exchange by `xid` and timed.
 //!
-//! One thread sends the DISCOVERs on schedule (open loop: late replies do
-//! not slow it down, so a slow server cannot hide its latency by pacing
-//! the client); another receives, records each OFFER's and ACK's latency
-//! and sends the REQUEST as soon as its OFFER arrives. Latency is measured
-//! in the client, from just before `sendto` to just after `recvfrom`.
+//! One thread does everything, so that the client takes at most one of the
+//! cores it shares with the server: it sends each DISCOVER on schedule
+//! (open loop: replies, late or not, never slow it down, so a slow server
+//! cannot hide its latency by pacing the client), reads every reply that
+//! has arrived, sends each REQUEST as soon as its OFFER is read, and waits
+//! in `ppoll` until the next DISCOVER is due or a reply arrives. Latency is
+//! measured in the client, from just before `sendto` to just after
+//! `recvfrom`; it includes the client's own delays, which the lag of its
+//! DISCOVERs behind their schedule shows.
 
 use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
 use std::os::fd::AsRawFd;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
@@ -150,57 +153,87 @@ pub fn run_here(config: &LoadConfig) -> Result<LoadResult> {
         .map_err(|e| Error::io(format!("binding {}:67", config.relay), e))?;
     enlarge_buffers(&socket);
     socket
-        .set_read_timeout(Some(Duration::from_millis(20)))
-        .map_err(|e| Error::io("setting the receive timeout", e))?;
+        .set_nonblocking(true)
+        .map_err(|e| Error::io("making the socket non-blocking", e))?;
+    // Wake-ups as close to the asked time as the kernel allows.
+    // SAFETY: prctl(PR_SET_TIMERSLACK) takes a plain integer.
+    unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong) };
     let warm = config.count(config.warmup);
     let total = warm + config.count(config.duration);
     let slots = usize::try_from(total).map_err(|_| Error::Measure("too many exchanges".into()))?;
-    // When each DISCOVER left, in ns since `t0`, plus one (0: not yet).
-    let sent_at: Vec<AtomicU64> = (0..slots).map(|_| AtomicU64::new(0)).collect();
-    let sender_done = AtomicBool::new(false);
-    let xid_base = xid_base();
     let pid = std::process::id() as i32;
     let cpu_before = cpu_time(pid)?;
-    let t0 = Instant::now();
-    let shared = Shared {
+    let mut run = Run {
         config,
         socket: &socket,
-        sent_at: &sent_at,
-        sender_done: &sender_done,
-        xid_base,
-        t0,
+        to: SocketAddrV4::new(config.server, 67),
+        xid_base: xid_base(),
+        t0: Instant::now(),
         total,
+        warm,
+        interval: 1e9 / f64::from(config.rate),
+        stage: vec![Stage::Discovering; slots],
+        sent_at: vec![0; slots],
+        requested_at: vec![0; slots],
+        started: 0,
+        finished: 0,
+        offer: Direction::new()?,
+        ack: Direction::new()?,
+        send_lag: latency_histogram()?,
+        send_errors: 0,
+        stray: 0,
+        discover: packets::Template::discover(config.relay),
+        request: packets::Template::request(config.relay),
+        out: Vec::with_capacity(512),
     };
-    let (sender, receiver) = std::thread::scope(|scope| {
-        let sender = scope.spawn(|| send_discovers(&shared));
-        let receiver = receive(&shared, warm);
-        // The sender ends on its own; should the receiver fail first, it
-        // still runs to its end.
-        (sender.join(), receiver)
-    });
-    let (send_lag, send_errors) =
-        sender.map_err(|_| Error::Measure("the sending thread panicked".into()))??;
-    let mut result = receiver?;
-    let wall = t0.elapsed();
-    result.send_lag = send_lag;
-    result.send_errors = send_errors;
-    result.sent_rate = total as f64 / config.warmup.saturating_add(config.duration).as_secs_f64();
-    result.client_cpu = cpu_time(pid)?.saturating_sub(cpu_before);
-    result.wall = wall;
-    Ok(result)
+    run.drive()?;
+    let wall = run.t0.elapsed();
+    run.count();
+    Ok(LoadResult {
+        offer: run.offer,
+        ack: run.ack,
+        sent_rate: total as f64 / config.warmup.saturating_add(config.duration).as_secs_f64(),
+        send_lag: run.send_lag,
+        send_errors: run.send_errors,
+        stray: run.stray,
+        client_cpu: cpu_time(pid)?.saturating_sub(cpu_before),
+        wall,
+    })
 }
 
-struct Shared<'a> {
+/// One run's state.
+struct Run<'a> {
     config: &'a LoadConfig,
     socket: &'a UdpSocket,
-    sent_at: &'a [AtomicU64],
-    sender_done: &'a AtomicBool,
+    to: SocketAddrV4,
     xid_base: u32,
     t0: Instant,
+    /// Exchanges to start, warm-up included.
     total: u64,
+    /// Exchanges of the warm-up (not recorded).
+    warm: u64,
+    /// Nanoseconds between two DISCOVERs.
+    interval: f64,
+    stage: Vec<Stage>,
+    /// When each DISCOVER left, ns since `t0`.
+    sent_at: Vec<u64>,
+    /// When each REQUEST left, ns since `t0`.
+    requested_at: Vec<u64>,
+    /// DISCOVERs sent so far.
+    started: u64,
+    /// Exchanges ACKed or NAKed (when all are, the run ends early).
+    finished: u64,
+    offer: Direction,
+    ack: Direction,
+    send_lag: Histogram<u64>,
+    send_errors: u64,
+    stray: u64,
+    discover: packets::Template,
+    request: packets::Template,
+    out: Vec<u8>,
 }
 
-impl Shared<'_> {
+impl Run<'_> {
     fn mac(&self, exchange: u64) -> [u8; 6] {
         packets::mac((exchange % u64::from(self.config.clients)) as u32)
     }
@@ -211,6 +244,143 @@ impl Shared<'_> {
 
     fn now_ns(&self) -> u64 {
         self.t0.elapsed().as_nanos() as u64
+    }
+
+    fn due(&self, exchange: u64) -> u64 {
+        (exchange as f64 * self.interval) as u64
+    }
+
+    /// Sends, reads and waits until the drain after the last DISCOVER
+    /// (or until every exchange is finished).
+    fn drive(&mut self) -> Result<()> {
+        let mut buf = vec![0_u8; 2048];
+        let mut done_at: Option<u64> = None;
+        let drain = self.config.drain.as_nanos() as u64;
+        loop {
+            let mut now = self.now_ns();
+            while self.started < self.total && self.due(self.started) <= now {
+                self.send_discover(self.started, now);
+                self.started += 1;
+                now = self.now_ns();
+            }
+            loop {
+                match self.socket.recv_from(&mut buf) {
+                    Ok((len, _)) => {
+                        let at = self.now_ns();
+                        self.handle(buf.get(..len).unwrap_or_default(), at);
+                    }
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
+                        ) =>
+                    {
+                        break;
+                    }
+                    Err(e) => return Err(Error::io("receiving replies", e)),
+                }
+            }
+            let now = self.now_ns();
+            if self.started == self.total {
+                let at = *done_at.get_or_insert(now);
+                if now.saturating_sub(at) >= drain || self.finished == self.total {
+                    return Ok(());
+                }
+            }
+            let wait = if self.started < self.total {
+                self.due(self.started).saturating_sub(now)
+            } else {
+                20_000_000
+            };
+            if wait > 0 {
+                wait_readable(self.socket, wait)?;
+            }
+        }
+    }
+
+    fn send_discover(&mut self, i: u64, now: u64) {
+        self.send_lag
+            .saturating_record(now.saturating_sub(self.due(i)).max(1));
+        let zero = Ipv4Addr::UNSPECIFIED;
+        let mut out = std::mem::take(&mut self.out);
+        self.discover
+            .fill(self.xid(i), &self.mac(i), zero, zero, &mut out);
+        let idx = i as usize;
+        self.sent_at[idx] = self.now_ns();
+        if self.socket.send_to(&out, self.to).is_err() {
+            self.send_errors += 1;
+        }
+        self.out = out;
+    }
+
+    /// One datagram read at `now`.
+    fn handle(&mut self, datagram: &[u8], now: u64) {
+        let Some(reply) = packets::parse_reply(datagram) else {
+            self.stray += 1;
+            return;
+        };
+        let i = u64::from(reply.xid.wrapping_sub(self.xid_base));
+        let idx = i as usize;
+        let Some(&sent) = self.sent_at.get(idx) else {
+            self.stray += 1;
+            return;
+        };
+        // Replies only come to DISCOVERs already sent.
+        if i >= self.started || reply.mac != self.mac(i) {
+            self.stray += 1;
+            return;
+        }
+        let recorded = i >= self.warm;
+        match (reply.kind, self.stage[idx]) {
+            (ReplyKind::Offer, Stage::Discovering) => {
+                if recorded {
+                    self.offer
+                        .histogram
+                        .saturating_record(now.saturating_sub(sent).max(1));
+                }
+                self.stage[idx] = Stage::Requesting;
+                let server = reply.server.unwrap_or(self.config.server);
+                let mut out = std::mem::take(&mut self.out);
+                self.request
+                    .fill(reply.xid, &reply.mac, reply.yiaddr, server, &mut out);
+                self.requested_at[idx] = self.now_ns();
+                // A failed send is a REQUEST without its ACK: lost.
+                let _ = self.socket.send_to(&out, self.to);
+                self.out = out;
+            }
+            (ReplyKind::Ack, Stage::Requesting) => {
+                if recorded {
+                    self.ack
+                        .histogram
+                        .saturating_record(now.saturating_sub(self.requested_at[idx]).max(1));
+                }
+                self.stage[idx] = Stage::Acked;
+                self.finished += 1;
+            }
+            (ReplyKind::Nak, Stage::Requesting) => {
+                self.stage[idx] = Stage::Naked;
+                self.finished += 1;
+            }
+            _ => self.stray += 1,
+        }
+    }
+
+    /// The recorded exchanges' counts, once the run is over.
+    fn count(&mut self) {
+        let warm = self.warm as usize;
+        for st in self.stage.iter().skip(warm) {
+            self.offer.sent += 1;
+            self.offer.answered += u64::from(*st != Stage::Discovering);
+            match st {
+                Stage::Discovering => {}
+                Stage::Requesting | Stage::Acked => self.ack.sent += 1,
+                Stage::Naked => {
+                    self.ack.sent += 1;
+                    self.ack.naks += 1;
+                }
+            }
+            self.ack.answered += u64::from(*st == Stage::Acked);
+        }
     }
 }
 
@@ -223,152 +393,26 @@ fn xid_base() -> u32 {
     nanos.rotate_left(16) ^ std::process::id()
 }
 
-/// Sends every DISCOVER at its time (exchange `i` at `t0 + i / rate`); when
-/// behind, sends what is due at once. Returns the lag histogram and the
-/// failed sends.
-fn send_discovers(s: &Shared<'_>) -> Result<(Histogram<u64>, u64)> {
-    // Wake-ups as close to the asked time as the kernel allows.
-    // SAFETY: prctl(PR_SET_TIMERSLACK) takes a plain integer.
-    unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong) };
-    let mut lag = latency_histogram()?;
-    let mut errors = 0;
-    let interval = 1e9 / f64::from(s.config.rate);
-    let to = SocketAddrV4::new(s.config.server, 67);
-    let mut buf = Vec::with_capacity(512);
-    for i in 0..s.total {
-        let due = (i as f64 * interval) as u64;
-        let mut now = s.now_ns();
-        if now < due {
-            std::thread::sleep(Duration::from_nanos(due - now));
-            now = s.now_ns();
-        }
-        lag.saturating_record(now.saturating_sub(due).max(1));
-        packets::discover(s.xid(i), &s.mac(i), s.config.relay, &mut buf);
-        s.sent_at[i as usize].store(s.now_ns() + 1, Ordering::Release);
-        if s.socket.send_to(&buf, to).is_err() {
-            errors += 1;
+/// Waits until `socket` is readable or `nanos` have passed.
+fn wait_readable(socket: &UdpSocket, nanos: u64) -> Result<()> {
+    let mut fd = libc::pollfd {
+        fd: socket.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let timeout = libc::timespec {
+        tv_sec: (nanos / 1_000_000_000) as libc::time_t,
+        tv_nsec: (nanos % 1_000_000_000) as libc::c_long,
+    };
+    // SAFETY: one valid pollfd, a valid timespec, no signal mask.
+    let rc = unsafe { libc::ppoll(&mut fd, 1, &timeout, std::ptr::null()) };
+    if rc < 0 {
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            return Err(Error::io("waiting for replies", e));
         }
     }
-    s.sender_done.store(true, Ordering::Release);
-    Ok((lag, errors))
-}
-
-/// Receives until the drain after the last DISCOVER, sending each REQUEST
-/// on its OFFER; records exchanges from `warm` on.
-fn receive(s: &Shared<'_>, warm: u64) -> Result<LoadResult> {
-    let mut offer = Direction::new()?;
-    let mut ack = Direction::new()?;
-    let mut stage = vec![Stage::Discovering; s.sent_at.len()];
-    // When each REQUEST left, ns since t0.
-    let mut requested_at = vec![0_u64; s.sent_at.len()];
-    let mut stray = 0;
-    let mut buf = vec![0_u8; 2048];
-    let mut out = Vec::with_capacity(512);
-    let to = SocketAddrV4::new(s.config.server, 67);
-    let mut done_at: Option<Instant> = None;
-    // Exchanges ACKed or NAKed (all of them: the run ends early then).
-    let mut finished = 0_u64;
-    loop {
-        match s.socket.recv_from(&mut buf) {
-            Ok((len, _)) => {
-                let now = s.now_ns();
-                let Some(reply) = buf.get(..len).and_then(packets::parse_reply) else {
-                    stray += 1;
-                    continue;
-                };
-                let i = u64::from(reply.xid.wrapping_sub(s.xid_base));
-                let Some(sent) = s.sent_at.get(i as usize).map(|a| a.load(Ordering::Acquire))
-                else {
-                    stray += 1;
-                    continue;
-                };
-                if sent == 0 || reply.mac != s.mac(i) {
-                    stray += 1;
-                    continue;
-                }
-                let idx = i as usize;
-                let recorded = i >= warm;
-                match (reply.kind, stage[idx]) {
-                    (ReplyKind::Offer, Stage::Discovering) => {
-                        if recorded {
-                            offer
-                                .histogram
-                                .saturating_record(now.saturating_sub(sent - 1).max(1));
-                        }
-                        stage[idx] = Stage::Requesting;
-                        let server = reply.server.unwrap_or(s.config.server);
-                        packets::request(
-                            reply.xid,
-                            &reply.mac,
-                            s.config.relay,
-                            reply.yiaddr,
-                            server,
-                            &mut out,
-                        );
-                        requested_at[idx] = s.now_ns();
-                        if s.socket.send_to(&out, to).is_err() {
-                            // Counted as a REQUEST without its ACK.
-                            continue;
-                        }
-                    }
-                    (ReplyKind::Ack, Stage::Requesting) => {
-                        if recorded {
-                            ack.histogram
-                                .saturating_record(now.saturating_sub(requested_at[idx]).max(1));
-                        }
-                        stage[idx] = Stage::Acked;
-                        finished += 1;
-                    }
-                    (ReplyKind::Nak, Stage::Requesting) => {
-                        stage[idx] = Stage::Naked;
-                        finished += 1;
-                    }
-                    _ => stray += 1,
-                }
-            }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock
-                        | std::io::ErrorKind::TimedOut
-                        | std::io::ErrorKind::Interrupted
-                ) => {}
-            Err(e) => return Err(Error::io("receiving replies", e)),
-        }
-        if done_at.is_none() && s.sender_done.load(Ordering::Acquire) {
-            done_at = Some(Instant::now());
-        }
-        if let Some(at) = done_at
-            && (at.elapsed() >= s.config.drain || finished == s.total)
-        {
-            break;
-        }
-    }
-    for (i, st) in stage.iter().enumerate().skip(warm as usize) {
-        let sent = s.sent_at[i].load(Ordering::Acquire) != 0;
-        offer.sent += u64::from(sent);
-        match st {
-            Stage::Discovering => {}
-            Stage::Requesting => ack.sent += 1,
-            Stage::Acked => ack.sent += 1,
-            Stage::Naked => {
-                ack.sent += 1;
-                ack.naks += 1;
-            }
-        }
-        offer.answered += u64::from(*st != Stage::Discovering);
-        ack.answered += u64::from(*st == Stage::Acked);
-    }
-    Ok(LoadResult {
-        offer,
-        ack,
-        sent_rate: 0.0,
-        send_lag: latency_histogram()?,
-        send_errors: 0,
-        stray,
-        client_cpu: Duration::ZERO,
-        wall: Duration::ZERO,
-    })
+    Ok(())
 }
 
 /// Socket buffers of 8 MiB, so that a burst is not dropped by the client's

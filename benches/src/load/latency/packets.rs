@@ -15,36 +15,105 @@ pub fn mac(n: u32) -> [u8; 6] {
     [0x02, 0x4c, b[0], b[1], b[2], b[3]]
 }
 
-/// A relayed DISCOVER from client `mac` with transaction id `xid`, as a
-/// relay at `giaddr` forwards it (hops 1).
-pub fn discover(xid: u32, mac: &[u8; 6], giaddr: Ipv4Addr, out: &mut Vec<u8>) {
-    let mut msg = base(xid, mac, giaddr);
-    msg.opts_mut()
-        .insert(DhcpOption::MessageType(MessageType::Discover));
-    encode(&msg, out);
+/// A message encoded once with dhcproto, then copied and patched for
+/// each exchange (the transaction id, the hardware address and, in a
+/// REQUEST, the requested address and the server identifier), so that
+/// the client spends little CPU of the machine it shares with the server.
+#[derive(Debug, Clone)]
+pub struct Template {
+    bytes: Vec<u8>,
+    requested_at: Option<usize>,
+    server_at: Option<usize>,
 }
 
-/// A relayed REQUEST (SELECTING state) for `offered`, from `server`'s
-/// OFFER.
-pub fn request(
-    xid: u32,
-    mac: &[u8; 6],
-    giaddr: Ipv4Addr,
-    offered: Ipv4Addr,
-    server: Ipv4Addr,
-    out: &mut Vec<u8>,
-) {
-    let mut msg = base(xid, mac, giaddr);
-    let opts = msg.opts_mut();
-    opts.insert(DhcpOption::MessageType(MessageType::Request));
-    opts.insert(DhcpOption::RequestedIpAddress(offered));
-    opts.insert(DhcpOption::ServerIdentifier(server));
-    encode(&msg, out);
+const XID_AT: usize = 4;
+const CHADDR_AT: usize = 28;
+
+impl Template {
+    /// A relayed DISCOVER, as a relay at `giaddr` forwards it (hops 1).
+    pub fn discover(giaddr: Ipv4Addr) -> Self {
+        let mut msg = base(giaddr);
+        msg.opts_mut()
+            .insert(DhcpOption::MessageType(MessageType::Discover));
+        Self::of(&msg)
+    }
+
+    /// A relayed REQUEST in SELECTING state (options 50 and 54 filled in
+    /// by [`Template::fill`]).
+    pub fn request(giaddr: Ipv4Addr) -> Self {
+        let mut msg = base(giaddr);
+        let opts = msg.opts_mut();
+        opts.insert(DhcpOption::MessageType(MessageType::Request));
+        opts.insert(DhcpOption::RequestedIpAddress(Ipv4Addr::UNSPECIFIED));
+        opts.insert(DhcpOption::ServerIdentifier(Ipv4Addr::UNSPECIFIED));
+        Self::of(&msg)
+    }
+
+    fn of(msg: &Message) -> Self {
+        let mut bytes = Vec::new();
+        let mut encoder = Encoder::new(&mut bytes);
+        // Encoding into a Vec fails only on values dhcproto cannot
+        // represent, which these fixed messages never hold; an empty
+        // template then sends nothing but empty datagrams, counted lost.
+        if msg.encode(&mut encoder).is_err() {
+            bytes.clear();
+        }
+        let requested_at = option_data_at(&bytes, 50, 4);
+        let server_at = option_data_at(&bytes, 54, 4);
+        Self {
+            bytes,
+            requested_at,
+            server_at,
+        }
+    }
+
+    /// Writes the message for `xid` from client `mac` into `out`, with
+    /// `offered` and `server` in a REQUEST.
+    pub fn fill(
+        &self,
+        xid: u32,
+        mac: &[u8; 6],
+        offered: Ipv4Addr,
+        server: Ipv4Addr,
+        out: &mut Vec<u8>,
+    ) {
+        out.clear();
+        out.extend_from_slice(&self.bytes);
+        let mut put = |at: Option<usize>, value: &[u8]| {
+            if let Some(slot) = at.and_then(|at| out.get_mut(at..at + value.len())) {
+                slot.copy_from_slice(value);
+            }
+        };
+        put(Some(XID_AT), &xid.to_be_bytes());
+        put(Some(CHADDR_AT), mac);
+        put(self.requested_at, &offered.octets());
+        put(self.server_at, &server.octets());
+    }
 }
 
-fn base(xid: u32, mac: &[u8; 6], giaddr: Ipv4Addr) -> Message {
+/// Where the data of option `code` (of length `len`) starts in an encoded
+/// message.
+fn option_data_at(msg: &[u8], code: u8, len: u8) -> Option<usize> {
+    let mut at = 240;
+    while let Some(&c) = msg.get(at) {
+        match c {
+            0 => at += 1,
+            255 => return None,
+            _ => {
+                let l = *msg.get(at + 1)?;
+                if c == code && l == len {
+                    return Some(at + 2);
+                }
+                at += 2 + usize::from(l);
+            }
+        }
+    }
+    None
+}
+
+fn base(giaddr: Ipv4Addr) -> Message {
     let zero = Ipv4Addr::UNSPECIFIED;
-    let mut msg = Message::new_with_id(xid, zero, zero, zero, giaddr, mac);
+    let mut msg = Message::new_with_id(0, zero, zero, zero, giaddr, &[0; 6]);
     msg.set_opcode(Opcode::BootRequest);
     msg.set_hops(1);
     msg.opts_mut().insert(DhcpOption::ParameterRequestList(vec![
@@ -53,17 +122,6 @@ fn base(xid: u32, mac: &[u8; 6], giaddr: Ipv4Addr) -> Message {
         OptionCode::DomainNameServer,
     ]));
     msg
-}
-
-fn encode(msg: &Message, out: &mut Vec<u8>) {
-    out.clear();
-    let mut encoder = Encoder::new(out);
-    // Encoding into a Vec fails only on values dhcproto cannot represent,
-    // which these fixed messages never hold; an empty buffer is then sent
-    // and counted as lost, not hidden.
-    if msg.encode(&mut encoder).is_err() {
-        out.clear();
-    }
 }
 
 /// The kinds of reply the client tells apart.
@@ -139,7 +197,8 @@ mod tests {
     #[test]
     fn discover_is_relayed_and_decodes() {
         let mut buf = Vec::new();
-        discover(7, &mac(300), GIADDR, &mut buf);
+        let zero = Ipv4Addr::UNSPECIFIED;
+        Template::discover(GIADDR).fill(7, &mac(300), zero, zero, &mut buf);
         let msg = Message::from_bytes(&buf).unwrap();
         assert_eq!(msg.xid(), 7);
         assert_eq!(msg.giaddr(), GIADDR);
@@ -152,8 +211,10 @@ mod tests {
     fn request_names_the_offer() {
         let mut buf = Vec::new();
         let (offered, server) = (Ipv4Addr::new(10, 99, 16, 5), Ipv4Addr::new(10, 99, 0, 1));
-        request(9, &mac(1), GIADDR, offered, server, &mut buf);
+        Template::request(GIADDR).fill(9, &mac(1), offered, server, &mut buf);
         let msg = Message::from_bytes(&buf).unwrap();
+        assert_eq!(msg.xid(), 9);
+        assert_eq!(&msg.chaddr()[..6], &mac(1));
         assert_eq!(msg.opts().msg_type(), Some(MessageType::Request));
         assert_eq!(
             msg.opts().get(OptionCode::RequestedIpAddress),
@@ -175,8 +236,7 @@ mod tests {
         msg.opts_mut()
             .insert(DhcpOption::MessageType(MessageType::Offer));
         msg.opts_mut().insert(DhcpOption::ServerIdentifier(server));
-        let mut buf = Vec::new();
-        encode(&msg, &mut buf);
+        let buf = Template::of(&msg).bytes;
         let reply = parse_reply(&buf).unwrap();
         assert_eq!(reply.xid, 42);
         assert_eq!(reply.kind, ReplyKind::Offer);
@@ -185,8 +245,7 @@ mod tests {
         assert_eq!(reply.mac, mac(5));
         // Truncated, a request, or no message type: refused.
         assert_eq!(parse_reply(&buf[..200]), None);
-        let mut req = Vec::new();
-        discover(1, &mac(1), GIADDR, &mut req);
+        let req = Template::discover(GIADDR).bytes;
         assert_eq!(parse_reply(&req), None);
         let mut bad = buf.clone();
         bad[236] = 0;
