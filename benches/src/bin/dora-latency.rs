@@ -11,7 +11,7 @@
 //! cargo build --release -p dhcpd -p benches --bins
 //! target/release/dora-latency [--servers ours,isc,kea] [--fractions 0.25,0.5,0.85]
 //!                             [--ceiling N | --rates 5000,10000] [--duration 10]
-//!                             [--repeats 3] [--out FILE]
+//!                             [--repeats 3] [--spin] [--out FILE]
 //! ```
 
 use std::path::PathBuf;
@@ -58,6 +58,10 @@ struct Args {
     /// Distinct simulated clients (hardware addresses).
     #[arg(long, default_value_t = 50_000)]
     clients: u32,
+    /// Let the client spin (poll without sleeping, one core busy) instead
+    /// of waiting in `ppoll` between sends.
+    #[arg(long)]
+    spin: bool,
     /// Our daemon (default: `dhcpd` next to this binary).
     #[arg(long)]
     dhcpd: Option<PathBuf>,
@@ -162,6 +166,7 @@ fn main() -> anyhow::Result<()> {
         duration: Duration::from_secs(args.duration),
         warmup: Duration::from_secs(args.warmup),
         clients: args.clients,
+        spin: args.spin,
     };
     let mut log = |m: &report::Measurement| {
         println!(
@@ -174,12 +179,17 @@ fn main() -> anyhow::Result<()> {
     let mut table = report::markdown(&runs);
     let summary = format!(
         "all runs done in {:.0} s ({} s recorded per run after {} s warm-up, {} runs per rate, \
-         {} clients{ceiling_note}); load average (1/5/15 min) before: {load_before}, after: {}",
+         {} clients, client {}{ceiling_note}); load average (1/5/15 min) before: {load_before}, after: {}",
         started.elapsed().as_secs_f64(),
         args.duration,
         args.warmup,
         args.repeats,
         args.clients,
+        if args.spin {
+            "spinning"
+        } else {
+            "waiting in ppoll"
+        },
         lab::loadavg()
     );
     table.push_str(&format!("\n{summary}\n"));

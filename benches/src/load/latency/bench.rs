@@ -49,6 +49,8 @@ pub struct BenchConfig {
     pub warmup: Duration,
     /// Distinct simulated clients.
     pub clients: u32,
+    /// See [`LoadConfig::spin`].
+    pub spin: bool,
 }
 
 /// Runs every server at every rate `repeats` times in `lab` (built by
@@ -88,6 +90,7 @@ pub fn one_run(
     let load = LoadConfig {
         warmup: config.warmup,
         clients: config.clients,
+        spin: config.spin,
         ..LoadConfig::new(
             rate.per_second,
             config.duration,

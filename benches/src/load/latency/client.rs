@@ -7,7 +7,8 @@
 //! (open loop: replies, late or not, never slow it down, so a slow server
 //! cannot hide its latency by pacing the client), reads every reply that
 //! has arrived, sends each REQUEST as soon as its OFFER is read, and waits
-//! in `ppoll` until the next DISCOVER is due or a reply arrives. Latency is
+//! in `ppoll` until the next DISCOVER is due or a reply arrives (or, with
+//! [`LoadConfig::spin`], polls again at once). Latency is
 //! measured in the client, from just before `sendto` to just after
 //! `recvfrom`; it includes the client's own delays, which the lag of its
 //! DISCOVERs behind their schedule shows.
@@ -41,11 +42,18 @@ pub struct LoadConfig {
     /// How long replies are still awaited after the last DISCOVER; a
     /// request still unanswered then is lost.
     pub drain: Duration,
+    /// Poll the socket without ever sleeping (one core kept busy) instead
+    /// of waiting in `ppoll`. On a VM a vCPU that went idle can take
+    /// milliseconds to wake, which a sleeping client counts as the server's
+    /// latency and as its own lag; but on a machine of two cores a spinning
+    /// client leaves the server and everything else one core, which costs
+    /// more (measured in docs/benchmarks.md), so it is off by default.
+    pub spin: bool,
 }
 
 impl LoadConfig {
     /// `rate` exchanges per second for `duration` from 50,000 clients
-    /// (after a 1 s warm-up, replies awaited 2 s at the end).
+    /// (after a 1 s warm-up, replies awaited 2 s at the end, not spinning).
     pub fn new(rate: u32, duration: Duration, server: Ipv4Addr, relay: Ipv4Addr) -> Self {
         Self {
             rate,
@@ -55,6 +63,7 @@ impl LoadConfig {
             server,
             relay,
             drain: Duration::from_secs(2),
+            spin: false,
         }
     }
 
@@ -292,7 +301,7 @@ impl Run<'_> {
             } else {
                 20_000_000
             };
-            if wait > 0 {
+            if wait > 0 && !self.config.spin {
                 wait_readable(self.socket, wait)?;
             }
         }
