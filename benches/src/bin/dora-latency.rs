@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use benches::load::lab;
 use benches::load::ladder::{self, LadderConfig};
-use benches::load::latency::bench::{self, BenchConfig, Rate};
 use benches::load::latency::report;
+use benches::load::latency::schedule::{self, BenchConfig, Rate};
 use benches::load::perfdhcp;
 use benches::load::servers::Subject;
 use clap::Parser;
@@ -134,7 +134,7 @@ fn main() -> anyhow::Result<()> {
                         ladder::run_line(r)
                     );
                 };
-                let c = bench::measure_ceiling(&lab, &programs, &config, &mut log)?;
+                let c = schedule::measure_ceiling(&lab, &programs, &config, &mut log)?;
                 let how = format!(
                     "measured: loadbench's perfdhcp ladder, {}",
                     perfdhcp::allocator_name(config.perfdhcp_preload.as_deref())
@@ -175,7 +175,7 @@ fn main() -> anyhow::Result<()> {
             report::run_line(m)
         );
     };
-    let runs = bench::run_all(&lab, &subjects, &programs, &config, &mut log)?;
+    let runs = schedule::run_all(&lab, &subjects, &programs, &config, &mut log)?;
     let mut table = report::markdown(&runs);
     let summary = format!(
         "all runs done in {:.0} s ({} s recorded per run after {} s warm-up, {} runs per rate, \

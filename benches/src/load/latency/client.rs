@@ -46,8 +46,8 @@ pub struct LoadConfig {
     /// of waiting in `ppoll`. On a VM a vCPU that went idle can take
     /// milliseconds to wake, which a sleeping client counts as the server's
     /// latency and as its own lag; but on a machine of two cores a spinning
-    /// client leaves the server and everything else one core, which costs
-    /// more (measured in docs/benchmarks.md), so it is off by default.
+    /// client leaves the server and everything else one core, so it is off
+    /// by default.
     pub spin: bool,
 }
 

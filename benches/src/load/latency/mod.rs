@@ -8,9 +8,9 @@
 //! * [`packets`]: the DISCOVER and REQUEST sent, the replies read.
 //! * [`client`]: the paced, open-loop client and its measurements.
 //! * [`report`]: percentiles, the spread over repeats, the table.
-//! * [`bench`]: the runs' schedule and the ceiling's measurement.
+//! * [`schedule`]: the runs' schedule and the ceiling's measurement.
 
-pub mod bench;
 pub mod client;
 pub mod packets;
 pub mod report;
+pub mod schedule;
