@@ -79,6 +79,9 @@ pub struct Measurement {
     pub stray: u64,
     /// The client's CPU use, share of one core.
     pub client_cpu: f64,
+    /// The server's CPU use (all threads) during the load, share of one
+    /// core; 0 when not measured.
+    pub server_cpu: f64,
 }
 
 impl Measurement {
@@ -119,6 +122,7 @@ impl Measurement {
             } else {
                 0.0
             },
+            server_cpu: 0.0,
         }
     }
 }
@@ -142,7 +146,7 @@ pub fn run_line(m: &Measurement) -> String {
         )
     };
     format!(
-        "{:<8} {:>6}/s #{}: D→O {} | R→A {} | naks {} stray {} lag p99 {} max {} ms, client cpu {:.0} %",
+        "{:<8} {:>6}/s #{}: D→O {} | R→A {} | naks {} stray {} lag p99 {} max {} ms, client cpu {:.0} %, server cpu {:.0} %",
         m.subject.name(),
         m.rate,
         m.repeat + 1,
@@ -152,7 +156,8 @@ pub fn run_line(m: &Measurement) -> String {
         m.stray,
         ms(m.send_lag_p99),
         ms(m.send_lag_max),
-        m.client_cpu * 100.0
+        m.client_cpu * 100.0,
+        m.server_cpu * 100.0
     )
 }
 
@@ -281,6 +286,7 @@ mod tests {
             send_lag_max: 0,
             stray: 0,
             client_cpu: 0.1,
+            server_cpu: 0.2,
         }
     }
 

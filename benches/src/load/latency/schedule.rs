@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use testbed::Lab;
 
+use crate::load::cpu::cpu_time;
 use crate::load::error::{Error, Result};
 use crate::load::lab;
 use crate::load::ladder::{self, LadderConfig};
@@ -98,17 +99,21 @@ pub fn one_run(
             lab::CLIENT_ADDRESS,
         )
     };
+    let pid = process
+        .pid()
+        .ok_or_else(|| Error::Tool(format!("{} has no pid", subject.name())))?;
+    let cpu_before = cpu_time(pid);
     let result = client::run(&ns, &load);
+    let cpu_after = cpu_time(pid);
     let stopped = process.terminate(Duration::from_secs(10));
     let result = result?;
     stopped?;
-    Ok(Measurement::of(
-        subject,
-        rate.per_second,
-        rate.fraction,
-        repeat,
-        &result,
-    ))
+    let mut m = Measurement::of(subject, rate.per_second, rate.fraction, repeat, &result);
+    let wall = result.wall.as_secs_f64();
+    if wall > 0.0 {
+        m.server_cpu = cpu_after?.saturating_sub(cpu_before?).as_secs_f64() / wall;
+    }
+    Ok(m)
 }
 
 /// The stateless ceiling's best clean DORA/s, measured as `loadbench`
