@@ -19,12 +19,12 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
+use benches::load::lab;
 use benches::load::ladder::{self, LadderConfig};
 use benches::load::perfdhcp;
 use benches::load::plot;
-use benches::load::servers::{Programs, Subject};
+use benches::load::servers::Subject;
 use clap::Parser;
-use testbed::topology::LabBuilder;
 
 /// End-to-end DHCP load benchmark with perfdhcp in a namespace lab.
 #[derive(Debug, Parser)]
@@ -87,19 +87,6 @@ enum PerfMalloc {
     Glibc,
 }
 
-fn next_to_me(name: &str) -> anyhow::Result<PathBuf> {
-    let exe = std::env::current_exe().context("locating this binary")?;
-    Ok(exe.with_file_name(name))
-}
-
-/// The first three fields of `/proc/loadavg` (other work on the machine
-/// skews the figures; the tables record how busy it was).
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "?".to_owned())
-}
-
 /// `--replot`: the curves of the runs in `report`, written to `svg`.
 fn replot(report: &std::path::Path, svg: &std::path::Path) -> anyhow::Result<()> {
     let text =
@@ -138,9 +125,7 @@ fn main() -> anyhow::Result<()> {
     // The lab's files (lease stores, logs) go under TMPDIR; unless it is set,
     // use `target/loadbench-tmp` (same disk, and out of the way of anything
     // that tidies /tmp while the benchmark runs).
-    if std::env::var_os("TMPDIR").is_none() {
-        let dir = next_to_me("../loadbench-tmp")?;
-        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    if let Some(dir) = lab::default_tmpdir()? {
         // SAFETY: no other thread exists yet (the signal thread starts below).
         unsafe { std::env::set_var("TMPDIR", &dir) };
     }
@@ -149,8 +134,7 @@ fn main() -> anyhow::Result<()> {
     if let (Some(report), Some(svg)) = (&args.replot, &args.svg) {
         return replot(report, svg);
     }
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
+    if !lab::is_root() {
         bail!("loadbench needs root (network namespaces)");
     }
     let subjects = args
@@ -158,33 +142,12 @@ fn main() -> anyhow::Result<()> {
         .iter()
         .map(|n| Subject::from_name(n).with_context(|| format!("unknown server {n:?}")))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let programs = Programs {
-        dhcpd: match args.dhcpd {
-            Some(p) => p,
-            None => next_to_me("dhcpd")?,
-        },
-        responder: next_to_me("stateless-responder")?,
-        dhcpd_args: args.dhcpd_arg.clone(),
-        responder_args: args.responder_arg.clone(),
-    };
-    for (what, p) in [
-        ("dhcpd", &programs.dhcpd),
-        ("stateless-responder", &programs.responder),
-    ] {
-        if !p.is_file() {
-            bail!(
-                "{what} not found at {} (cargo build --release -p dhcpd -p benches --bins)",
-                p.display()
-            );
-        }
-    }
-    for tool in ["perfdhcp", "dhcpd", "kea-dhcp4"] {
-        if !testbed::netns::have_program(tool) {
-            bail!(
-                "{tool} not installed (apt-get install kea-admin isc-dhcp-server kea-dhcp4-server)"
-            );
-        }
-    }
+    let programs = lab::programs(
+        args.dhcpd.clone(),
+        args.dhcpd_arg.clone(),
+        args.responder_arg.clone(),
+    )?;
+    lab::require_tools(&["perfdhcp", "dhcpd", "kea-dhcp4"])?;
     let perfdhcp_preload = match args.perfdhcp_malloc {
         PerfMalloc::Glibc => None,
         PerfMalloc::Jemalloc => Some(perfdhcp::find_jemalloc().context(
@@ -201,23 +164,17 @@ fn main() -> anyhow::Result<()> {
     if !args.rates.is_empty() {
         config.rates = args.rates.clone();
     }
-    let lab = LabBuilder::new()
-        .prefix("lb")
-        .wide()
-        .server("srv1")
-        .client("cli1")
-        .build()?;
-    lab.exec(
-        "cli1",
-        "ip",
-        &["addr", "add", "10.99.0.10/16", "dev", "eth0"],
-    )?;
+    let lab = lab::build("lb")?;
     println!(
-        "lab {}: srv1 10.99.0.1/16, cli1 10.99.0.10/16; files in {}",
+        "lab {}: {} {}/16, {} {}/16; files in {}",
         lab.id(),
+        lab::SERVER_HOST,
+        lab::server_address(),
+        lab::CLIENT_HOST,
+        lab::CLIENT_ADDRESS,
         lab.dir().display()
     );
-    let load_before = loadavg();
+    let load_before = lab::loadavg();
     let started = Instant::now();
     let mut log = |r: &ladder::Run| {
         println!(
@@ -236,7 +193,7 @@ fn main() -> anyhow::Result<()> {
         config.repeats,
         config.clients,
         perfdhcp::allocator_name(config.perfdhcp_preload.as_deref()),
-        loadavg()
+        lab::loadavg()
     );
     println!("\n{summary}\n");
     table.push_str(&format!("\n{summary}\n"));

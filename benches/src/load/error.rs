@@ -20,6 +20,9 @@ pub enum Error {
     /// A tool failed or is missing.
     #[error("{0}")]
     Tool(String),
+    /// A measurement could not be made or summed up.
+    #[error("measuring: {0}")]
+    Measure(String),
     /// A picture could not be drawn.
     #[error("drawing: {0}")]
     Plot(String),

@@ -100,8 +100,8 @@ pub fn climb(
     config: &LadderConfig,
     progress: &mut dyn FnMut(&Run),
 ) -> Result<Vec<Run>> {
-    let server = testbed::topology::server_address(0);
-    let client_ns = lab.namespace("cli1")?.to_owned();
+    let server = crate::load::lab::server_address();
+    let client_ns = lab.namespace(crate::load::lab::CLIENT_HOST)?.to_owned();
     let mut run = |subject, rate| {
         let r = one_run(lab, &client_ns, subject, programs, config, rate, server)?;
         progress(&r);
@@ -154,7 +154,13 @@ fn one_run(
     rate: u32,
     server: Ipv4Addr,
 ) -> Result<Run> {
-    let mut process = servers::start(lab, "srv1", subject, programs, server)?;
+    let mut process = servers::start(
+        lab,
+        crate::load::lab::SERVER_HOST,
+        subject,
+        programs,
+        server,
+    )?;
     let pid = process
         .pid()
         .ok_or_else(|| Error::Tool(format!("{} has no pid", subject.name())))?;
@@ -167,14 +173,14 @@ fn one_run(
         preload: config.perfdhcp_preload.clone(),
     };
     let before = cpu_time(pid)?;
-    let udp_before = testbed::stats::UdpCounters::read(lab, "srv1").ok();
+    let udp_before = testbed::stats::UdpCounters::read(lab, crate::load::lab::SERVER_HOST).ok();
     let report = perfdhcp::run(
         client_ns,
         &args,
         Duration::from_secs(u64::from(config.seconds) + 30),
     );
     let after = cpu_time(pid);
-    let udp_after = testbed::stats::UdpCounters::read(lab, "srv1").ok();
+    let udp_after = testbed::stats::UdpCounters::read(lab, crate::load::lab::SERVER_HOST).ok();
     process.terminate(Duration::from_secs(10))?;
     let report = report?;
     Ok(Run {
