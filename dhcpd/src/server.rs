@@ -248,6 +248,7 @@ pub async fn serve(
             counters: counters.clone(),
             max_batch: settings.max_batch,
             ops: engine_ops,
+            passed: Default::default(),
             failover: drivers,
             lease_file: settings.lease_file.clone().map(LeaseFile::new),
         }

@@ -288,6 +288,27 @@ impl Driver {
         }
     }
 
+    /// A DHCPNAK for `msg`, a REQUEST naming the partner passed over a
+    /// moment ago, now that the partner answers no client (see
+    /// [`super::partner_requests::partner_silent`] and
+    /// [`crate::serve::passed_over`]): the client starts over at once
+    /// instead of waiting out its retransmission. A client the partner did
+    /// acknowledge before it went is BOUND and ignores the NAK.
+    pub fn nak_passed_over(
+        &self,
+        msg: &dhcproto::v4::Message,
+        server_id: std::net::Ipv4Addr,
+        echo_client_id: bool,
+    ) -> Option<dhcp_core::engine::Reply> {
+        if self.stranded.names_partner(msg)
+            && partner_requests::partner_silent(self.peer.state(), self.peer.is_linked())
+        {
+            partner_requests::nak(msg, server_id, echo_client_id)
+        } else {
+            None
+        }
+    }
+
     /// The parts of this relationship's client-link prober, once (when
     /// fencing is configured).
     pub fn take_prober(&mut self) -> Option<ProberParts> {

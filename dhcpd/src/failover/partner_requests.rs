@@ -56,6 +56,19 @@ pub struct PartnerRequests {
 }
 
 impl PartnerRequests {
+    /// Whether `msg` is a REQUEST naming the partner (option 54).
+    pub fn names_partner(&self, msg: &Message) -> bool {
+        let is_request = matches!(
+            msg.opts().get(OptionCode::MessageType),
+            Some(DhcpOption::MessageType(MessageType::Request))
+        );
+        is_request
+            && matches!(
+                msg.opts().get(OptionCode::ServerIdentifier),
+                Some(DhcpOption::ServerIdentifier(s)) if *s == self.partner
+            )
+    }
+
     /// Watches REQUESTs naming `partner`.
     pub fn new(partner: Ipv4Addr) -> Self {
         Self {
@@ -68,15 +81,7 @@ impl PartnerRequests {
     /// it is a retransmission that should be NAKed because the partner is
     /// out of contact (`partner_unreachable`).
     pub fn should_nak(&mut self, msg: &Message, partner_unreachable: bool, now: Instant) -> bool {
-        let is_request = matches!(
-            msg.opts().get(OptionCode::MessageType),
-            Some(DhcpOption::MessageType(MessageType::Request))
-        );
-        let names_partner = matches!(
-            msg.opts().get(OptionCode::ServerIdentifier),
-            Some(DhcpOption::ServerIdentifier(s)) if *s == self.partner
-        );
-        if !is_request || !names_partner {
+        if !self.names_partner(msg) {
             return false;
         }
         if self.seen.len() >= MAX_REMEMBERED {

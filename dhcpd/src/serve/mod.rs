@@ -3,6 +3,7 @@
 
 pub mod counters;
 pub mod histogram;
+pub mod passed_over;
 pub mod pool_stats;
 pub mod service;
 pub mod transaction;

@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use dhcp_core::engine::{Engine, RecvInfo};
 use dhcp_core::policy::ByRelationship;
+use dhcp_failover::peer::FailoverState;
 use dhcp_failover::policy::FailoverPolicy;
 use dhcp_store::GroupCommit;
 use tokio::sync::{mpsc, oneshot};
@@ -36,6 +37,7 @@ use crate::ops::lease_file::LeaseFile;
 use crate::ops::omapi::{self, backend::EngineBackend};
 use crate::ops::start::EngineOps;
 use crate::serve::counters::Counters;
+use crate::serve::passed_over::PassedOver;
 use crate::serve::transaction::{Inbound, LOG_TARGET, Outgoing, describe};
 
 /// How often the engine's timers are run.
@@ -58,6 +60,9 @@ pub struct Service {
     pub max_batch: usize,
     /// Operations hooks (control calls, lease events, pool figures).
     pub ops: EngineOps,
+    /// Requests passed over for the failover partner, run again if it is
+    /// lost a moment later.
+    pub passed: PassedOver,
     /// One failover driver per configured relationship; each one's
     /// [`Driver::policy`] goes into `policies`, refreshed after every input
     /// it handles.
@@ -140,6 +145,11 @@ impl Service {
                     self.touch_lease_file();
                 }
             }
+            if let Some(again) = self.passed.take_due(std::time::Instant::now())
+                && !again.is_empty()
+            {
+                self.answer_passed_over(again).await;
+            }
         }
         for d in &mut self.failover {
             d.save();
@@ -152,6 +162,44 @@ impl Service {
         self.commit
     }
 
+    /// Answers the requests passed over for a partner that is now lost:
+    /// a REQUEST naming it gets a DHCPNAK (its client starts over), the
+    /// rest run through the engine again (see [`crate::serve::passed_over`]).
+    async fn answer_passed_over(&mut self, again: Vec<Inbound>) {
+        let echo = self.engine.config().server.echo_client_id;
+        let (mut naks, mut rest) = (Vec::new(), Vec::new());
+        for inbound in again {
+            let nak = self.failover.iter().find_map(|d| {
+                d.nak_passed_over(&inbound.request.msg, inbound.origin.local_addr, echo)
+            });
+            match nak {
+                Some(reply) => {
+                    self.counters.transaction(
+                        inbound.request.msg_type,
+                        &dhcp_core::engine::Verdict::Replied(reply.msg_type),
+                    );
+                    naks.push(Outgoing {
+                        reply,
+                        origin: inbound.origin,
+                        log: None,
+                    });
+                }
+                None => rest.push(inbound),
+            }
+        }
+        tracing::info!(
+            target: LOG_TARGET,
+            naks = naks.len(),
+            again = rest.len(),
+            "failover partner lost: answering the requests just passed over for it"
+        );
+        if !naks.is_empty() {
+            queue(&self.sends, SendJob::Now(naks)).await;
+        }
+        self.handle_batch(&mut rest).await;
+        self.touch_lease_file();
+    }
+
     /// Notes that the lease table may have changed (the lease file is
     /// rewritten at the next due tick).
     fn touch_lease_file(&mut self) {
@@ -162,8 +210,18 @@ impl Service {
 
     fn on_failover(&mut self, i: usize, input: Input) {
         if let Some(d) = self.failover.get_mut(i) {
+            let before = d.peer().state();
             d.handle(input, &mut self.engine, &self.commit);
             self.policies.set(&d.peer().config().name, d.policy());
+            let after = d.peer().state();
+            if before == FailoverState::Normal
+                && matches!(
+                    after,
+                    FailoverState::CommunicationsInterrupted | FailoverState::PartnerDown
+                )
+            {
+                self.passed.partner_lost();
+            }
         }
     }
 
@@ -246,6 +304,13 @@ impl Service {
                     .transaction_event(&inbound.request, &out, prior, via),
             );
             writes.extend(out.writes);
+            let passed_over = matches!(
+                out.verdict,
+                dhcp_core::engine::Verdict::Ignored(
+                    dhcp_core::engine::IgnoreReason::NotOurs
+                        | dhcp_core::engine::IgnoreReason::OtherServer
+                )
+            );
             if let Some(reply) = out.reply {
                 let o = Outgoing {
                     reply,
@@ -257,6 +322,8 @@ impl Service {
                 } else {
                     immediate.push(o);
                 }
+            } else if passed_over && !self.failover.is_empty() {
+                self.passed.keep(std::time::Instant::now(), inbound);
             }
         }
         if !immediate.is_empty() {
