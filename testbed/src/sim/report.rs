@@ -36,6 +36,12 @@ pub struct SwarmEvent {
     pub event: ClientEvent,
 }
 
+/// Whether a client sent a DISCOVER or REQUEST more than once within one
+/// attempt (each start over begins a new one).
+fn retransmitted(c: &ClientCounters) -> bool {
+    c.discovers > 1 + c.restarts || c.requests > 1 + c.restarts
+}
+
 /// Minimum, median, 95th percentile and maximum of a set of durations.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Stats {
@@ -209,12 +215,16 @@ impl SwarmReport {
             .sum()
     }
 
-    /// Clients that needed more than one DISCOVER or REQUEST (retransmitted).
+    /// Clients that sent a DISCOVER or REQUEST again for want of an answer
+    /// (retransmitted); starting over after a NAK or an expiry is not a
+    /// retransmission.
     pub fn retransmitting_clients(&self) -> usize {
-        self.clients
-            .iter()
-            .filter(|c| c.counters.discovers > 1 || c.counters.requests > 1)
-            .count()
+        self.clients.iter().filter(|c| retransmitted(&c.counters)).count()
+    }
+
+    /// Clients that were told to start over (NAK) at least once.
+    pub fn naked_clients(&self) -> usize {
+        self.clients.iter().filter(|c| c.counters.naks > 0).count()
     }
 
     /// When each retransmitting client started (its first DISCOVER, from
@@ -224,7 +234,7 @@ impl SwarmReport {
         let mut starts: Vec<Duration> = self
             .clients
             .iter()
-            .filter(|c| c.counters.discovers > 1 || c.counters.requests > 1)
+            .filter(|c| retransmitted(&c.counters))
             .filter_map(|c| {
                 self.events.iter().find_map(|e| match &e.event {
                     ClientEvent::Bound { waited, .. } if e.client == c.index => {
@@ -261,6 +271,10 @@ impl SwarmReport {
         rows.push((
             "clients that retransmitted".into(),
             self.retransmitting_clients().to_string(),
+        ));
+        rows.push((
+            "clients told to start over (NAK)".into(),
+            self.naked_clients().to_string(),
         ));
         for (server, n) in self.leases_by_server() {
             rows.push((format!("leases from {server}"), n.to_string()));
