@@ -219,7 +219,10 @@ impl SwarmReport {
     /// (retransmitted); starting over after a NAK or an expiry is not a
     /// retransmission.
     pub fn retransmitting_clients(&self) -> usize {
-        self.clients.iter().filter(|c| retransmitted(&c.counters)).count()
+        self.clients
+            .iter()
+            .filter(|c| retransmitted(&c.counters))
+            .count()
     }
 
     /// Clients that were told to start over (NAK) at least once.
