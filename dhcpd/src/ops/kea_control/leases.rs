@@ -88,6 +88,22 @@ pub fn lease_json(l: &LeaseInfo, ids: &[(u32, Ipv4Net)]) -> Value {
     Value::Object(m)
 }
 
+/// The lease of `ip` (Kea's view), if it holds one; one record, not a
+/// scan of the table.
+async fn lease_of(ctx: &KeaContext, ip: Ipv4Addr) -> Result<Option<LeaseInfo>, Answer> {
+    match ctx
+        .control
+        .engine(EngineRequest::Lease(ip.to_string()))
+        .await
+    {
+        Ok(Reply::Lease { lease }) => Ok(kea_state(&lease.state).is_some().then_some(lease)),
+        Ok(_) => Err(failure(&ControlError::UnexpectedReply)),
+        // Not in any pool: no lease.
+        Err(ControlError::NotFound(_)) => Ok(None),
+        Err(e) => Err(failure(&e)),
+    }
+}
+
 /// Every lease (Kea's view), by address.
 async fn all_leases(ctx: &KeaContext) -> Result<Vec<LeaseInfo>, Answer> {
     match ctx
@@ -152,7 +168,7 @@ fn normal_hex(s: &str) -> Result<String, Answer> {
 async fn find(ctx: &KeaContext, m: &Map<String, Value>) -> Result<Option<LeaseInfo>, Answer> {
     let ids = subnet_ids(ctx);
     if let Some(ip) = ip_arg(m, "ip-address")? {
-        return Ok(all_leases(ctx).await?.into_iter().find(|l| l.ip == ip));
+        return lease_of(ctx, ip).await;
     }
     let Some(subnet) = u32_arg(m, "subnet-id")? else {
         return Err(Answer::error("Mandatory 'subnet-id' parameter missing."));
@@ -389,7 +405,7 @@ async fn put(ctx: &KeaContext, args: Option<&Value>, how: Put) -> R {
         .get("force-create")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    let existed = all_leases(ctx).await?.iter().any(|l| l.ip == ip);
+    let existed = lease_of(ctx, ip).await?.is_some();
     let edit = LeaseEdit::Put {
         fields: Box::new(LeaseFields {
             ip,
