@@ -104,15 +104,7 @@ fn main() -> anyhow::Result<()> {
     }
     lab::require_tools(&tools)?;
     let lab = lab::build("dl")?;
-    println!(
-        "lab {}: {} {}/16, {} {}/16; files in {}",
-        lab.id(),
-        lab::SERVER_HOST,
-        lab::server_address(),
-        lab::CLIENT_HOST,
-        lab::CLIENT_ADDRESS,
-        lab.dir().display()
-    );
+    println!("{}", lab::describe(&lab));
     let load_before = lab::loadavg();
     let started = Instant::now();
     let (rates, ceiling_note) = if args.rates.is_empty() {

@@ -165,15 +165,7 @@ fn main() -> anyhow::Result<()> {
         config.rates = args.rates.clone();
     }
     let lab = lab::build("lb")?;
-    println!(
-        "lab {}: {} {}/16, {} {}/16; files in {}",
-        lab.id(),
-        lab::SERVER_HOST,
-        lab::server_address(),
-        lab::CLIENT_HOST,
-        lab::CLIENT_ADDRESS,
-        lab.dir().display()
-    );
+    println!("{}", lab::describe(&lab));
     let load_before = lab::loadavg();
     let started = Instant::now();
     let mut log = |r: &ladder::Run| {

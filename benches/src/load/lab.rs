@@ -100,6 +100,20 @@ fn require_file(what: &str, p: &Path) -> Result<()> {
     }
 }
 
+/// The line the benchmarks print about `lab`: its hosts, their addresses
+/// and its directory.
+pub fn describe(lab: &Lab) -> String {
+    format!(
+        "lab {}: {} {}/16, {} {}/16; files in {}",
+        lab.id(),
+        SERVER_HOST,
+        server_address(),
+        CLIENT_HOST,
+        CLIENT_ADDRESS,
+        lab.dir().display()
+    )
+}
+
 /// Fails unless every one of `tools` is installed, naming the Debian
 /// packages that provide the benchmark's tools.
 pub fn require_tools(tools: &[&str]) -> Result<()> {

@@ -85,7 +85,7 @@ pub struct KeaContext {
     /// Notified to shut the daemon down.
     pub stop: Arc<Notify>,
     /// The file as last loaded (refreshed by `config-reload`).
-    loaded: Mutex<Option<KeaConfig>>,
+    loaded: Mutex<Option<Arc<KeaConfig>>>,
     /// When the configuration was last loaded (`status-get`'s `reload`).
     loaded_at: Mutex<Instant>,
 }
@@ -94,7 +94,7 @@ impl KeaContext {
     /// The channel of the daemon that `control` serves, running the Kea
     /// file `config_path`; `stop` asks the daemon to stop.
     pub fn new(control: Arc<ControlServer>, config_path: PathBuf, stop: Arc<Notify>) -> Self {
-        let loaded = dhcp_kea::parse_file(&config_path).ok();
+        let loaded = dhcp_kea::parse_file(&config_path).ok().map(Arc::new);
         Self {
             control,
             config_path,
@@ -104,8 +104,8 @@ impl KeaContext {
         }
     }
 
-    /// The file as last loaded.
-    pub fn kea(&self) -> Option<KeaConfig> {
+    /// The file as last loaded (shared, not copied).
+    pub fn kea(&self) -> Option<Arc<KeaConfig>> {
         self.loaded.lock().ok().and_then(|g| g.clone())
     }
 
@@ -114,7 +114,7 @@ impl KeaContext {
         if let Ok(k) = dhcp_kea::parse_file(&self.config_path)
             && let Ok(mut g) = self.loaded.lock()
         {
-            *g = Some(k);
+            *g = Some(Arc::new(k));
         }
         if let Ok(mut t) = self.loaded_at.lock() {
             *t = Instant::now();

@@ -24,7 +24,7 @@ use crate::failover::status::RelationshipStatus;
 
 /// Answers the HA command `name`.
 pub fn answer(ctx: &KeaContext, name: &str, _args: Option<&Value>) -> Answer {
-    let Some(names) = ctx.kea().and_then(|k| k.extras.ha) else {
+    let Some(names) = ctx.kea().and_then(|k| k.extras.ha.clone()) else {
         return Answer::unsupported(name);
     };
     match name {
@@ -92,7 +92,7 @@ fn relationship(ctx: &KeaContext, names: &HaNames) -> Option<RelationshipStatus>
 /// The `high-availability` entry of `status-get`, when HA is configured and
 /// its relationship runs.
 pub fn status(ctx: &KeaContext) -> Option<Value> {
-    let names = ctx.kea()?.extras.ha?;
+    let names = ctx.kea()?.extras.ha.clone()?;
     let st = relationship(ctx, &names)?;
     let now = unix_now();
     let partner = st.partner_state.as_deref();

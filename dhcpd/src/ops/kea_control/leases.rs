@@ -43,7 +43,9 @@ type R = Result<Answer, Answer>;
 
 /// The subnet ids of the running file.
 fn subnet_ids(ctx: &KeaContext) -> Vec<(u32, Ipv4Net)> {
-    ctx.kea().map(|k| k.extras.subnet_ids).unwrap_or_default()
+    ctx.kea()
+        .map(|k| k.extras.subnet_ids.clone())
+        .unwrap_or_default()
 }
 
 fn subnet_of(ids: &[(u32, Ipv4Net)], ip: Ipv4Addr) -> Option<(u32, Ipv4Net)> {
